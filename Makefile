@@ -1,0 +1,131 @@
+# fl: federated learning as Unix tools.  One GNU Makefile; see README.md.
+# Build products go under build/; the source tree stays clean.
+
+VERSION  = 0.1.0
+CC      ?= cc
+NVCC    ?= nvcc
+CUDA    ?= auto
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+SANITIZE ?=
+
+WARN     = -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes \
+           -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+ifeq ($(CI),true)
+WARN    += -Werror
+endif
+ifeq ($(SANITIZE),1)
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+BUILD    = build/asan
+endif
+
+PKGS     = jansson libarchive libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null || \
+               echo -I/usr/include/x86_64-linux-gnu)
+BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
+             $(CFLAGS) -Ilib $(PKG_CFLAGS) $(BLAS_CFLAGS) -MMD -MP
+LIBS       = $(PKG_LIBS) $(BLAS_LIBS) -lm
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+LIB_SRC  = $(sort $(wildcard lib/*.c))
+CMD_SRC  = $(sort $(wildcard cmd/fl-*.c))
+UNIT_SRC = $(sort $(wildcard test/unit/test_*.c))
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+TOOLS    = $(CMD_SRC:cmd/%.c=$(BUILD)/bin/%)
+UNITS    = $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
+LIBFL    = $(BUILD)/libfl.a
+
+.PHONY: all check test check-unit check-cli check-asan check-valgrind bench \
+        demo lint install uninstall clean deps
+all: $(TOOLS) $(UNITS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBFL): $(LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/%: $(BUILD)/cmd/%.o $(LIBFL)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBFL) $(LIBS)
+
+$(BUILD)/test/%: $(BUILD)/test/unit/%.o $(LIBFL)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBFL) $(LIBS)
+
+# The test suite: unit tests, then Bats; ends "N passed, N failed".
+check test: all
+	$(Q)BUILD=$(BUILD) test/run
+
+check-unit: all
+	$(Q)BUILD=$(BUILD) test/run unit
+
+check-cli: all
+	$(Q)BUILD=$(BUILD) test/run cli
+
+check-asan:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 check
+
+check-valgrind: all
+	$(Q)BUILD=$(BUILD) FL_VALGRIND=1 test/run
+
+demo: all
+	$(Q)examples/quickstart.sh
+
+bench: all
+	$(Q)BUILD=$(BUILD) bench/run
+
+deps:
+	$(Q)test/deps
+
+lint:
+	$(Q)shellcheck -x test/run test/deps test/cli/helper.bash examples/*.sh \
+	    bench/*.sh bench/run .ci/run completions/fl.bash
+	$(Q)for m in man/*.[157]; do mandoc -Tlint -Wwarning $$m || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	install -m 644 completions/fl.bash \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/fl
+	for t in $(notdir $(TOOLS)); do ln -sf fl \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$t; done
+	install -m 644 completions/_fl $(DESTDIR)$(PREFIX)/share/zsh/site-functions/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(TOOLS)))
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(wildcard man/*.1)))
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man5/,$(notdir $(wildcard man/*.5)))
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man7/,$(notdir $(wildcard man/*.7)))
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/fl
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/bash-completion/completions/,$(notdir $(TOOLS)))
+	rm -f $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_fl
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CMD_SRC:%.c=$(BUILD)/%.d) $(UNIT_SRC:%.c=$(BUILD)/%.d)

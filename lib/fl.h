@@ -1,0 +1,659 @@
+/*
+ * fl.h: the public interface of libfl, the library behind the fl tools.
+ * Every tool in cmd/ is a thin front end over these functions.  The library
+ * never prints (except lib/cli.c, which exists for cmd/ only) and never exits:
+ * a function that can fail returns 0 or a negative FL_E* code and fills a
+ * caller-provided struct fl_err.  The archive format is specified in
+ * man/fl-archive.5.
+ */
+#ifndef FL_H
+#define FL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#define FL_VERSION "0.1.0"
+
+/* The archive format this library writes, and the only one it reads. */
+#define FL_FORMAT "fl/1"
+
+#if defined(__GNUC__)
+#define FL_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define FL_NORETURN __attribute__((noreturn))
+#else
+#define FL_PRINTF(a, b)
+#define FL_NORETURN
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Exit codes, the same in every tool and every man page.                   */
+
+#define FL_EXIT_OK	0	/* success */
+#define FL_EXIT_FAIL	1	/* input rejected or work not done */
+#define FL_EXIT_USAGE	2	/* unknown option, missing operand, conflict */
+#define FL_EXIT_TRUST	3	/* verification failed: hash, signature, key */
+
+/* ------------------------------------------------------------------------ */
+/* Errors (lib/err.c).                                                      */
+
+enum fl_status {
+	FL_OK = 0,
+	FL_EIO = -1,		/* read, write, open, close, fsync, rename */
+	FL_ENOMEM = -2,		/* allocation failed or size over a limit */
+	FL_EFORMAT = -3,	/* malformed archive, manifest, CSV */
+	FL_ESHAPE = -4,		/* architecture or shape mismatch */
+	FL_ENUM = -5,		/* NaN, Inf or out-of-range number */
+	FL_EVERIFY = -6,	/* trust: hash or signature mismatch */
+	FL_EGPU = -7,		/* GPU asked for but absent, or CUDA error */
+	FL_EUSAGE = -8		/* the caller asked for something invalid */
+};
+
+#define FL_ERR_MAX 512
+
+/*
+ * An error record: the code and one line of text, lower case, no full stop,
+ * that names its subject first ("site3.fla: truncated at byte 512").
+ */
+struct fl_err {
+	int	code;
+	char	msg[FL_ERR_MAX];
+};
+#define FL_ERR_INIT { 0, "" }
+
+/* Fill err (which may be NULL) and return code, so that a failure path is
+ * one line: return fl_err_set(err, FL_EFORMAT, "%s: ...", path). */
+int fl_err_set(struct fl_err *err, int code, const char *fmt, ...)
+    FL_PRINTF(3, 4);
+
+/* Prepend "prefix: " to err's message, keeping its code; returns the code.
+ * Used to add a file name to an error raised by a lower layer. */
+int fl_err_prefix(struct fl_err *err, const char *fmt, ...) FL_PRINTF(2, 3);
+
+/* Store a*b in *out; return 0, or -1 (and leave *out alone) on overflow. */
+int fl_size_mul(size_t a, size_t b, size_t *out);
+
+/* ------------------------------------------------------------------------ */
+/* Command-line support (lib/cli.c): for cmd/ only; these print and exit.  */
+
+void		 fl_setprogname(const char *argv0);
+const char	*fl_progname(void);
+
+/* Print "prog: msg" on stderr; return FL_EXIT_TRUST for FL_EVERIFY and
+ * FL_EXIT_USAGE for FL_EUSAGE, else FL_EXIT_FAIL. */
+int		 fl_report(const struct fl_err *err);
+
+/* Print "prog: msg" on stderr (a warning or a note). */
+void		 fl_warnx(const char *fmt, ...) FL_PRINTF(1, 2);
+
+/* Usage error: print "prog: reason", the usage line and
+ * "Try 'prog --help'." on stderr, and exit FL_EXIT_USAGE. */
+FL_NORETURN void fl_usage_error(const char *usage, const char *fmt, ...)
+    FL_PRINTF(2, 3);
+
+/* Print "prog 0.1.0 (libfl 0.1.0; OpenBLAS x.y.z; no CUDA)" on stdout. */
+void		 fl_print_version(void);
+
+/* Flush and close stdout and check both; on error print one line and
+ * return FL_EXIT_FAIL, else FL_EXIT_OK. */
+int		 fl_close_stdout(void);
+
+/* Exit FL_EXIT_USAGE with a message if path names stdout ("-" or NULL)
+ * and stdout is a terminal: binary archives never go to a terminal. */
+void		 fl_refuse_tty(const char *path);
+
+/* Checked option parsing: on a malformed or out-of-range value, print
+ * "prog: --opt: 'abc' is not a number" (or "... must be in [min, max]"),
+ * the usage, and exit FL_EXIT_USAGE. */
+long		 fl_opt_long(const char *usage, const char *opt, const char *arg,
+		    long min, long max);
+double		 fl_opt_double(const char *usage, const char *opt,
+		    const char *arg, double min, double max);
+uint64_t	 fl_opt_seed(const char *usage, const char *opt, const char *arg);
+
+/*
+ * A progress bar on stderr.  fl_progress_init enables it when want > 0, or
+ * when want < 0 (automatic) and stderr is a terminal.  fl_progress_cb has
+ * the signature of struct fl_hparams's progress callback.
+ */
+struct fl_progress {
+	int		 enabled;
+	const char	*label;
+	int		 last;	/* last permille drawn, -1 before the first */
+};
+void	fl_progress_init(struct fl_progress *p, const char *label, int want);
+void	fl_progress_cb(void *p, size_t done, size_t total);
+void	fl_progress_end(struct fl_progress *p);
+
+/* ------------------------------------------------------------------------ */
+/* Files (lib/io.c).                                                        */
+
+/*
+ * An output that appears atomically.  fl_out_open with a path creates a
+ * temp file beside it (mkstemp, same directory), registered for removal at
+ * exit and on SIGINT/SIGTERM/SIGHUP/SIGPIPE; fl_out_commit flushes, fsyncs,
+ * closes, renames it over path and fsyncs the directory.  With NULL or "-"
+ * the output is stdout, and fl_out_commit only flushes and checks it.
+ * fl_out_commit and fl_out_abort free out whatever happens; abort removes
+ * the temp file and accepts NULL.  Errors: FL_EIO.
+ */
+struct fl_out;
+int		 fl_out_open(struct fl_out **out, const char *path,
+		    struct fl_err *err);
+FILE		*fl_out_stream(struct fl_out *out);
+const char	*fl_out_name(const struct fl_out *out);
+int		 fl_out_commit(struct fl_out *out, struct fl_err *err);
+void		 fl_out_abort(struct fl_out *out);
+
+/* Open path for reading, NULL or "-" meaning stdin.  Errors: FL_EIO. */
+FILE		*fl_in_open(const char *path, struct fl_err *err);
+/* Close what fl_in_open returned (stdin is left open); NULL is fine. */
+void		 fl_in_close(FILE *f);
+/* The name to use in messages: "<stdin>" for NULL or "-", else path. */
+const char	*fl_in_name(const char *path);
+
+/* Read a whole small file (at most max bytes) into a NUL-terminated
+ * buffer the caller frees.  Errors: FL_EIO, FL_ENOMEM (over max). */
+int		 fl_file_read(const char *path, size_t max, char **buf,
+		    size_t *len, struct fl_err *err);
+
+/* ------------------------------------------------------------------------ */
+/* Random numbers (lib/rng.c).                                              */
+
+/*
+ * A seeded, reproducible generator (xoshiro256**), seeded through SHA-256
+ * of (seed, stream name) so that independent streams ("init", "shuffle")
+ * never overlap.  The same seed gives the same numbers on every machine.
+ */
+struct fl_rng {
+	uint64_t s[4];
+	double	 spare;		/* cached second normal deviate */
+	int	 has_spare;
+};
+void		fl_rng_seed(struct fl_rng *r, uint64_t seed, const char *stream);
+uint64_t	fl_rng_u64(struct fl_rng *r);
+double		fl_rng_uniform(struct fl_rng *r);	/* [0, 1) */
+double		fl_rng_normal(struct fl_rng *r);	/* N(0, 1) */
+size_t		fl_rng_below(struct fl_rng *r, size_t n);	/* [0, n) */
+void		fl_rng_shuffle(struct fl_rng *r, size_t *v, size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Archives (lib/archive.c, lib/safetensors.c, lib/manifest.c).             */
+
+enum fl_kind {
+	FL_KIND_MODEL,
+	FL_KIND_UPDATE,
+	FL_KIND_STATS,
+	FL_KIND_METRICS
+};
+const char	*fl_kind_name(enum fl_kind kind);
+/* Return the kind named s, or -1. */
+int		 fl_kind_parse(const char *s);
+
+enum fl_dtype {
+	FL_DTYPE_F32,
+	FL_DTYPE_F64,
+	FL_DTYPE_I64
+};
+const char	*fl_dtype_name(enum fl_dtype t);	/* "F32" ... */
+size_t		 fl_dtype_size(enum fl_dtype t);
+
+#define FL_MAX_DIMS 8
+
+/* A tensor as stored in an archive; data points into the archive and is
+ * valid until the archive changes or is freed. */
+struct fl_tensor {
+	const char	*name;
+	enum fl_dtype	 dtype;
+	size_t		 ndim;
+	size_t		 shape[FL_MAX_DIMS];
+	size_t		 nbytes;
+	const void	*data;
+};
+
+/* Hard limits on untrusted input. */
+#define FL_MAX_MANIFEST	(16u << 20)		/* manifest.json bytes */
+#define FL_MAX_ST_HEADER	(64u << 20)	/* safetensors header */
+#define FL_MAX_TENSORS	65536
+#define FL_MAX_DATA	((size_t)16 << 30)	/* tensor bytes */
+
+/*
+ * An archive in memory: a manifest (a Jansson object) and tensors stored
+ * back to back in one buffer in the order they were added, which is also
+ * their order in the safetensors data section.
+ */
+struct fl_archive;
+
+/* A new archive with manifest {"format": FL_FORMAT, "kind": kind}.
+ * Returns NULL when out of memory. */
+struct fl_archive *fl_archive_new(enum fl_kind kind);
+void		 fl_archive_free(struct fl_archive *a);
+
+/* The manifest, borrowed: the caller may add and change fields before
+ * fl_archive_write, which sets "format", "kind" and "id" itself. */
+json_t		*fl_archive_manifest(struct fl_archive *a);
+enum fl_kind	 fl_archive_kind(const struct fl_archive *a);
+/* "sha256:<64 hex>" of the canonical content, as read or as last
+ * written; NULL for an archive never read or written. */
+const char	*fl_archive_id(const struct fl_archive *a);
+
+/* Append a tensor, copying nbytes = product(shape) * dtype size from data.
+ * Errors: FL_EUSAGE (duplicate name, bad ndim), FL_ENOMEM. */
+int		 fl_archive_add_tensor(struct fl_archive *a, const char *name,
+		    enum fl_dtype dtype, size_t ndim, const size_t *shape,
+		    const void *data, struct fl_err *err);
+/* Append a tensor and return a pointer to its (zeroed) storage, to fill
+ * in place; NULL on error. */
+void		*fl_archive_add_tensor_uninit(struct fl_archive *a,
+		    const char *name, enum fl_dtype dtype, size_t ndim,
+		    const size_t *shape, struct fl_err *err);
+size_t		 fl_archive_ntensors(const struct fl_archive *a);
+/* Fill t with tensor i (0 <= i < ntensors), in data order. */
+void		 fl_archive_tensor(const struct fl_archive *a, size_t i,
+		    struct fl_tensor *t);
+/* Find a tensor by name: 0 and t filled, or -1. */
+int		 fl_archive_find(const struct fl_archive *a, const char *name,
+		    struct fl_tensor *t);
+/* All tensor bytes, back to back in data order, and their total size. */
+const void	*fl_archive_data(const struct fl_archive *a, size_t *nbytes);
+
+enum fl_compress {
+	FL_COMPRESS_NONE,
+	FL_COMPRESS_GZIP,
+	FL_COMPRESS_ZSTD
+};
+/* Return the compression named s ("none", "gzip", "zstd"), or -1. */
+int		 fl_compress_parse(const char *s);
+
+/*
+ * Compute the id, set the manifest's "id", and write the archive to f as a
+ * pax tar stream: manifest.json, then tensors.safetensors.  Output is
+ * byte-identical for identical content (mtime 0, or SOURCE_DATE_EPOCH;
+ * owner 0; mode 0644).  name is used in messages.  Errors: FL_EIO.
+ */
+int		 fl_archive_write(struct fl_archive *a, FILE *f,
+		    const char *name, enum fl_compress comp,
+		    struct fl_err *err);
+
+/*
+ * Read archives one after another from a stream of one or more
+ * concatenated archives, plain, gzip or zstd (auto-detected).  Each archive
+ * read is checked: its members, its sizes against the limits above and the
+ * bytes really present, its manifest (format, kind), and its id against
+ * its content (FL_EVERIFY on mismatch).
+ */
+struct fl_reader;
+/* f is borrowed and must stay open; name is used in messages. */
+int		 fl_reader_open(struct fl_reader **r, FILE *f, const char *name,
+		    struct fl_err *err);
+/*
+ * Read the next archive into *a.  If *a is not NULL it is reused (its
+ * buffers are recycled, which keeps memory flat when streaming); otherwise
+ * a new archive is allocated.  Returns 1 when an archive was read, 0 at a
+ * clean end of stream (*a untouched), or a negative FL_E* code.
+ */
+int		 fl_reader_next(struct fl_reader *r, struct fl_archive **a,
+		    struct fl_err *err);
+void		 fl_reader_free(struct fl_reader *r);
+
+/* Read exactly one archive from path ("-" or NULL for stdin).  A file
+ * holding no archive or more than one is FL_EFORMAT. */
+int		 fl_archive_read_file(const char *path, struct fl_archive **a,
+		    struct fl_err *err);
+
+/*
+ * The safetensors encoding of a's tensors (lib/safetensors.c): u64 LE
+ * header length, JSON header (keys sorted, padded with spaces to a multiple
+ * of 8), data.  fl_safetensors_encode returns a malloc'd buffer;
+ * fl_safetensors_decode replaces a's tensors with those in buf (checking
+ * offsets, dtypes, shapes and sizes against len).  Errors: FL_ENOMEM,
+ * FL_EFORMAT.
+ */
+int		 fl_safetensors_encode(const struct fl_archive *a,
+		    unsigned char **buf, size_t *len, struct fl_err *err);
+int		 fl_safetensors_decode(struct fl_archive *a,
+		    const unsigned char *buf, size_t len, struct fl_err *err);
+
+/* Dump a manifest canonically (sorted keys, compact, "id" left out) into
+ * a malloc'd NUL-terminated string; NULL when out of memory. */
+char		*fl_manifest_canonical(const json_t *manifest);
+
+/* Manifest helpers, for reading untrusted manifests with one-line errors
+ * naming the key: "missing key 'round'", "key 'samples' is not an integer".
+ * Return 0 or FL_EFORMAT.  The string is borrowed from the manifest. */
+int		 fl_json_get_int(const json_t *obj, const char *key,
+		    int64_t *v, struct fl_err *err);
+int		 fl_json_get_str(const json_t *obj, const char *key,
+		    const char **s, struct fl_err *err);
+
+/* ------------------------------------------------------------------------ */
+/* CSV (lib/csv.c).                                                         */
+
+/*
+ * A streaming reader of a numeric CSV file: one header row of names, then
+ * rows of numbers separated by commas.  "NA" and empty cells read as NaN.
+ * Quoted fields are accepted around names and numbers.  Lines end in LF or
+ * CRLF.  Errors name the file, line and column:
+ * "data.csv:17: column 'age': not a number".
+ */
+struct fl_csv;
+/* Open path (NULL or "-" for stdin) and read its header. */
+int		 fl_csv_open(struct fl_csv **c, const char *path,
+		    struct fl_err *err);
+size_t		 fl_csv_ncols(const struct fl_csv *c);
+const char	*fl_csv_colname(const struct fl_csv *c, size_t j);
+/* Column index of name, or -1. */
+long		 fl_csv_find(const struct fl_csv *c, const char *name);
+/* Read the next row into row[ncols]; 1 when read, 0 at end of file, or a
+ * negative FL_E* code (FL_EFORMAT for a short row or a non-number). */
+int		 fl_csv_next(struct fl_csv *c, double *row, struct fl_err *err);
+/* The line number of the row last read (the header is line 1). */
+size_t		 fl_csv_line(const struct fl_csv *c);
+const char	*fl_csv_name(const struct fl_csv *c);
+void		 fl_csv_free(struct fl_csv *c);
+
+/* ------------------------------------------------------------------------ */
+/* Per-column sufficient statistics (lib/stats.c).                          */
+
+struct fl_colstats {
+	const char	*name;
+	double		 count;		/* non-missing values */
+	double		 missing;	/* NA or empty cells */
+	double		 sum;
+	double		 sumsq;
+	double		 min;		/* +Inf when count is 0 */
+	double		 max;		/* -Inf when count is 0 */
+};
+
+struct fl_stats;
+/* Statistics of every column of a CSV file.  Errors: those of fl_csv. */
+int		 fl_stats_from_csv(struct fl_stats **s, const char *path,
+		    struct fl_err *err);
+/* A stats archive: manifest "columns" (names in order) and "rows";
+ * F64 tensors count, missing, sum, sumsq, min, max of shape [ncols]. */
+int		 fl_stats_to_archive(const struct fl_stats *s,
+		    struct fl_archive **a, struct fl_err *err);
+int		 fl_stats_from_archive(struct fl_stats **s,
+		    const struct fl_archive *a, struct fl_err *err);
+/* Add src's statistics into dst, matching columns by name; a column only
+ * in src is appended.  The result equals the statistics of the pooled
+ * rows.  Errors: FL_ENOMEM. */
+int		 fl_stats_merge(struct fl_stats *dst, const struct fl_stats *src,
+		    struct fl_err *err);
+size_t		 fl_stats_ncols(const struct fl_stats *s);
+size_t		 fl_stats_rows(const struct fl_stats *s);
+void		 fl_stats_col(const struct fl_stats *s, size_t j,
+		    struct fl_colstats *out);
+/* Index of column name, or -1. */
+long		 fl_stats_find(const struct fl_stats *s, const char *name);
+/* Mean and sample standard deviation of column j (NaN when undefined). */
+double		 fl_stats_mean(const struct fl_stats *s, size_t j);
+double		 fl_stats_sd(const struct fl_stats *s, size_t j);
+void		 fl_stats_free(struct fl_stats *s);
+
+/* ------------------------------------------------------------------------ */
+/* Models (lib/model.c).                                                    */
+
+enum fl_task {
+	FL_TASK_BINARY,		/* one logit, sigmoid, log loss; labels 0/1 */
+	FL_TASK_MULTICLASS,	/* K logits, softmax; labels 0..K-1 */
+	FL_TASK_REGRESSION	/* one output, squared error */
+};
+const char	*fl_task_name(enum fl_task t);
+int		 fl_task_parse(const char *s);	/* or -1 */
+
+#define FL_MAX_LAYERS 16
+
+/*
+ * Every model is a stack of dense layers: input (d) -> hidden layers with
+ * ReLU -> output layer (1 or K units) with the task's head.  "logreg",
+ * "softmax" and "linear" have no hidden layer; "mlp:64,32" has two.
+ * Layer l has tensors "fc<l>.weight" of shape (out, in), row-major, and
+ * "fc<l>.bias" of shape (out), laid out in that order in one contiguous
+ * float buffer, which is also the archive's tensor data.
+ */
+struct fl_model;
+
+/* Preprocessing and data description carried by the model, so that every
+ * site reads its CSV identically.  Raw value x of feature j becomes
+ * (x - mean[j]) / scale[j]; a missing x becomes impute[j] first. */
+struct fl_prep {
+	size_t		 d;		/* number of features */
+	char		**features;	/* d names, in input order */
+	char		*label;
+	double		*mean;		/* d */
+	double		*scale;		/* d, > 0 */
+	double		*impute;	/* d, raw units */
+};
+
+/*
+ * A new model from a spec ("logreg", "softmax", "linear", "mlp:H1[,H2...]")
+ * for a task with d features and, for multiclass, nclasses >= 2 classes.
+ * The spec fixes the task for logreg (binary), softmax (multiclass) and
+ * linear (regression); a conflicting task is FL_EUSAGE.  Features are named
+ * features[0..d-1]; preprocessing starts as the identity (mean 0, scale 1,
+ * impute 0).  Parameters are zero.  Errors: FL_EUSAGE, FL_ENOMEM.
+ */
+int		 fl_model_new(struct fl_model **m, const char *spec,
+		    enum fl_task task, size_t nclasses, size_t d,
+		    const char *const *features, const char *label,
+		    struct fl_err *err);
+/* A deep copy.  NULL when out of memory. */
+struct fl_model	*fl_model_dup(const struct fl_model *m);
+void		 fl_model_free(struct fl_model *m);
+
+/* Initialise weights (He-uniform for ReLU layers, Xavier-uniform for the
+ * output layer) and zero biases, from the "init" stream of seed. */
+void		 fl_model_init_params(struct fl_model *m, uint64_t seed);
+
+const char	*fl_model_spec(const struct fl_model *m);
+enum fl_task	 fl_model_task(const struct fl_model *m);
+size_t		 fl_model_nclasses(const struct fl_model *m); /* 0 unless multiclass */
+size_t		 fl_model_noutputs(const struct fl_model *m);	/* 1 or K */
+size_t		 fl_model_nlayers(const struct fl_model *m);
+/* Width of layer boundary l: 0 is the input (d), nlayers the output. */
+size_t		 fl_model_width(const struct fl_model *m, size_t l);
+size_t		 fl_model_nparams(const struct fl_model *m);
+float		*fl_model_params(struct fl_model *m);
+const float	*fl_model_params_const(const struct fl_model *m);
+struct fl_prep	*fl_model_prep(struct fl_model *m);
+const struct fl_prep *fl_model_prep_const(const struct fl_model *m);
+
+/* 1 when a and b have the same spec, task, classes, features and label,
+ * so that their parameter vectors line up; else 0. */
+int		 fl_model_compatible(const struct fl_model *a,
+		    const struct fl_model *b);
+
+/*
+ * Write the model into a new archive of the given kind (model or update):
+ * manifest keys "model" {"spec","task","classes","layers","params"},
+ * "features", "label", "preprocess" {"mean","scale","impute"}, and the
+ * F32 tensors.  The caller adds round, parent, site and the rest.
+ */
+int		 fl_model_to_archive(const struct fl_model *m, enum fl_kind kind,
+		    struct fl_archive **a, struct fl_err *err);
+/* Build a model from a model or update archive, checking the manifest and
+ * that the tensors match the layout exactly.  Errors: FL_EFORMAT,
+ * FL_ESHAPE, FL_ENOMEM. */
+int		 fl_model_from_archive(struct fl_model **m,
+		    const struct fl_archive *a, struct fl_err *err);
+
+/* ------------------------------------------------------------------------ */
+/* Datasets (lib/dataset.c).                                                */
+
+/* A CSV read through a model's prep: X (n, d) row-major, standardised and
+ * imputed; y (n): 0/1, class index, or target value. */
+struct fl_dataset {
+	size_t	 n, d;
+	float	*X;
+	float	*y;
+	size_t	 skipped;	/* rows dropped because the label was missing */
+};
+
+/*
+ * Load path (NULL or "-" for stdin) with m's features, label and prep.
+ * Columns are matched by header name; extra columns are ignored.  A
+ * missing feature or label column, a non-number, a label outside the
+ * task's range (binary 0/1, multiclass 0..K-1 integers) is FL_EFORMAT
+ * naming file, line and column.  Rows whose label is missing are skipped.
+ * With need_label 0 the label column may be absent (y is then all NaN).
+ */
+int		 fl_dataset_load(struct fl_dataset **ds, const char *path,
+		    const struct fl_model *m, int need_label,
+		    struct fl_err *err);
+void		 fl_dataset_free(struct fl_dataset *ds);
+
+/* ------------------------------------------------------------------------ */
+/* Backends (lib/backend.c, lib/ref.c, lib/blas.c; kernels/ later).         */
+
+enum fl_device {
+	FL_DEVICE_CPU,
+	FL_DEVICE_REF,		/* the plain-loop reference, for tests */
+	FL_DEVICE_CUDA,
+	FL_DEVICE_AUTO
+};
+
+/*
+ * The seam where dense math can run elsewhere.  gemm computes
+ * C = alpha * op(A) op(B) + beta * C, row-major, op(X) = X or X^T by
+ * transa/transb; op(A) is (m, k), op(B) is (k, n), C is (m, n).
+ */
+struct fl_backend {
+	const char *name;
+	void (*gemm)(int transa, int transb, size_t m, size_t n, size_t k,
+	    float alpha, const float *A, size_t lda, const float *B,
+	    size_t ldb, float beta, float *C, size_t ldc);
+};
+/* The backend for dev; FL_DEVICE_CUDA in a build without CUDA, or with no
+ * GPU present, is FL_EGPU.  AUTO gives the best one present. */
+int		 fl_backend_get(const struct fl_backend **be, enum fl_device dev,
+		    struct fl_err *err);
+
+/* The reference gemm, plain loops with double accumulators (lib/ref.c). */
+void	fl_ref_gemm(int transa, int transb, size_t m, size_t n, size_t k,
+	    float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+	    float beta, float *C, size_t ldc);
+/* The OpenBLAS gemm (lib/blas.c). */
+void	fl_blas_gemm(int transa, int transb, size_t m, size_t n, size_t k,
+	    float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+	    float beta, float *C, size_t ldc);
+/* OpenBLAS's version string, e.g. "OpenBLAS 0.3.21". */
+const char *fl_blas_version(void);
+
+/*
+ * Reference loss and gradient in double, written to be read: the oracle
+ * for the fast path and for finite-difference checks.  params is the
+ * model's flat vector (nparams), X is (n, d) row-major, y is (n).  Returns
+ * the mean loss over the n rows plus l2/2 * |weights|^2 (biases are not
+ * penalised); grad (nparams, may be NULL) receives its gradient.
+ */
+double	fl_ref_loss_grad(const struct fl_model *m, const double *params,
+	    size_t n, const float *X, const float *y, double l2,
+	    double *grad);
+
+/* ------------------------------------------------------------------------ */
+/* Training and prediction (lib/nn.c, lib/optim.c, lib/train.c).            */
+
+enum fl_optimizer {
+	FL_OPT_SGD,
+	FL_OPT_ADAM
+};
+int		 fl_optimizer_parse(const char *s);	/* or -1 */
+const char	*fl_optimizer_name(enum fl_optimizer o);
+
+struct fl_hparams {
+	unsigned	 epochs;
+	size_t		 batch;
+	double		 lr;
+	enum fl_optimizer optimizer;
+	double		 momentum;	/* SGD only */
+	double		 l2;		/* weight decay on weights, not biases */
+	double		 beta1, beta2, eps;	/* Adam */
+	uint64_t	 seed;		/* drives the "shuffle" stream */
+	const struct fl_backend *backend;	/* NULL: the CPU (BLAS) */
+	/* Called after each batch with steps done and total; may be NULL. */
+	void		(*progress)(void *ctx, size_t done, size_t total);
+	void		*progress_ctx;
+};
+#define FL_HPARAMS_INIT { 1, 32, 0.1, FL_OPT_SGD, 0.0, 0.0, 0.9, 0.999, \
+	1e-8, 1, NULL, NULL, NULL }
+
+struct fl_train_result {
+	double	loss;		/* mean training loss over the last epoch */
+	size_t	samples;	/* rows trained on */
+	size_t	steps;		/* optimizer steps taken */
+};
+
+/*
+ * Train m in place on ds with minibatch SGD or Adam: each epoch visits the
+ * rows in an order shuffled by hp->seed.  Deterministic for a given seed.
+ * A loss that becomes NaN or Inf is FL_ENUM.  Errors: FL_ENOMEM, FL_ENUM,
+ * FL_EUSAGE (empty dataset, d mismatch).
+ */
+int		 fl_train(struct fl_model *m, const struct fl_dataset *ds,
+		    const struct fl_hparams *hp, struct fl_train_result *res,
+		    struct fl_err *err);
+
+/* Model outputs for every row: out is (n, noutputs): the probability of
+ * class 1 (binary), the class probabilities (multiclass) or the predicted
+ * value (regression).  be may be NULL.  Errors: FL_ENOMEM, FL_EUSAGE. */
+int		 fl_predict(const struct fl_model *m, const struct fl_dataset *ds,
+		    const struct fl_backend *be, float *out, struct fl_err *err);
+
+/* ------------------------------------------------------------------------ */
+/* Metrics (lib/metrics.c).                                                 */
+
+struct fl_metrics {
+	enum fl_task	task;
+	size_t		n;
+	double		auc, accuracy, log_loss, brier;	/* binary */
+	double		rmse, mae, r2;			/* regression */
+};
+
+/* Metrics of predictions pred (n, k as from fl_predict) against y (n).
+ * Binary: n auc accuracy log_loss brier (AUC NaN when one class is
+ * absent); multiclass: n accuracy log_loss; regression: n rmse mae r2.
+ * Errors: FL_ENOMEM, FL_EUSAGE (n is 0). */
+int		 fl_metrics_compute(enum fl_task task, size_t n, size_t k,
+		    const float *pred, const float *y, struct fl_metrics *out,
+		    struct fl_err *err);
+/* The metrics as a new JSON object holding exactly the task's keys, in the
+ * order above (NaN written as null).  NULL when out of memory. */
+json_t		*fl_metrics_json(const struct fl_metrics *m);
+
+/* ------------------------------------------------------------------------ */
+/* Aggregation (lib/aggregate.c).                                           */
+
+/*
+ * A streaming aggregator: memory is O(model size) however many updates are
+ * added.  base is the current model and base_id its archive's id; both are
+ * borrowed and must outlive the aggregator.
+ */
+struct fl_agg;
+/* strategy: "fedavg".  Errors: FL_EUSAGE (unknown strategy), FL_ENOMEM. */
+int		 fl_agg_new(struct fl_agg **g, const struct fl_model *base,
+		    const char *base_id, int base_round, const char *strategy,
+		    struct fl_err *err);
+/*
+ * Add one update archive.  It is refused (FL_EFORMAT or FL_ESHAPE or
+ * FL_ENUM, message naming name) if it is not an update, its parent is not
+ * base_id, its round is not base_round, its model differs from base's, its
+ * samples count is not positive, or a value is NaN or Inf.
+ */
+int		 fl_agg_add(struct fl_agg *g, const struct fl_archive *update,
+		    const char *name, struct fl_err *err);
+size_t		 fl_agg_count(const struct fl_agg *g);
+/* Write the aggregated model into a new archive (kind model, round + 1,
+ * parent base_id, samples the total, "strategy", and "contributors": an
+ * array of {id, site, samples} in the order added).  Errors: FL_EUSAGE
+ * (no update added), FL_ENUM, FL_ENOMEM. */
+int		 fl_agg_finish(struct fl_agg *g, struct fl_archive **out,
+		    struct fl_err *err);
+void		 fl_agg_free(struct fl_agg *g);
+
+/* The tool name and version for a manifest's "writer" object. */
+json_t		*fl_writer_json(const char *tool);
+
+#endif /* FL_H */
