@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,11 +155,11 @@ fl_opt_seed(const char *usage, const char *opt, const char *arg)
 
 	errno = 0;
 	if (arg[0] == '-')
-		fl_usage_error(usage, "%s: '%s' is not a seed (0 to 2^64-1)",
+		fl_usage_error(usage, "%s: '%s' is not a seed (0 to 2^63-1)",
 		    opt, arg);
 	v = strtoull(arg, &end, 10);
-	if (end == arg || *end != '\0' || errno == ERANGE)
-		fl_usage_error(usage, "%s: '%s' is not a seed (0 to 2^64-1)",
+	if (end == arg || *end != '\0' || errno == ERANGE || v > INT64_MAX)
+		fl_usage_error(usage, "%s: '%s' is not a seed (0 to 2^63-1)",
 		    opt, arg);
 	return (uint64_t)v;
 }
@@ -198,4 +199,39 @@ fl_progress_end(struct fl_progress *p)
 	if (p->enabled && p->last >= 0)
 		fputc('\n', stderr);
 	p->last = -1;
+}
+
+char **
+fl_opt_list(const char *usage, const char *opt, const char *arg, size_t *np)
+{
+	size_t n = 1, i, j, len = strlen(arg);
+	char **v, *s, *p;
+
+	for (p = (char *)arg; *p != '\0'; p++)
+		if (*p == ',')
+			n++;
+	/* One block: the pointer array, then a copy of the string. */
+	if ((v = malloc((n + 1) * sizeof(*v) + len + 1)) == NULL) {
+		fprintf(stderr, "%s: out of memory\n", progname);
+		exit(FL_EXIT_FAIL);
+	}
+	s = (char *)(v + n + 1);
+	memcpy(s, arg, len + 1);
+	for (i = 0; i < n; i++) {
+		v[i] = s;
+		if ((p = strchr(s, ',')) != NULL) {
+			*p = '\0';
+			s = p + 1;
+		}
+		if (*v[i] == '\0')
+			fl_usage_error(usage, "%s: empty name in '%s'", opt,
+			    arg);
+		for (j = 0; j < i; j++)
+			if (strcmp(v[j], v[i]) == 0)
+				fl_usage_error(usage, "%s: '%s' given twice",
+				    opt, v[i]);
+	}
+	v[n] = NULL;
+	*np = n;
+	return v;
 }

@@ -113,6 +113,12 @@ double		 fl_opt_double(const char *usage, const char *opt,
 		    const char *arg, double min, double max);
 uint64_t	 fl_opt_seed(const char *usage, const char *opt, const char *arg);
 
+/* Split a comma-separated option value into a NULL-terminated array of
+ * names (one malloc'd block the caller frees); an empty name, or a name
+ * given twice, is a usage error that exits FL_EXIT_USAGE. */
+char		**fl_opt_list(const char *usage, const char *opt,
+		    const char *arg, size_t *n);
+
 /*
  * A progress bar on stderr.  fl_progress_init enables it when want > 0, or
  * when want < 0 (automatic) and stderr is a terminal.  fl_progress_cb has
@@ -276,6 +282,11 @@ int		 fl_compress_parse(const char *s);
 int		 fl_archive_write(struct fl_archive *a, FILE *f,
 		    const char *name, enum fl_compress comp,
 		    struct fl_err *err);
+
+/* Write as[0..n-1] one after another, uncompressed, to path (NULL or "-"
+ * for stdout) atomically (lib/save.c).  Errors: FL_EIO, FL_ENOMEM. */
+int		 fl_archive_save(struct fl_archive *const *as, size_t n,
+		    const char *path, struct fl_err *err);
 
 /*
  * Read archives one after another from a stream of one or more
@@ -474,6 +485,11 @@ int		 fl_model_compatible(const struct fl_model *a,
  */
 int		 fl_model_to_archive(const struct fl_model *m, enum fl_kind kind,
 		    struct fl_archive **a, struct fl_err *err);
+/* Set manifest's "model", "features", "label" and "preprocess" keys to
+ * describe m (fl_model_to_archive does this).  Two archives whose four
+ * keys are equal have parameter vectors that line up.  FL_ENOMEM. */
+int		 fl_model_describe(const struct fl_model *m, json_t *manifest,
+		    struct fl_err *err);
 /* Build a model from a model or update archive, checking the manifest and
  * that the tensors match the layout exactly.  Errors: FL_EFORMAT,
  * FL_ESHAPE, FL_ENOMEM. */

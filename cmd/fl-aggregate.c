@@ -1,0 +1,308 @@
+/*
+ * fl-aggregate: combine the sites' updates into the next model (FedAvg),
+ * or the sites' statistics into pooled statistics.  Inputs are streamed
+ * one archive at a time, so memory does not grow with their number.
+ * Manual: man/fl-aggregate.1.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl.h"
+
+static const char usage[] =
+    "usage: fl-aggregate [-q] [-m model] [--strategy fedavg] [-o file] "
+    "[archive ...]";
+
+static const char help[] =
+    "Combine updates into the next model, or statistics into pooled\n"
+    "statistics.  Archives are read from the operands, or stdin when there\n"
+    "are none ('-' also means stdin); each may hold several archives\n"
+    "concatenated.  Without --model, the first archive decides: a model is\n"
+    "the base for the updates that follow it; stats archives are merged.\n\n"
+    "  -m, --model FILE      the model the updates were trained from\n"
+    "      --strategy NAME   fedavg: the sample-weighted mean of the deltas\n"
+    "                        (default fedavg)\n"
+    "      --progress        show a progress bar even if stderr is not a "
+    "terminal\n"
+    "      --no-progress     never show a progress bar\n"
+    "  -o, --output FILE     write here instead of stdout\n"
+    "  -q, --quiet           print nothing but errors\n"
+    "  -h, --help            print this help\n"
+    "  -V, --version         print the version\n";
+
+struct opts {
+	const char	*model, *strategy, *out;
+	char		**inputs;
+	int		 ninputs, progress;
+};
+
+/* What is being combined, once the first archive has said. */
+struct state {
+	struct fl_archive	*base_a;	/* the base model's archive */
+	struct fl_model		*base;
+	struct fl_agg		*agg;
+	struct fl_stats		*stats;		/* merged statistics */
+	json_t			*contributors;	/* of the stats */
+	const struct opts	*o;
+};
+
+static void
+parse_args(int argc, char **argv, struct opts *o)
+{
+	enum { OPT_STRATEGY = 256, OPT_PROG, OPT_NOPROG };
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "no-progress", no_argument, NULL, OPT_NOPROG },
+		{ "output", required_argument, NULL, 'o' },
+		{ "progress", no_argument, NULL, OPT_PROG },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "strategy", required_argument, NULL, OPT_STRATEGY },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static char *dash[] = { "-", NULL };
+	int c, i, nstdin = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->strategy = "fedavg";
+	o->progress = -1;
+	while ((c = getopt_long(argc, argv, "hm:o:qV", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			printf("%s\n\n%s", usage, help);
+			exit(fl_close_stdout());
+		case 'm':
+			o->model = optarg;
+			break;
+		case 'o':
+			o->out = optarg;
+			break;
+		case 'q':
+			o->progress = 0;
+			break;
+		case 'V':
+			fl_print_version();
+			exit(fl_close_stdout());
+		case OPT_NOPROG:
+			o->progress = 0;
+			break;
+		case OPT_PROG:
+			o->progress = 1;
+			break;
+		case OPT_STRATEGY:
+			if (strcmp(optarg, "fedavg") != 0)
+				fl_usage_error(usage, "--strategy: unknown "
+				    "strategy '%s' (fedavg)", optarg);
+			o->strategy = optarg;
+			break;
+		default:
+			fl_usage_error(usage, "unknown option");
+		}
+	}
+	o->inputs = argv + optind;
+	o->ninputs = argc - optind;
+	if (o->ninputs == 0) {
+		o->inputs = dash;
+		o->ninputs = 1;
+	}
+	for (i = 0; i < o->ninputs; i++)
+		nstdin += strcmp(o->inputs[i], "-") == 0;
+	if (o->model != NULL && strcmp(o->model, "-") == 0)
+		nstdin++;
+	if (nstdin > 1)
+		fl_usage_error(usage, "stdin can be read only once");
+	fl_refuse_tty(o->out);
+}
+
+/* Make a the base model (it was read first, or from --model). */
+static int
+take_base(struct state *s, struct fl_archive *a, const char *name,
+    struct fl_err *err)
+{
+	int64_t round;
+	int rc;
+
+	s->base_a = a;
+	if ((rc = fl_model_from_archive(&s->base, a, err)) < 0 ||
+	    (rc = fl_json_get_int(fl_archive_manifest(a), "round", &round,
+	    err)) < 0)
+		return fl_err_prefix(err, "%s", name);
+	if (round < 0 || round > 1000000000)
+		return fl_err_set(err, FL_EFORMAT, "%s: bad round %lld", name,
+		    (long long)round);
+	return fl_agg_new(&s->agg, s->base, fl_archive_id(a), (int)round,
+	    s->o->strategy, err);
+}
+
+/* Merge one stats archive into s->stats. */
+static int
+add_stats(struct state *s, const struct fl_archive *a, const char *name,
+    struct fl_err *err)
+{
+	struct fl_stats *st;
+	json_int_t rows;
+	json_t *c;
+	int rc;
+
+	if (fl_archive_kind(a) != FL_KIND_STATS)
+		return fl_err_set(err, FL_EFORMAT, "%s: a %s archive among "
+		    "stats archives", name, fl_kind_name(fl_archive_kind(a)));
+	if ((rc = fl_stats_from_archive(&st, a, err)) < 0)
+		return fl_err_prefix(err, "%s", name);
+	rows = (json_int_t)fl_stats_rows(st);
+	if (s->stats == NULL) {
+		s->stats = st;
+		s->contributors = json_array();
+	} else {
+		rc = fl_stats_merge(s->stats, st, err);
+		fl_stats_free(st);
+		if (rc < 0)
+			return rc;
+	}
+	c = json_pack("{s:s, s:O?, s:I}", "id", fl_archive_id(a), "site",
+	    json_object_get(fl_archive_manifest((struct fl_archive *)a),
+	    "site"), "samples", rows);
+	if (c == NULL || json_array_append_new(s->contributors, c) < 0)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	return 0;
+}
+
+/*
+ * Handle one archive read from input name.  *keep is set when the state
+ * took ownership of it (the base model), so the reader needs a new one.
+ */
+static int
+consume(struct state *s, struct fl_archive *a, const char *name, int *keep,
+    struct fl_err *err)
+{
+	*keep = 0;
+	if (s->agg == NULL && s->stats == NULL) {
+		if (fl_archive_kind(a) == FL_KIND_MODEL) {
+			*keep = 1;
+			return take_base(s, a, name, err);
+		}
+		if (fl_archive_kind(a) != FL_KIND_STATS)
+			return fl_err_set(err, FL_EUSAGE, "%s: no model to "
+			    "apply the %s to; give --model", name,
+			    fl_kind_name(fl_archive_kind(a)));
+	}
+	if (s->agg != NULL)
+		return fl_agg_add(s->agg, a, name, err);
+	return add_stats(s, a, name, err);
+}
+
+/* Read every archive of every input, in order. */
+static int
+read_inputs(struct state *s, struct fl_progress *bar, struct fl_err *err)
+{
+	const struct opts *o = s->o;
+	struct fl_archive *a = NULL;
+	struct fl_reader *r;
+	const char *name;
+	FILE *f;
+	int i, rc = 0, keep;
+
+	for (i = 0; i < o->ninputs && rc >= 0; i++) {
+		name = fl_in_name(o->inputs[i]);
+		if ((f = fl_in_open(o->inputs[i], err)) == NULL)
+			return FL_EIO;
+		if ((rc = fl_reader_open(&r, f, name, err)) < 0) {
+			fl_in_close(f);
+			break;
+		}
+		while ((rc = fl_reader_next(r, &a, err)) > 0) {
+			if ((rc = consume(s, a, name, &keep, err)) < 0)
+				break;
+			if (keep)
+				a = NULL;
+		}
+		fl_reader_free(r);
+		fl_in_close(f);
+		fl_progress_cb(bar, (size_t)i + 1, (size_t)o->ninputs);
+	}
+	fl_archive_free(a);
+	return rc;
+}
+
+/* The merged statistics as an archive. */
+static int
+stats_result(struct state *s, struct fl_archive **out, struct fl_err *err)
+{
+	json_t *man;
+	int rc;
+
+	if ((rc = fl_stats_to_archive(s->stats, out, err)) < 0)
+		return rc;
+	man = fl_archive_manifest(*out);
+	if (json_object_set(man, "contributors", s->contributors) < 0 ||
+	    json_object_set_new(man, "samples",
+	    json_integer((json_int_t)fl_stats_rows(s->stats))) < 0)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_archive *a = NULL, *out = NULL;
+	struct fl_progress bar;
+	struct state s;
+	struct opts o;
+	int rc;
+
+	fl_setprogname(argv[0]);
+	parse_args(argc, argv, &o);
+	memset(&s, 0, sizeof(s));
+	s.o = &o;
+	fl_progress_init(&bar, "aggregating", o.progress);
+	if (o.model != NULL) {
+		if ((rc = fl_archive_read_file(o.model, &a, &err)) < 0)
+			goto out;
+		if (fl_archive_kind(a) != FL_KIND_MODEL) {
+			rc = fl_err_set(&err, FL_EFORMAT, "%s: a %s archive, "
+			    "not a model", fl_in_name(o.model),
+			    fl_kind_name(fl_archive_kind(a)));
+			goto out;
+		}
+		rc = take_base(&s, a, fl_in_name(o.model), &err);
+		a = NULL;	/* the state owns it now */
+		if (rc < 0)
+			goto out;
+	}
+	if ((rc = read_inputs(&s, &bar, &err)) < 0)
+		goto out;
+	fl_progress_end(&bar);
+	if (s.agg != NULL)
+		rc = fl_agg_finish(s.agg, &out, &err);
+	else if (s.stats != NULL)
+		rc = stats_result(&s, &out, &err);
+	else
+		rc = fl_err_set(&err, FL_EFORMAT, "no archives to aggregate");
+	if (rc < 0)
+		goto out;
+	if (json_object_set_new(fl_archive_manifest(out), "writer",
+	    fl_writer_json("fl-aggregate")) < 0) {
+		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = fl_archive_save(&out, 1, o.out, &err);
+out:
+	fl_progress_end(&bar);
+	if (rc < 0)
+		rc = fl_report(&err);
+	else
+		rc = fl_close_stdout();
+	fl_archive_free(a);
+	fl_archive_free(out);
+	fl_archive_free(s.base_a);
+	fl_model_free(s.base);
+	fl_agg_free(s.agg);
+	fl_stats_free(s.stats);
+	json_decref(s.contributors);
+	return rc;
+}

@@ -1,0 +1,260 @@
+/*
+ * fl-eval: score a model on local data, printing metrics (or one
+ * prediction per row) on stdout.  Manual: man/fl-eval.1.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl.h"
+
+static const char usage[] =
+    "usage: fl-eval [-q] -d data.csv [--format json|tsv] [-p] [model]";
+
+static const char help[] =
+    "Score a model on a local CSV.  The model is read from the operand, or\n"
+    "stdin when absent or '-'.  Prints one JSON object of metrics:\n"
+    "binary: n auc accuracy log_loss brier; multiclass: n accuracy\n"
+    "log_loss; regression: n rmse mae r2.\n\n"
+    "  -d, --data FILE       the CSV to score ('-' for stdin)\n"
+    "      --format FMT      json (one object) or tsv (a header line and a\n"
+    "                        value line) (default json)\n"
+    "  -p, --predictions     print one line per row instead: the label and\n"
+    "                        the prediction\n"
+    "  -q, --quiet           print nothing but errors on stderr\n"
+    "  -h, --help            print this help\n"
+    "  -V, --version         print the version\n";
+
+struct opts {
+	const char	*data, *model;
+	int		 tsv, predictions;
+};
+
+static void
+parse_args(int argc, char **argv, struct opts *o)
+{
+	enum { OPT_FORMAT = 256 };
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "help", no_argument, NULL, 'h' },
+		{ "predictions", no_argument, NULL, 'p' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "d:hpqV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o->data = optarg;
+			break;
+		case 'h':
+			printf("%s\n\n%s", usage, help);
+			exit(fl_close_stdout());
+		case 'p':
+			o->predictions = 1;
+			break;
+		case 'q':
+			break;	/* fl-eval prints nothing but errors anyway */
+		case 'V':
+			fl_print_version();
+			exit(fl_close_stdout());
+		case OPT_FORMAT:
+			if (strcmp(optarg, "tsv") == 0)
+				o->tsv = 1;
+			else if (strcmp(optarg, "json") == 0)
+				o->tsv = 0;
+			else
+				fl_usage_error(usage, "--format: unknown format"
+				    " '%s' (json, tsv)", optarg);
+			break;
+		default:
+			fl_usage_error(usage, "unknown option");
+		}
+	}
+	if (argc - optind > 1)
+		fl_usage_error(usage, "one model at most");
+	o->model = optind < argc ? argv[optind] : NULL;
+	if (o->data == NULL)
+		fl_usage_error(usage, "--data is required");
+	if (strcmp(o->data, "-") == 0 &&
+	    (o->model == NULL || strcmp(o->model, "-") == 0))
+		fl_usage_error(usage, "the data and the model cannot both be "
+		    "stdin");
+}
+
+/* Print a JSON object as a TSV header line (keys) or value line. */
+static void
+print_tsv(const json_t *obj, int header)
+{
+	const char *key;
+	json_t *v;
+	int first = 1;
+
+	json_object_foreach((json_t *)obj, key, v) {
+		if (!first)
+			putchar('\t');
+		first = 0;
+		if (header)
+			fputs(key, stdout);
+		else if (json_is_integer(v))
+			printf("%lld", (long long)json_integer_value(v));
+		else if (json_is_number(v))
+			printf("%.10g", json_number_value(v));
+		else
+			fputs("NA", stdout);
+	}
+	putchar('\n');
+}
+
+static void
+print_json(const json_t *obj)
+{
+	json_dumpf(obj, stdout, JSON_PRESERVE_ORDER | JSON_COMPACT |
+	    JSON_REAL_PRECISION(12));
+	putchar('\n');
+}
+
+/* One prediction row as a JSON object: label, pred, probabilities. */
+static json_t *
+prediction(enum fl_task task, size_t k, const float *p, float y)
+{
+	json_t *o = json_object(), *probs;
+	size_t c, best = 0;
+
+	json_object_set_new(o, "label", isnan(y) ? json_null() :
+	    json_real(y));
+	if (task == FL_TASK_BINARY) {
+		json_object_set_new(o, "p", json_real(p[0]));
+	} else if (task == FL_TASK_REGRESSION) {
+		json_object_set_new(o, "pred", json_real(p[0]));
+	} else {
+		probs = json_array();
+		for (c = 0; c < k; c++) {
+			json_array_append_new(probs, json_real(p[c]));
+			if (p[c] > p[best])
+				best = c;
+		}
+		json_object_set_new(o, "pred", json_integer((json_int_t)best));
+		json_object_set_new(o, "p", probs);
+	}
+	return o;
+}
+
+static void
+print_predictions(const struct fl_model *m, const struct fl_dataset *ds,
+    const float *pred, int tsv)
+{
+	size_t i, c, k = fl_model_noutputs(m);
+	enum fl_task task = fl_model_task(m);
+	json_t *row;
+
+	if (tsv) {
+		fputs(task == FL_TASK_BINARY ? "label\tp" : "label\tpred",
+		    stdout);
+		for (c = 0; task == FL_TASK_MULTICLASS && c < k; c++)
+			printf("\tp%zu", c);
+		putchar('\n');
+	}
+	for (i = 0; i < ds->n; i++) {
+		row = prediction(task, k, pred + i * k, ds->y[i]);
+		if (row == NULL)
+			continue;
+		if (!tsv) {
+			print_json(row);
+		} else {
+			const json_t *p = json_object_get(row, "p");
+
+			if (isnan(ds->y[i]))
+				fputs("NA", stdout);
+			else
+				printf("%.10g", ds->y[i]);
+			if (task != FL_TASK_BINARY)
+				printf("\t%.10g", json_number_value(
+				    json_object_get(row, "pred")));
+			if (task == FL_TASK_BINARY)
+				printf("\t%.10g", json_number_value(p));
+			for (c = 0; task == FL_TASK_MULTICLASS && c < k; c++)
+				printf("\t%.10g", json_number_value(
+				    json_array_get(p, c)));
+			putchar('\n');
+		}
+		json_decref(row);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_archive *a = NULL;
+	struct fl_model *m = NULL;
+	struct fl_dataset *ds = NULL;
+	struct fl_metrics met;
+	json_t *obj = NULL;
+	float *pred = NULL;
+	size_t len;
+	struct opts o;
+	int rc;
+
+	fl_setprogname(argv[0]);
+	parse_args(argc, argv, &o);
+	if ((rc = fl_archive_read_file(o.model, &a, &err)) < 0)
+		goto out;
+	if (fl_archive_kind(a) != FL_KIND_MODEL) {
+		rc = fl_err_set(&err, FL_EFORMAT, "%s: a %s archive, not a "
+		    "model", fl_in_name(o.model),
+		    fl_kind_name(fl_archive_kind(a)));
+		goto out;
+	}
+	if ((rc = fl_model_from_archive(&m, a, &err)) < 0) {
+		fl_err_prefix(&err, "%s", fl_in_name(o.model));
+		goto out;
+	}
+	if ((rc = fl_dataset_load(&ds, o.data, m, !o.predictions, &err)) < 0)
+		goto out;
+	if (ds->n == 0) {
+		rc = fl_err_set(&err, FL_EFORMAT, "%s: no rows to score",
+		    fl_in_name(o.data));
+		goto out;
+	}
+	if (fl_size_mul(ds->n, fl_model_noutputs(m) * sizeof(float),
+	    &len) < 0 || (pred = malloc(len)) == NULL) {
+		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = fl_predict(m, ds, NULL, pred, &err)) < 0)
+		goto out;
+	if (o.predictions) {
+		print_predictions(m, ds, pred, o.tsv);
+		goto out;
+	}
+	if ((rc = fl_metrics_compute(fl_model_task(m), ds->n,
+	    fl_model_noutputs(m), pred, ds->y, &met, &err)) < 0)
+		goto out;
+	if ((obj = fl_metrics_json(&met)) == NULL) {
+		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (o.tsv) {
+		print_tsv(obj, 1);
+		print_tsv(obj, 0);
+	} else
+		print_json(obj);
+out:
+	if (rc < 0)
+		rc = fl_report(&err);
+	else
+		rc = fl_close_stdout();
+	json_decref(obj);
+	free(pred);
+	fl_archive_free(a);
+	fl_model_free(m);
+	fl_dataset_free(ds);
+	return rc;
+}

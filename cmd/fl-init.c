@@ -1,0 +1,280 @@
+/*
+ * fl-init: write round 0 of a federation, a model with fresh weights and
+ * the preprocessing every site will apply.  Manual: man/fl-init.1.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl.h"
+
+static const char usage[] =
+    "usage: fl-init [-q] -m spec -l column [-t task] [--classes k]\n"
+    "               [-f a,b,... | -s stats] [-x a,b,...] [--seed n] "
+    "[-o file]";
+
+static const char help[] =
+    "Write round 0's model: fresh weights and the preprocessing every site\n"
+    "applies.\n\n"
+    "  -m, --model SPEC      logreg, softmax, linear or mlp:H1[,H2...]\n"
+    "  -l, --label COL       the column to predict\n"
+    "  -t, --task TASK       binary, multiclass or regression (default:\n"
+    "                        from the model; binary for mlp)\n"
+    "      --classes K       number of classes for multiclass (default:\n"
+    "                        the label's maximum + 1 from --stats)\n"
+    "  -f, --features LIST   feature columns, comma-separated, in order\n"
+    "  -s, --stats FILE      pooled statistics (from fl-stats and\n"
+    "                        fl-aggregate): standardise and impute with\n"
+    "                        them; features default to every column but\n"
+    "                        the label and --exclude\n"
+    "  -x, --exclude LIST    columns never to use as features\n"
+    "      --seed N          seed of the initial weights (default 1)\n"
+    "  -o, --output FILE     write here instead of stdout\n"
+    "  -q, --quiet           print nothing but errors\n"
+    "  -h, --help            print this help\n"
+    "  -V, --version         print the version\n";
+
+struct opts {
+	const char	*spec, *label, *task, *stats, *out;
+	char		**features, **exclude;
+	size_t		 nfeatures, nexclude;
+	long		 classes;
+	uint64_t	 seed;
+};
+
+static void
+parse_args(int argc, char **argv, struct opts *o)
+{
+	enum { OPT_CLASSES = 256, OPT_SEED };
+	static const struct option longopts[] = {
+		{ "classes", required_argument, NULL, OPT_CLASSES },
+		{ "exclude", required_argument, NULL, 'x' },
+		{ "features", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "stats", required_argument, NULL, 's' },
+		{ "task", required_argument, NULL, 't' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->seed = 1;
+	while ((c = getopt_long(argc, argv, "f:hl:m:o:qs:t:Vx:", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			free(o->features);
+			o->features = fl_opt_list(usage, "--features", optarg,
+			    &o->nfeatures);
+			break;
+		case 'h':
+			printf("%s\n\n%s", usage, help);
+			exit(fl_close_stdout());
+		case 'l':
+			o->label = optarg;
+			break;
+		case 'm':
+			o->spec = optarg;
+			break;
+		case 'o':
+			o->out = optarg;
+			break;
+		case 'q':
+			break;	/* fl-init prints nothing but errors anyway */
+		case 's':
+			o->stats = optarg;
+			break;
+		case 't':
+			if (fl_task_parse(optarg) < 0)
+				fl_usage_error(usage, "--task: unknown task "
+				    "'%s' (binary, multiclass, regression)",
+				    optarg);
+			o->task = optarg;
+			break;
+		case 'V':
+			fl_print_version();
+			exit(fl_close_stdout());
+		case 'x':
+			free(o->exclude);
+			o->exclude = fl_opt_list(usage, "--exclude", optarg,
+			    &o->nexclude);
+			break;
+		case OPT_CLASSES:
+			o->classes = fl_opt_long(usage, "--classes", optarg, 2,
+			    65536);
+			break;
+		case OPT_SEED:
+			o->seed = fl_opt_seed(usage, "--seed", optarg);
+			break;
+		default:
+			fl_usage_error(usage, "unknown option");
+		}
+	}
+	if (optind != argc)
+		fl_usage_error(usage, "unexpected operand '%s'", argv[optind]);
+	if (o->spec == NULL)
+		fl_usage_error(usage, "--model is required");
+	if (o->label == NULL)
+		fl_usage_error(usage, "--label is required");
+	if (o->features == NULL && o->stats == NULL)
+		fl_usage_error(usage, "give --features or --stats");
+	fl_refuse_tty(o->out);
+}
+
+static int
+listed(char *const *v, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* The task named by --task, else the one the spec implies. */
+static enum fl_task
+pick_task(const struct opts *o)
+{
+	if (o->task != NULL)
+		return (enum fl_task)fl_task_parse(o->task);
+	if (strcmp(o->spec, "softmax") == 0)
+		return FL_TASK_MULTICLASS;
+	if (strcmp(o->spec, "linear") == 0)
+		return FL_TASK_REGRESSION;
+	return FL_TASK_BINARY;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_archive *sa = NULL, *a = NULL;
+	struct fl_stats *st = NULL;
+	struct fl_model *m = NULL;
+	const char **feats = NULL;
+	struct fl_colstats cs;
+	struct fl_prep *p;
+	struct opts o;
+	enum fl_task task;
+	size_t d = 0, j, k;
+	long col;
+	int rc = 0;
+
+	fl_setprogname(argv[0]);
+	parse_args(argc, argv, &o);
+	task = pick_task(&o);
+	if (o.stats != NULL && ((rc = fl_archive_read_file(o.stats, &sa,
+	    &err)) < 0 || (rc = fl_stats_from_archive(&st, sa, &err)) < 0)) {
+		if (rc != FL_EVERIFY && strstr(err.msg, o.stats) != err.msg)
+			fl_err_prefix(&err, "%s", o.stats);
+		goto out;
+	}
+	k = st != NULL ? fl_stats_ncols(st) : o.nfeatures;
+	if ((feats = calloc(k + 1, sizeof(*feats))) == NULL) {
+		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (j = 0; j < k; j++) {
+		const char *name = o.features != NULL ? o.features[j] :
+		    (fl_stats_col(st, j, &cs), cs.name);
+
+		if (strcmp(name, o.label) == 0) {
+			if (o.features == NULL)
+				continue;
+			rc = fl_err_set(&err, FL_EUSAGE, "--features: the "
+			    "label '%s' cannot be a feature", name);
+			goto out;
+		}
+		if (!listed(o.exclude, o.nexclude, name))
+			feats[d++] = name;
+	}
+	for (j = 0; st != NULL && j < o.nexclude; j++)
+		if (fl_stats_find(st, o.exclude[j]) < 0) {
+			rc = fl_err_set(&err, FL_EUSAGE, "--exclude: %s has no "
+			    "column '%s'", o.stats, o.exclude[j]);
+			goto out;
+		}
+	if (d == 0) {
+		rc = fl_err_set(&err, FL_EUSAGE, "no features left");
+		goto out;
+	}
+	if (task == FL_TASK_MULTICLASS && o.classes == 0) {
+		if (st == NULL || (col = fl_stats_find(st, o.label)) < 0) {
+			rc = fl_err_set(&err, FL_EUSAGE, "multiclass needs "
+			    "--classes, or --stats holding the label");
+			goto out;
+		}
+		fl_stats_col(st, (size_t)col, &cs);
+		if (!(cs.min >= 0) || cs.max != floor(cs.max) ||
+		    cs.max < 1 || cs.max > 65535) {
+			rc = fl_err_set(&err, FL_EFORMAT, "%s: label '%s' is "
+			    "not a class index 0..K-1", o.stats, o.label);
+			goto out;
+		}
+		o.classes = (long)cs.max + 1;
+	}
+	if ((rc = fl_model_new(&m, o.spec, task, (size_t)o.classes, d, feats,
+	    o.label, &err)) < 0)
+		goto out;
+	p = fl_model_prep(m);
+	for (j = 0; st != NULL && j < d; j++) {
+		if ((col = fl_stats_find(st, feats[j])) < 0) {
+			rc = fl_err_set(&err, FL_EFORMAT, "%s: no column '%s'",
+			    o.stats, feats[j]);
+			goto out;
+		}
+		fl_stats_col(st, (size_t)col, &cs);
+		if (cs.count < 1) {
+			rc = fl_err_set(&err, FL_EFORMAT, "%s: column '%s' has "
+			    "no values", o.stats, feats[j]);
+			goto out;
+		}
+		p->mean[j] = p->impute[j] = fl_stats_mean(st, (size_t)col);
+		p->scale[j] = fl_stats_sd(st, (size_t)col);
+		if (!(p->scale[j] > 0) || !isfinite(p->scale[j]))
+			p->scale[j] = 1;
+	}
+	fl_model_init_params(m, o.seed);
+	if ((rc = fl_model_to_archive(m, FL_KIND_MODEL, &a, &err)) < 0)
+		goto out;
+	if (json_object_set_new(fl_archive_manifest(a), "round",
+	    json_integer(0)) < 0 ||
+	    json_object_set_new(fl_archive_manifest(a), "parent",
+	    json_null()) < 0 ||
+	    json_object_set_new(fl_archive_manifest(a), "site",
+	    json_null()) < 0 ||
+	    json_object_set_new(fl_archive_manifest(a), "samples",
+	    json_integer(0)) < 0 ||
+	    json_object_set_new(fl_archive_manifest(a), "seed",
+	    json_integer((json_int_t)o.seed)) < 0 ||
+	    (sa != NULL && json_object_set_new(fl_archive_manifest(a),
+	    "stats", json_string(fl_archive_id(sa))) < 0) ||
+	    json_object_set_new(fl_archive_manifest(a), "writer",
+	    fl_writer_json("fl-init")) < 0) {
+		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = fl_archive_save(&a, 1, o.out, &err);
+out:
+	if (rc < 0)
+		rc = fl_report(&err);
+	else
+		rc = fl_close_stdout();
+	fl_archive_free(a);
+	fl_archive_free(sa);
+	fl_stats_free(st);
+	fl_model_free(m);
+	free(feats);
+	free(o.features);
+	free(o.exclude);
+	return rc;
+}

@@ -1,0 +1,270 @@
+/*
+ * fl-train: train a received model on this site's CSV and write an update:
+ * the weight delta (trained minus received), the rows it saw and the loss.
+ * No row leaves the site.  Manual: man/fl-train.1.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl.h"
+
+static const char usage[] =
+    "usage: fl-train [-q] -d data.csv [-e epochs] [-b batch] [--lr x]\n"
+    "                [--optimizer sgd|adam] [--momentum m] [--l2 x] "
+    "[--seed n]\n"
+    "                [--site name] [--pass-model] [-o file] [model]";
+
+static const char help[] =
+    "Train a model on a local CSV and write an update (the weight delta).\n"
+    "The model is read from the operand, or stdin when absent or '-'.\n\n"
+    "  -d, --data FILE       this site's CSV ('-' for stdin)\n"
+    "  -e, --epochs N        passes over the data (default 1)\n"
+    "  -b, --batch N         rows per step (default 32)\n"
+    "      --lr X            learning rate (default 0.1 for sgd,\n"
+    "                        0.01 for adam)\n"
+    "      --optimizer NAME  sgd or adam (default sgd)\n"
+    "      --momentum M      SGD momentum (default 0)\n"
+    "      --l2 X            L2 penalty on weights (default 0)\n"
+    "      --seed N          seed of the row order (default 1)\n"
+    "      --site NAME       site name recorded in the update (default:\n"
+    "                        the data file's name without .csv)\n"
+    "      --pass-model      write the received model before the update,\n"
+    "                        so that fl-aggregate can read both from a pipe\n"
+    "      --progress        show a progress bar even if stderr is not a "
+    "terminal\n"
+    "      --no-progress     never show a progress bar\n"
+    "  -o, --output FILE     write here instead of stdout\n"
+    "  -q, --quiet           print nothing but errors\n"
+    "  -h, --help            print this help\n"
+    "  -V, --version         print the version\n";
+
+struct opts {
+	const char		*data, *model, *site, *out;
+	struct fl_hparams	 hp;
+	int			 lr_set, pass, progress;
+	char			 sitebuf[256];
+};
+
+static void
+parse_args(int argc, char **argv, struct opts *o)
+{
+	enum { OPT_LR = 256, OPT_OPT, OPT_MOM, OPT_L2, OPT_SEED, OPT_SITE,
+	    OPT_PASS, OPT_PROG, OPT_NOPROG };
+	static const struct option longopts[] = {
+		{ "batch", required_argument, NULL, 'b' },
+		{ "data", required_argument, NULL, 'd' },
+		{ "epochs", required_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "l2", required_argument, NULL, OPT_L2 },
+		{ "lr", required_argument, NULL, OPT_LR },
+		{ "momentum", required_argument, NULL, OPT_MOM },
+		{ "no-progress", no_argument, NULL, OPT_NOPROG },
+		{ "optimizer", required_argument, NULL, OPT_OPT },
+		{ "output", required_argument, NULL, 'o' },
+		{ "pass-model", no_argument, NULL, OPT_PASS },
+		{ "progress", no_argument, NULL, OPT_PROG },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "site", required_argument, NULL, OPT_SITE },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct fl_hparams def = FL_HPARAMS_INIT;
+	const char *base, *dot;
+	int c, opt;
+
+	memset(o, 0, sizeof(*o));
+	o->hp = def;
+	o->progress = -1;
+	while ((c = getopt_long(argc, argv, "b:d:e:ho:qV", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			o->hp.batch = (size_t)fl_opt_long(usage, "--batch",
+			    optarg, 1, 1 << 20);
+			break;
+		case 'd':
+			o->data = optarg;
+			break;
+		case 'e':
+			o->hp.epochs = (unsigned)fl_opt_long(usage, "--epochs",
+			    optarg, 1, 100000);
+			break;
+		case 'h':
+			printf("%s\n\n%s", usage, help);
+			exit(fl_close_stdout());
+		case 'o':
+			o->out = optarg;
+			break;
+		case 'q':
+			o->progress = 0;
+			break;
+		case 'V':
+			fl_print_version();
+			exit(fl_close_stdout());
+		case OPT_L2:
+			o->hp.l2 = fl_opt_double(usage, "--l2", optarg, 0, 1e6);
+			break;
+		case OPT_LR:
+			o->hp.lr = fl_opt_double(usage, "--lr", optarg, 0, 1e6);
+			o->lr_set = 1;
+			break;
+		case OPT_MOM:
+			o->hp.momentum = fl_opt_double(usage, "--momentum",
+			    optarg, 0, 0.999999);
+			break;
+		case OPT_NOPROG:
+			o->progress = 0;
+			break;
+		case OPT_OPT:
+			if ((opt = fl_optimizer_parse(optarg)) < 0)
+				fl_usage_error(usage, "--optimizer: unknown "
+				    "optimizer '%s' (sgd, adam)", optarg);
+			o->hp.optimizer = (enum fl_optimizer)opt;
+			break;
+		case OPT_PASS:
+			o->pass = 1;
+			break;
+		case OPT_PROG:
+			o->progress = 1;
+			break;
+		case OPT_SEED:
+			o->hp.seed = fl_opt_seed(usage, "--seed", optarg);
+			break;
+		case OPT_SITE:
+			if (*optarg == '\0' || strlen(optarg) > 200)
+				fl_usage_error(usage, "--site: give a name of "
+				    "1 to 200 characters");
+			o->site = optarg;
+			break;
+		default:
+			fl_usage_error(usage, "unknown option");
+		}
+	}
+	if (argc - optind > 1)
+		fl_usage_error(usage, "one model at most");
+	o->model = optind < argc ? argv[optind] : NULL;
+	if (o->data == NULL)
+		fl_usage_error(usage, "--data is required");
+	if (strcmp(o->data, "-") == 0 &&
+	    (o->model == NULL || strcmp(o->model, "-") == 0))
+		fl_usage_error(usage, "the data and the model cannot both be "
+		    "stdin");
+	if (!o->lr_set && o->hp.optimizer == FL_OPT_ADAM)
+		o->hp.lr = 0.01;
+	if (o->site == NULL && strcmp(o->data, "-") != 0) {
+		base = strrchr(o->data, '/');
+		base = base == NULL ? o->data : base + 1;
+		dot = strrchr(base, '.');
+		snprintf(o->sitebuf, sizeof(o->sitebuf), "%.*s",
+		    (int)(dot != NULL && dot != base ? (size_t)(dot - base) :
+		    strlen(base)), base);
+		o->site = o->sitebuf;
+	}
+	fl_refuse_tty(o->out);
+}
+
+/* The update's "train" record: the hyperparameters and the result. */
+static json_t *
+train_json(const struct fl_hparams *hp, const struct fl_train_result *res)
+{
+	return json_pack("{s:i, s:I, s:f, s:s, s:f, s:f, s:I, s:f, s:I}",
+	    "epochs", (int)hp->epochs, "batch", (json_int_t)hp->batch,
+	    "lr", hp->lr, "optimizer", fl_optimizer_name(hp->optimizer),
+	    "momentum", hp->momentum, "l2", hp->l2,
+	    "seed", (json_int_t)hp->seed, "loss", res->loss,
+	    "steps", (json_int_t)res->steps);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_archive *in = NULL, *upd = NULL, *outs[2];
+	struct fl_model *recv = NULL, *m = NULL;
+	struct fl_dataset *ds = NULL;
+	struct fl_train_result res;
+	struct fl_progress bar;
+	const float *p0;
+	float *p;
+	json_t *man;
+	int64_t round;
+	size_t i, n;
+	struct opts o;
+	int rc;
+
+	fl_setprogname(argv[0]);
+	parse_args(argc, argv, &o);
+	if ((rc = fl_archive_read_file(o.model, &in, &err)) < 0)
+		goto out;
+	if (fl_archive_kind(in) != FL_KIND_MODEL) {
+		rc = fl_err_set(&err, FL_EFORMAT, "%s: a %s archive, not a "
+		    "model", fl_in_name(o.model),
+		    fl_kind_name(fl_archive_kind(in)));
+		goto out;
+	}
+	if ((rc = fl_model_from_archive(&recv, in, &err)) < 0 ||
+	    (rc = fl_json_get_int(fl_archive_manifest(in), "round", &round,
+	    &err)) < 0) {
+		fl_err_prefix(&err, "%s", fl_in_name(o.model));
+		goto out;
+	}
+	if ((rc = fl_dataset_load(&ds, o.data, recv, 1, &err)) < 0)
+		goto out;
+	if (ds->n == 0) {
+		rc = fl_err_set(&err, FL_EFORMAT, "%s: no rows with a label",
+		    fl_in_name(o.data));
+		goto out;
+	}
+	if ((m = fl_model_dup(recv)) == NULL) {
+		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
+		goto out;
+	}
+	fl_progress_init(&bar, "training", o.progress);
+	o.hp.progress = fl_progress_cb;
+	o.hp.progress_ctx = &bar;
+	rc = fl_train(m, ds, &o.hp, &res, &err);
+	fl_progress_end(&bar);
+	if (rc < 0) {
+		fl_err_prefix(&err, "%s", fl_in_name(o.data));
+		goto out;
+	}
+	/* The update carries the delta, trained minus received. */
+	p = fl_model_params(m);
+	p0 = fl_model_params_const(recv);
+	n = fl_model_nparams(m);
+	for (i = 0; i < n; i++)
+		p[i] -= p0[i];
+	if ((rc = fl_model_to_archive(m, FL_KIND_UPDATE, &upd, &err)) < 0)
+		goto out;
+	man = fl_archive_manifest(upd);
+	if (json_object_set_new(man, "round", json_integer(round)) < 0 ||
+	    json_object_set_new(man, "parent",
+	    json_string(fl_archive_id(in))) < 0 ||
+	    json_object_set_new(man, "site", o.site != NULL ?
+	    json_string(o.site) : json_null()) < 0 ||
+	    json_object_set_new(man, "samples",
+	    json_integer((json_int_t)ds->n)) < 0 ||
+	    json_object_set_new(man, "train", train_json(&o.hp, &res)) < 0 ||
+	    json_object_set_new(man, "writer", fl_writer_json("fl-train")) < 0) {
+		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
+		goto out;
+	}
+	outs[0] = in;
+	outs[1] = upd;
+	rc = o.pass ? fl_archive_save(outs, 2, o.out, &err) :
+	    fl_archive_save(&upd, 1, o.out, &err);
+out:
+	if (rc < 0)
+		rc = fl_report(&err);
+	else
+		rc = fl_close_stdout();
+	fl_archive_free(in);
+	fl_archive_free(upd);
+	fl_model_free(recv);
+	fl_model_free(m);
+	fl_dataset_free(ds);
+	return rc;
+}

@@ -1,0 +1,289 @@
+/*
+ * modelio.c: a model to and from an archive.  The manifest describes the
+ * model ("model", "features", "label", "preprocess"); the tensors are the
+ * layers' weights and biases as F32, in layout order, so that the archive's
+ * data section is exactly the model's parameter buffer.  The format is
+ * specified in man/fl-archive.5.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl.h"
+
+/* A JSON array of n doubles; NULL when out of memory. */
+static json_t *
+json_reals(const double *v, size_t n)
+{
+	json_t *a;
+	size_t i;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(a, json_real(v[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/*
+ * Set manifest's "model", "features", "label" and "preprocess" keys to
+ * describe m.  These keys decide whether two archives' parameter vectors
+ * line up, so fl_agg compares them too.  Errors: FL_ENOMEM.
+ */
+int
+fl_model_describe(const struct fl_model *m, json_t *manifest,
+    struct fl_err *err)
+{
+	const struct fl_prep *p = fl_model_prep_const(m);
+	json_t *model, *layers, *feats, *prep;
+	size_t l, j;
+	int bad = 0;
+
+	model = json_object();
+	layers = json_array();
+	feats = json_array();
+	prep = json_object();
+	if (model == NULL || layers == NULL || feats == NULL || prep == NULL)
+		bad = 1;
+	for (l = 0; !bad && l <= fl_model_nlayers(m); l++)
+		bad |= json_array_append_new(layers,
+		    json_integer((json_int_t)fl_model_width(m, l))) < 0;
+	for (j = 0; !bad && j < p->d; j++)
+		bad |= json_array_append_new(feats,
+		    json_string(p->features[j])) < 0;
+	if (!bad) {
+		bad |= json_object_set_new(model, "spec",
+		    json_string(fl_model_spec(m))) < 0;
+		bad |= json_object_set_new(model, "task",
+		    json_string(fl_task_name(fl_model_task(m)))) < 0;
+		bad |= json_object_set_new(model, "classes",
+		    json_integer((json_int_t)fl_model_nclasses(m))) < 0;
+		bad |= json_object_set_new(model, "layers", layers) < 0;
+		layers = NULL;
+		bad |= json_object_set_new(model, "params",
+		    json_integer((json_int_t)fl_model_nparams(m))) < 0;
+		bad |= json_object_set_new(prep, "mean",
+		    json_reals(p->mean, p->d)) < 0;
+		bad |= json_object_set_new(prep, "scale",
+		    json_reals(p->scale, p->d)) < 0;
+		bad |= json_object_set_new(prep, "impute",
+		    json_reals(p->impute, p->d)) < 0;
+		bad |= json_object_set_new(manifest, "model", model) < 0;
+		model = NULL;
+		bad |= json_object_set_new(manifest, "features", feats) < 0;
+		feats = NULL;
+		bad |= json_object_set_new(manifest, "label",
+		    json_string(p->label)) < 0;
+		bad |= json_object_set_new(manifest, "preprocess", prep) < 0;
+		prep = NULL;
+	}
+	json_decref(model);
+	json_decref(layers);
+	json_decref(feats);
+	json_decref(prep);
+	return bad ? fl_err_set(err, FL_ENOMEM, "out of memory") : 0;
+}
+
+/* Write "fc<l>.weight" or "fc<l>.bias" into buf. */
+static void
+tensor_name(char *buf, size_t len, size_t l, int bias)
+{
+	snprintf(buf, len, "fc%zu.%s", l, bias ? "bias" : "weight");
+}
+
+int
+fl_model_to_archive(const struct fl_model *m, enum fl_kind kind,
+    struct fl_archive **ap, struct fl_err *err)
+{
+	const float *p = fl_model_params_const(m);
+	struct fl_archive *a;
+	char name[32];
+	size_t l, shape[2];
+	int rc;
+
+	*ap = NULL;
+	if ((a = fl_archive_new(kind)) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	if ((rc = fl_model_describe(m, fl_archive_manifest(a), err)) < 0)
+		goto fail;
+	for (l = 0; l < fl_model_nlayers(m); l++) {
+		shape[0] = fl_model_width(m, l + 1);
+		shape[1] = fl_model_width(m, l);
+		tensor_name(name, sizeof(name), l, 0);
+		if ((rc = fl_archive_add_tensor(a, name, FL_DTYPE_F32, 2,
+		    shape, p, err)) < 0)
+			goto fail;
+		p += shape[0] * shape[1];
+		tensor_name(name, sizeof(name), l, 1);
+		if ((rc = fl_archive_add_tensor(a, name, FL_DTYPE_F32, 1,
+		    shape, p, err)) < 0)
+			goto fail;
+		p += shape[0];
+	}
+	*ap = a;
+	return 0;
+fail:
+	fl_archive_free(a);
+	return rc;
+}
+
+/* Read an array of d finite doubles (scale also > 0) from prep[key]. */
+static int
+read_reals(const json_t *prep, const char *key, size_t d, int positive,
+    double *out, struct fl_err *err)
+{
+	const json_t *a = json_object_get(prep, key), *v;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) != d)
+		return fl_err_set(err, FL_EFORMAT, "preprocess.%s: expected "
+		    "an array of %zu numbers", key, d);
+	json_array_foreach(a, i, v) {
+		if (!json_is_number(v) || !isfinite(json_number_value(v)) ||
+		    (positive && !(json_number_value(v) > 0)))
+			return fl_err_set(err, FL_EFORMAT, "preprocess.%s[%zu]:"
+			    " not a %snumber", key, i,
+			    positive ? "positive " : "finite ");
+		out[i] = json_number_value(v);
+	}
+	return 0;
+}
+
+/* Check that a's tensors are exactly m's layout, as F32. */
+static int
+check_tensors(const struct fl_model *m, const struct fl_archive *a,
+    struct fl_err *err)
+{
+	struct fl_tensor t;
+	char name[32];
+	size_t l, i = 0, want[2];
+	int b;
+
+	if (fl_archive_ntensors(a) != 2 * fl_model_nlayers(m))
+		return fl_err_set(err, FL_ESHAPE, "%zu tensors, model '%s' "
+		    "has %zu", fl_archive_ntensors(a), fl_model_spec(m),
+		    2 * fl_model_nlayers(m));
+	for (l = 0; l < fl_model_nlayers(m); l++)
+		for (b = 0; b < 2; b++, i++) {
+			fl_archive_tensor(a, i, &t);
+			tensor_name(name, sizeof(name), l, b);
+			want[0] = fl_model_width(m, l + 1);
+			want[1] = fl_model_width(m, l);
+			if (strcmp(t.name, name) != 0)
+				return fl_err_set(err, FL_ESHAPE, "tensor %zu "
+				    "is '%s', expected '%s'", i, t.name, name);
+			if (t.dtype != FL_DTYPE_F32 ||
+			    t.ndim != (size_t)(b ? 1 : 2) ||
+			    t.shape[0] != want[0] ||
+			    (!b && t.shape[1] != want[1]))
+				return fl_err_set(err, FL_ESHAPE, "tensor '%s'"
+				    " has the wrong dtype or shape", name);
+		}
+	return 0;
+}
+
+/* Index of the first non-finite value in v[0..n-1], or n. */
+static size_t
+first_nonfinite(const float *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isfinite(v[i]))
+			return i;
+	return n;
+}
+
+int
+fl_model_from_archive(struct fl_model **mp, const struct fl_archive *a,
+    struct fl_err *err)
+{
+	json_t *man = fl_archive_manifest((struct fl_archive *)a);
+	const json_t *model, *feats, *prep, *v;
+	const char *spec, *task, *label, **names = NULL;
+	struct fl_model *m = NULL;
+	int64_t classes;
+	size_t d, j, n, bad;
+	const void *data;
+	int t, rc;
+
+	*mp = NULL;
+	if (fl_archive_kind(a) != FL_KIND_MODEL &&
+	    fl_archive_kind(a) != FL_KIND_UPDATE)
+		return fl_err_set(err, FL_EFORMAT, "a %s archive, not a model",
+		    fl_kind_name(fl_archive_kind(a)));
+	model = json_object_get(man, "model");
+	feats = json_object_get(man, "features");
+	prep = json_object_get(man, "preprocess");
+	if (!json_is_object(model) || !json_is_array(feats) ||
+	    !json_is_object(prep))
+		return fl_err_set(err, FL_EFORMAT, "manifest lacks 'model', "
+		    "'features' or 'preprocess'");
+	if ((rc = fl_json_get_str(model, "spec", &spec, err)) < 0 ||
+	    (rc = fl_json_get_str(model, "task", &task, err)) < 0 ||
+	    (rc = fl_json_get_int(model, "classes", &classes, err)) < 0 ||
+	    (rc = fl_json_get_str(man, "label", &label, err)) < 0)
+		return rc;
+	if ((t = fl_task_parse(task)) < 0)
+		return fl_err_set(err, FL_EFORMAT, "unknown task '%s'", task);
+	if (classes < 0 || classes > 65536)
+		return fl_err_set(err, FL_EFORMAT, "bad class count %lld",
+		    (long long)classes);
+	d = json_array_size(feats);
+	if (d == 0 || (names = calloc(d, sizeof(*names))) == NULL)
+		return fl_err_set(err, d == 0 ? FL_EFORMAT : FL_ENOMEM,
+		    d == 0 ? "no features" : "out of memory");
+	json_array_foreach(feats, j, v) {
+		if (!json_is_string(v)) {
+			rc = fl_err_set(err, FL_EFORMAT, "features[%zu] is not "
+			    "a string", j);
+			goto out;
+		}
+		names[j] = json_string_value(v);
+	}
+	if ((rc = fl_model_new(&m, spec, t, (size_t)classes, d, names, label,
+	    err)) < 0) {
+		if (rc == FL_EUSAGE)
+			rc = err->code = FL_EFORMAT;
+		goto out;
+	}
+	v = json_object_get(model, "params");
+	if (!json_is_integer(v) ||
+	    (size_t)json_integer_value(v) != fl_model_nparams(m)) {
+		rc = fl_err_set(err, FL_ESHAPE, "model '%s' on %zu features "
+		    "has %zu parameters, the manifest says otherwise", spec, d,
+		    fl_model_nparams(m));
+		goto out;
+	}
+	if ((rc = read_reals(prep, "mean", d, 0, fl_model_prep(m)->mean,
+	    err)) < 0 ||
+	    (rc = read_reals(prep, "scale", d, 1, fl_model_prep(m)->scale,
+	    err)) < 0 ||
+	    (rc = read_reals(prep, "impute", d, 0, fl_model_prep(m)->impute,
+	    err)) < 0 ||
+	    (rc = check_tensors(m, a, err)) < 0)
+		goto out;
+	data = fl_archive_data(a, &n);
+	if (n != fl_model_nparams(m) * sizeof(float)) {
+		rc = fl_err_set(err, FL_ESHAPE, "tensor data is %zu bytes, "
+		    "expected %zu", n, fl_model_nparams(m) * sizeof(float));
+		goto out;
+	}
+	memcpy(fl_model_params(m), data, n);
+	bad = first_nonfinite(fl_model_params(m), fl_model_nparams(m));
+	if (bad != fl_model_nparams(m)) {
+		rc = fl_err_set(err, FL_ENUM, "parameter %zu is %s", bad,
+		    isnan(fl_model_params(m)[bad]) ? "NaN" : "Inf");
+		goto out;
+	}
+	*mp = m;
+	m = NULL;
+out:
+	fl_model_free(m);
+	free(names);
+	return rc;
+}
