@@ -40,3 +40,26 @@ assert_one_line_naming() {
 	*) echo "stderr does not name '$1': $stderr" >&2; return 1 ;;
 	esac
 }
+
+# Split colon.csv into two sites and a test set by a fixed rule, in the
+# current directory: a.csv, b.csv, test.csv.
+colon_sites() {
+	awk -F, 'NR == 1 { print > "a.csv"; print > "b.csv";
+		print > "test.csv"; next }
+	NR % 5 == 0 { print > "test.csv"; next }
+	NR % 2 == 0 { print > "a.csv"; next }
+	{ print > "b.csv" }' "$DATA/colon.csv"
+}
+
+COLON_FEATURES=rx,sex,age,obstruct,perfor,adhere,nodes,differ,extent,surg,node4
+
+# Write r0.fla: logreg for death_5y on colon, identity preprocessing.
+colon_model() {
+	fl-init -m "${1:-logreg}" -l death_5y -f "$COLON_FEATURES" -o r0.fla
+}
+
+# The value of a top-level manifest key, as fl-pack prints it (compact).
+manifest_get() {
+	fl-pack manifest "$1" | tr -d ' \n' |
+	    grep -o "\"$2\":[^,}]*" | head -n 1 | cut -d: -f2- | tr -d '"'
+}
