@@ -1,0 +1,164 @@
+#!/usr/bin/env bats
+# fl-aggregate: FedAvg of updates, and merging of statistics.
+
+load helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+	colon_sites
+	colon_model
+	fl-train -d a.csv -o a.upd r0.fla
+	fl-train -d b.csv -o b.upd r0.fla
+}
+
+# Rewrite archive $1 into $2 after running sed expression $3 on its
+# manifest; fl-pack create recomputes the id, so only our checks can
+# catch the change.
+edit_manifest() {
+	rm -rf x && mkdir x
+	fl-pack extract -C x "$1"
+	sed -i "$3" x/manifest.json
+	fl-pack create -C x -o "$2"
+	rm -rf x
+}
+
+@test "fl-aggregate: the next model, its parent, round and contributors" {
+	run --separate-stderr fl-aggregate -m r0.fla -o r1.fla a.upd b.upd
+	[ "$status" -eq 0 ]
+	[ -z "$output" ] && [ -z "$stderr" ]
+	[ "$(manifest_get r1.fla kind)" = model ]
+	[ "$(manifest_get r1.fla round)" = 1 ]
+	[ "$(manifest_get r1.fla parent)" = "$(manifest_get r0.fla id)" ]
+	na=$(manifest_get a.upd samples)
+	nb=$(manifest_get b.upd samples)
+	[ "$(manifest_get r1.fla samples)" = $((na + nb)) ]
+	m=$(fl-pack manifest r1.fla | tr -d ' \n')
+	[[ "$m" == *"\"contributors\":[{\"id\":\"$(manifest_get a.upd id)\",\"samples\":$na,\"site\":\"a\"},{\"id\":\"$(manifest_get b.upd id)\",\"samples\":$nb,\"site\":\"b\"}]"* ]]
+	[[ "$m" == *'"strategy":"fedavg"'* ]]
+}
+
+@test "fl-aggregate: files, one stream on stdin, or model first in the stream" {
+	fl-aggregate -m r0.fla -o f.fla a.upd b.upd
+	cat a.upd b.upd | fl-aggregate -m r0.fla > s.fla
+	cat r0.fla a.upd b.upd | fl-aggregate > t.fla
+	cat b.upd | fl-aggregate -m r0.fla a.upd - > u.fla
+	cmp f.fla s.fla
+	cmp f.fla t.fla
+	cmp f.fla u.fla
+}
+
+@test "fl-aggregate: the model equals the base plus the weighted mean delta" {
+	# One update: the new model is the base plus its delta.
+	fl-aggregate -m r0.fla -o one.fla a.upd
+	mkdir r0 a one
+	fl-pack extract -C r0 r0.fla
+	fl-pack extract -C a a.upd
+	fl-pack extract -C one one.fla
+	# Compare the raw float data with od: one = r0 + a within float rounding.
+	od -An -v -f -j "$(( $(od -An -N8 -tu8 r0/tensors.safetensors) + 8 ))" \
+	    r0/tensors.safetensors | tr -s ' ' '\n' | grep . > r0.txt
+	od -An -v -f -j "$(( $(od -An -N8 -tu8 a/tensors.safetensors) + 8 ))" \
+	    a/tensors.safetensors | tr -s ' ' '\n' | grep . > a.txt
+	od -An -v -f -j "$(( $(od -An -N8 -tu8 one/tensors.safetensors) + 8 ))" \
+	    one/tensors.safetensors | tr -s ' ' '\n' | grep . > one.txt
+	[ "$(wc -l < r0.txt)" -eq 12 ]
+	paste r0.txt a.txt one.txt | awk '{ d = $1 + $2 - $3; if (d < 0) d = -d;
+		if (d > 1e-6 * (1 + ($3 < 0 ? -$3 : $3))) bad++ }
+		END { exit bad > 0 }'
+}
+
+@test "fl-aggregate: refuses an update from another model, naming it" {
+	fl-aggregate -m r0.fla -o r1.fla a.upd b.upd
+	fl-train -d a.csv -o late.upd r1.fla
+	run --separate-stderr fl-aggregate -m r0.fla -o r2.fla a.upd late.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming late.upd
+	[[ "$stderr" == *"trained from model"* ]]
+	[ ! -e r2.fla ]
+}
+
+@test "fl-aggregate: refuses another round, architecture or features" {
+	edit_manifest a.upd round.upd 's/"round": 0/"round": 3/'
+	run --separate-stderr fl-aggregate -m r0.fla -o r1.fla round.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming round.upd
+	[[ "$stderr" == *"round 3"* ]]
+	edit_manifest a.upd feat.upd 's/"nodes"/"nodez"/'
+	run --separate-stderr fl-aggregate -m r0.fla -o r1.fla b.upd feat.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming feat.upd
+	[[ "$stderr" == *"features"* ]]
+	edit_manifest a.upd zero.upd 's/"samples": [0-9]*/"samples": 0/'
+	run --separate-stderr fl-aggregate -m r0.fla -o r1.fla zero.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming zero.upd
+	[ ! -e r1.fla ]
+}
+
+@test "fl-aggregate: refuses NaN in an update" {
+	mkdir x
+	fl-pack extract -C x a.upd
+	off=$(( $(od -An -N8 -tu8 x/tensors.safetensors) + 8 + 4 ))
+	printf '\000\000\300\177' |
+	    dd of=x/tensors.safetensors bs=1 seek="$off" conv=notrunc 2>/dev/null
+	fl-pack create -C x -o nan.upd
+	run --separate-stderr fl-aggregate -m r0.fla -o r1.fla b.upd nan.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming nan.upd
+	[[ "$stderr" == *"NaN"* ]]
+	[ ! -e r1.fla ]
+}
+
+@test "fl-aggregate: a tampered update exits 3, a truncated one 1" {
+	cp a.upd t.upd
+	# Flip one byte in the tensor data, near the end of the tar member.
+	size=$(wc -c < t.upd)
+	off=$(grep -abo 'tensors.safetensors' t.upd | head -n1 | cut -d: -f1)
+	printf 'Z' | dd of=t.upd bs=1 seek=$((off + 1024 + 100)) conv=notrunc 2>/dev/null
+	[ "$(wc -c < t.upd)" -eq "$size" ]
+	run --separate-stderr fl-aggregate -m r0.fla -o r1.fla t.upd
+	[ "$status" -eq 3 ] || [ "$status" -eq 1 ]
+	assert_one_line_naming t.upd
+	head -c 1500 a.upd > cut.upd
+	run --separate-stderr fl-aggregate -m r0.fla -o r1.fla cut.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming cut.upd
+	[ ! -e r1.fla ]
+}
+
+@test "fl-aggregate: merged statistics equal the pooled rows' statistics" {
+	fl-stats --data a.csv -o a.fls
+	fl-stats --data b.csv -o b.fls
+	fl-stats --data test.csv -o t.fls
+	fl-aggregate -o pooled.fls a.fls b.fls t.fls
+	[ "$(manifest_get pooled.fls kind)" = stats ]
+	fl-stats --tsv pooled.fls > merged.tsv
+	fl-stats --tsv --data "$DATA/colon.csv" > whole.tsv
+	# count, missing, min, max exactly; mean and sd to 1e-9 relative
+	paste merged.tsv whole.tsv | awk -F'\t' 'NR > 1 {
+		if ($1 != $8 || $2 != $9 || $3 != $10 || $6 != $13 || $7 != $14) bad++
+		for (i = 4; i <= 5; i++) { d = $i - $(i + 7); if (d < 0) d = -d
+			if (d > 1e-9 * (1 + ($i < 0 ? -$i : $i))) bad++ } }
+		END { exit bad > 0 }'
+}
+
+@test "fl-aggregate: no base model, mixed kinds, usage errors" {
+	run --separate-stderr fl-aggregate a.upd b.upd
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--model"* ]]
+	fl-stats --data a.csv -o a.fls
+	run --separate-stderr fl-aggregate -m r0.fla -o r1.fla a.upd a.fls
+	[ "$status" -eq 1 ]
+	assert_one_line_naming a.fls
+	run --separate-stderr fl-aggregate -m a.upd -o r1.fla b.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming a.upd
+	run --separate-stderr fl-aggregate --strategy median -m r0.fla a.upd
+	[ "$status" -eq 2 ]
+	run --separate-stderr fl-aggregate -m - - < a.upd
+	[ "$status" -eq 2 ]
+	run --separate-stderr fl-aggregate -m r0.fla -o /dev/full a.upd
+	[ "$status" -eq 1 ]
+	[ ! -e r1.fla ]
+}

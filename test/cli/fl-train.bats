@@ -1,0 +1,147 @@
+#!/usr/bin/env bats
+# fl-train: local training into an update.
+
+load helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+	colon_sites
+	colon_model
+}
+
+@test "fl-train: writes an update from the received model" {
+	run --separate-stderr fl-train -d a.csv -o a.upd r0.fla
+	[ "$status" -eq 0 ]
+	[ -z "$output" ] && [ -z "$stderr" ]
+	[ "$(manifest_get a.upd kind)" = update ]
+	[ "$(manifest_get a.upd parent)" = "$(manifest_get r0.fla id)" ]
+	[ "$(manifest_get a.upd round)" = 0 ]
+	[ "$(manifest_get a.upd site)" = a ]
+	# samples: the rows of a.csv whose label is not NA
+	want=$(awk -F, 'NR > 1 && $17 != "NA"' a.csv | wc -l)
+	[ "$(manifest_get a.upd samples)" = "$want" ]
+	assert_files a.csv b.csv test.csv r0.fla a.upd
+}
+
+@test "fl-train: reads the model from stdin and writes stdout" {
+	fl-train -d a.csv < r0.fla > a1.upd
+	fl-train -d a.csv - < r0.fla > a2.upd
+	fl-train -d a.csv -o a3.upd r0.fla
+	cmp a1.upd a2.upd
+	cmp a1.upd a3.upd
+	fl-train -d - r0.fla < a.csv > a4.upd
+	[ "$(manifest_get a4.upd site)" = null ]
+}
+
+@test "fl-train: the same seed gives the same bytes, another seed others" {
+	fl-train -d a.csv --seed 3 -o x.upd r0.fla
+	fl-train -d a.csv --seed 3 -o y.upd r0.fla
+	fl-train -d a.csv --seed 4 -o z.upd r0.fla
+	cmp x.upd y.upd
+	! cmp -s x.upd z.upd
+}
+
+@test "fl-train: hyperparameters are used and recorded" {
+	fl-train -d a.csv -e 3 -b 16 --lr 0.05 --momentum 0.5 --l2 0.01 \
+	    --seed 9 --site st-mary -o u.upd r0.fla
+	m=$(fl-pack manifest u.upd | tr -d ' \n')
+	[[ "$m" == *'"epochs":3'* ]]
+	[[ "$m" == *'"batch":16'* ]]
+	[[ "$m" == *'"lr":0.05'* ]]
+	[[ "$m" == *'"momentum":0.5'* ]]
+	[[ "$m" == *'"l2":0.01'* ]]
+	[[ "$m" == *'"seed":9'* ]]
+	[[ "$m" == *'"optimizer":"sgd"'* ]]
+	[ "$(manifest_get u.upd site)" = st-mary ]
+	fl-train -d a.csv --optimizer adam -o v.upd r0.fla
+	m=$(fl-pack manifest v.upd | tr -d ' \n')
+	[[ "$m" == *'"optimizer":"adam"'* ]]
+	[[ "$m" == *'"lr":0.01'* ]]
+	# Each flag changes the result.
+	fl-train -d a.csv -o base.upd r0.fla
+	for f in "-e 2" "-b 8" "--lr 0.2" "--momentum 0.9" "--l2 0.5" \
+	    "--optimizer adam"; do
+		# shellcheck disable=SC2086
+		fl-train -d a.csv $f -o f.upd r0.fla
+		! cmp -s base.upd f.upd
+	done
+}
+
+@test "fl-train: more epochs lower the training loss" {
+	fl-train -d a.csv -e 1 -o e1.upd r0.fla
+	fl-train -d a.csv -e 20 -o e20.upd r0.fla
+	l1=$(manifest_get e1.upd loss)
+	l20=$(manifest_get e20.upd loss)
+	awk -v a="$l1" -v b="$l20" 'BEGIN { exit !(b < a) }'
+}
+
+@test "fl-train: --pass-model writes the model, then the update" {
+	fl-train -d a.csv --pass-model -o both.fla r0.fla
+	run fl-pack manifest both.fla
+	[ "$(printf '%s\n' "$output" | grep -c '"kind": "model"')" -eq 1 ]
+	[ "$(printf '%s\n' "$output" | grep -c '"kind": "update"')" -eq 1 ]
+	fl-train -d a.csv -o u.upd r0.fla
+	cat r0.fla u.upd | cmp - both.fla
+}
+
+@test "fl-train: --progress draws on stderr, the default does not" {
+	run --separate-stderr fl-train -d a.csv --progress -o u.upd r0.fla
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"training"*"100%"* ]]
+	run --separate-stderr fl-train -d a.csv --progress --no-progress -o u.upd r0.fla
+	[ -z "$stderr" ]
+}
+
+@test "fl-train: a missing column is named, and nothing is written" {
+	cut -d, -f1-5,7- a.csv > noage.csv
+	run --separate-stderr fl-train -d noage.csv -o u.upd r0.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming noage.csv
+	[[ "$stderr" == *"age"* ]]
+	[ ! -e u.upd ]
+}
+
+@test "fl-train: a non-number names file, line and column" {
+	sed '3s/^\([^,]*\),\([^,]*\),/\1,abc,/' a.csv > bad.csv
+	run --separate-stderr fl-train -d bad.csv -o u.upd r0.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming "bad.csv:3"
+	[[ "$stderr" == *"rx"* ]]
+	[ ! -e u.upd ]
+}
+
+@test "fl-train: refuses an update, garbage and a tampered model" {
+	fl-train -d a.csv -o u.upd r0.fla
+	run --separate-stderr fl-train -d a.csv -o v.upd u.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming u.upd
+	head -c 700 r0.fla > cut.fla
+	run --separate-stderr fl-train -d a.csv -o v.upd cut.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming cut.fla
+	[ ! -e v.upd ]
+}
+
+@test "fl-train: usage errors exit 2" {
+	run --separate-stderr fl-train r0.fla
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--data is required"* ]]
+	run --separate-stderr fl-train -d - -
+	[ "$status" -eq 2 ]
+	run --separate-stderr fl-train -d a.csv --lr abc r0.fla
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--lr: 'abc' is not a number"* ]]
+	run --separate-stderr fl-train -d a.csv --optimizer rmsprop r0.fla
+	[ "$status" -eq 2 ]
+	run --separate-stderr fl-train -d a.csv -e 0 r0.fla
+	[ "$status" -eq 2 ]
+	run --separate-stderr fl-train -d a.csv r0.fla r0.fla
+	[ "$status" -eq 2 ]
+}
+
+@test "fl-train: -o /dev/full fails" {
+	run --separate-stderr fl-train -d a.csv -o /dev/full r0.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming /dev/full
+}
