@@ -444,8 +444,8 @@ struct fl_prep {
  * for a task with d features and, for multiclass, nclasses >= 2 classes.
  * The spec fixes the task for logreg (binary), softmax (multiclass) and
  * linear (regression); a conflicting task is FL_EUSAGE.  Features are named
- * features[0..d-1]; preprocessing starts as the identity (mean 0, scale 1,
- * impute 0).  Parameters are zero.  Errors: FL_EUSAGE, FL_ENOMEM.
+ * features[0..d-1] (features NULL: "x1".."xd"; label NULL: "y");
+ * preprocessing starts as the identity (mean 0, scale 1, impute 0).  Parameters are zero.  Errors: FL_EUSAGE, FL_ENOMEM.
  */
 int		 fl_model_new(struct fl_model **m, const char *spec,
 		    enum fl_task task, size_t nclasses, size_t d,
@@ -610,6 +610,18 @@ struct fl_train_result {
  */
 int		 fl_train(struct fl_model *m, const struct fl_dataset *ds,
 		    const struct fl_hparams *hp, struct fl_train_result *res,
+		    struct fl_err *err);
+
+/*
+ * A test hook: the fast path's mean loss over n rows of X (n, d) and y (n)
+ * plus l2/2 * |weights|^2, and its gradient into grad (nparams), computed
+ * in float through be (NULL: the CPU) from m's parameters.  The same
+ * definition as fl_ref_loss_grad, which tests compare it with.
+ * Errors: FL_EUSAGE (n is 0), FL_ENUM (a label out of range), FL_ENOMEM.
+ */
+int		 fl_loss_grad(const struct fl_model *m, size_t n,
+		    const float *X, const float *y, double l2,
+		    const struct fl_backend *be, float *grad, double *loss,
 		    struct fl_err *err);
 
 /* Model outputs for every row: out is (n, noutputs): the probability of

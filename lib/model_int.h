@@ -1,0 +1,34 @@
+/*
+ * model_int.h: the layout of struct fl_model, shared by the files that
+ * implement models (model.c, modelio.c, nn.c, ref.c).  Everything else goes
+ * through the accessors in fl.h.
+ */
+#ifndef FL_MODEL_INT_H
+#define FL_MODEL_INT_H
+
+#include "fl.h"
+
+/* Hard limits on a model's shape. */
+#define FL_MAX_WIDTH	65536	/* hidden width, and number of classes */
+
+/*
+ * A stack of nlayers dense layers.  widths[0] is d, widths[nlayers] the
+ * output width (1, or nclasses for multiclass).  Layer l's weight
+ * (widths[l+1], widths[l]) row-major starts at params + woff[l], its bias
+ * (widths[l+1]) at params + boff[l]; the layers follow each other with no
+ * gap, so params is the whole flat vector of nparams floats.
+ */
+struct fl_model {
+	char		*spec;		/* normalised: "mlp:64,32" */
+	enum fl_task	 task;
+	size_t		 nclasses;	/* 0 unless multiclass */
+	size_t		 nlayers;
+	size_t		 widths[FL_MAX_LAYERS + 1];
+	size_t		 woff[FL_MAX_LAYERS];
+	size_t		 boff[FL_MAX_LAYERS];
+	size_t		 nparams;
+	float		*params;
+	struct fl_prep	 prep;
+};
+
+#endif /* FL_MODEL_INT_H */

@@ -1,0 +1,227 @@
+/*
+ * ref.c: the reference.  Plain loops, double accumulators, no BLAS, written
+ * to be read: the oracle that the fast path (blas.c, nn.c) and any future
+ * kernel are tested against, and itself checked by finite differences
+ * (test/unit/test_model.c).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl.h"
+#include "model_int.h"
+
+/*
+ * C = alpha * op(A) op(B) + beta * C, row-major.  op(A) is (m, k): A is
+ * (m, k) with row stride lda, or (k, m) when transa.  op(B) is (k, n): B is
+ * (k, n) with stride ldb, or (n, k) when transb.  C is (m, n), stride ldc.
+ * As in BLAS, beta == 0 overwrites C without reading it.
+ */
+void
+fl_ref_gemm(int transa, int transb, size_t m, size_t n, size_t k,
+    float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+    float beta, float *C, size_t ldc)
+{
+	size_t i, j, p;
+	double acc, a, b;
+
+	for (i = 0; i < m; i++) {
+		for (j = 0; j < n; j++) {
+			acc = 0.0;
+			for (p = 0; p < k; p++) {
+				a = transa ? A[p * lda + i] : A[i * lda + p];
+				b = transb ? B[j * ldb + p] : B[p * ldb + j];
+				acc += a * b;
+			}
+			acc *= alpha;
+			if (beta != 0.0f)
+				acc += (double)beta * C[i * ldc + j];
+			C[i * ldc + j] = (float)acc;
+		}
+	}
+}
+
+/*
+ * One dense layer: z = W a + b.  W is (out, in) row-major, b is (out),
+ * a is (in), z is (out).
+ */
+static void
+dense_forward(const double *W, const double *b, size_t out, size_t in,
+    const double *a, double *z)
+{
+	size_t i, j;
+	double acc;
+
+	for (i = 0; i < out; i++) {
+		acc = b[i];
+		for (j = 0; j < in; j++)
+			acc += W[i * in + j] * a[j];
+		z[i] = acc;
+	}
+}
+
+/* ReLU in place: v (n). */
+static void
+relu(double *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] < 0.0)
+			v[i] = 0.0;
+}
+
+/*
+ * The loss of one row for the task's head, and its derivative with
+ * respect to the outputs z (nout) into dz (nout).
+ *   binary:     log(1 + e^z) - y z, computed stably; dz = sigmoid(z) - y
+ *   multiclass: logsumexp(z) - z[y], stably;   dz = softmax(z) - onehot(y)
+ *   regression: (z - y)^2;                      dz = 2 (z - y)
+ */
+static double
+head_loss(enum fl_task task, const double *z, size_t nout, double y,
+    double *dz)
+{
+	double zmax, sum, lse;
+	size_t k, cls;
+
+	switch (task) {
+	case FL_TASK_BINARY:
+		dz[0] = 1.0 / (1.0 + exp(-z[0])) - y;
+		return fmax(z[0], 0.0) - z[0] * y + log1p(exp(-fabs(z[0])));
+	case FL_TASK_MULTICLASS:
+		cls = (size_t)y;
+		zmax = z[0];
+		for (k = 1; k < nout; k++)
+			zmax = fmax(zmax, z[k]);
+		sum = 0.0;
+		for (k = 0; k < nout; k++)
+			sum += exp(z[k] - zmax);
+		lse = zmax + log(sum);
+		for (k = 0; k < nout; k++)
+			dz[k] = exp(z[k] - lse) - (k == cls ? 1.0 : 0.0);
+		return lse - z[cls];
+	case FL_TASK_REGRESSION:
+	default:
+		dz[0] = 2.0 * (z[0] - y);
+		return (z[0] - y) * (z[0] - y);
+	}
+}
+
+/*
+ * Backward through one dense layer, accumulating into gW (out, in) and
+ * gb (out): gW += dz a^T, gb += dz.  When da (in) is not NULL it receives
+ * W^T dz, the gradient with respect to the layer's input.
+ */
+static void
+dense_backward(const double *W, size_t out, size_t in, const double *a,
+    const double *dz, double *gW, double *gb, double *da)
+{
+	size_t i, j;
+
+	for (i = 0; i < out; i++) {
+		gb[i] += dz[i];
+		for (j = 0; j < in; j++)
+			gW[i * in + j] += dz[i] * a[j];
+	}
+	if (da == NULL)
+		return;
+	for (j = 0; j < in; j++) {
+		da[j] = 0.0;
+		for (i = 0; i < out; i++)
+			da[j] += W[i * in + j] * dz[i];
+	}
+}
+
+/* Zero the gradient where the ReLU was off: a (n) is the layer output. */
+static void
+relu_backward(const double *a, double *da, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i] <= 0.0)
+			da[i] = 0.0;
+}
+
+/*
+ * Mean loss and gradient over n rows plus the L2 penalty on weights; see
+ * fl.h.  params and grad are (nparams), X is (n, d), y is (n).  Each row
+ * is run forward, keeping every layer's output, then backward.  Returns
+ * NaN when out of memory.
+ */
+double
+fl_ref_loss_grad(const struct fl_model *m, const double *params, size_t n,
+    const float *X, const float *y, double l2, double *grad)
+{
+	size_t L = m->nlayers, l, r, j, off[FL_MAX_LAYERS + 2], tot = 0;
+	double *act = NULL, *da = NULL, *db = NULL, *tmp, loss = 0.0;
+	double *gscratch = NULL;
+	size_t maxw = 0;
+
+	/* act holds the layer boundaries a_0 (input) .. a_L (logits). */
+	for (l = 0; l <= L; l++) {
+		off[l] = tot;
+		tot += m->widths[l];
+		if (m->widths[l] > maxw)
+			maxw = m->widths[l];
+	}
+	act = malloc(tot * sizeof(double));
+	da = malloc(maxw * sizeof(double));
+	db = malloc(maxw * sizeof(double));
+	if (grad == NULL)
+		grad = gscratch = malloc(m->nparams * sizeof(double));
+	if (act == NULL || da == NULL || db == NULL || grad == NULL) {
+		loss = NAN;
+		goto out;
+	}
+	memset(grad, 0, m->nparams * sizeof(double));
+
+	for (r = 0; r < n; r++) {
+		for (j = 0; j < m->widths[0]; j++)
+			act[j] = X[r * m->widths[0] + j];
+		for (l = 0; l < L; l++) {
+			dense_forward(params + m->woff[l], params + m->boff[l],
+			    m->widths[l + 1], m->widths[l], act + off[l],
+			    act + off[l + 1]);
+			if (l + 1 < L)
+				relu(act + off[l + 1], m->widths[l + 1]);
+		}
+		loss += head_loss(m->task, act + off[L], m->widths[L], y[r],
+		    da);
+		/* da is now d(loss_r)/d(a_L); walk back to the input. */
+		for (l = L; l-- > 0; ) {
+			dense_backward(params + m->woff[l], m->widths[l + 1],
+			    m->widths[l], act + off[l], da, grad + m->woff[l],
+			    grad + m->boff[l], l > 0 ? db : NULL);
+			if (l > 0) {
+				relu_backward(act + off[l], db, m->widths[l]);
+				tmp = da;
+				da = db;
+				db = tmp;
+			}
+		}
+	}
+
+	/* Mean over rows, then the penalty l2/2 |W|^2 on weights only. */
+	if (n > 0) {
+		loss /= (double)n;
+		for (j = 0; j < m->nparams; j++)
+			grad[j] /= (double)n;
+	}
+	for (l = 0; l < L; l++) {
+		size_t nw = m->widths[l] * m->widths[l + 1];
+		const double *w = params + m->woff[l];
+
+		for (j = 0; j < nw; j++) {
+			loss += 0.5 * l2 * w[j] * w[j];
+			grad[m->woff[l] + j] += l2 * w[j];
+		}
+	}
+out:
+	free(act);
+	free(da);
+	free(db);
+	free(gscratch);
+	return loss;
+}
