@@ -34,10 +34,16 @@ ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
              $(CFLAGS) -Ilib $(PKG_CFLAGS) $(BLAS_CFLAGS) -MMD -MP
 LIBS       = $(PKG_LIBS) $(BLAS_LIBS) -lm
 
+# Quiet output: one line per step, none with -s, every command with V=1.
 ifeq ($(V),1)
 Q =
+SAY = @true
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+Q = @
+SAY = @true
 else
 Q = @
+SAY = @echo
 endif
 
 LIB_SRC  = $(sort $(wildcard lib/*.c))
@@ -54,21 +60,21 @@ all: $(TOOLS) $(UNITS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC      $<")
+	$(SAY) "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIBFL): $(LIB_OBJ)
-	@$(if $(Q),echo "  AR      $@")
+	$(SAY) "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/bin/%: $(BUILD)/cmd/%.o $(LIBFL)
 	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD      $@")
+	$(SAY) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBFL) $(LIBS)
 
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(LIBFL)
 	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD      $@")
+	$(SAY) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBFL) $(LIBS)
 
 # The test suite: unit tests, then Bats; ends "N passed, N failed".

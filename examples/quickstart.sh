@@ -119,7 +119,7 @@ study() {
 		m = s / n
 		printf "mean of sites alone\t%.3f\n", m
 		printf "federated %s the mean site-alone model by %.3f AUC\n\n",
-		    f > m ? "beats" : "does not beat", f - m }'
+		    (f > m ? "beats" : "does not beat"), f - m }'
 }
 
 # The site expressions below are awk code, hence single quotes.
