@@ -497,8 +497,10 @@ struct fl_dataset {
  * Columns are matched by header name; extra columns are ignored.  A
  * missing feature or label column, a non-number, a label outside the
  * task's range (binary 0/1, multiclass 0..K-1 integers) is FL_EFORMAT
- * naming file, line and column.  Rows whose label is missing are skipped.
- * With need_label 0 the label column may be absent (y is then all NaN).
+ * naming file, line and column.  Rows whose label is missing are skipped
+ * (and counted in skipped).  With need_label 0 (prediction) the label
+ * column may be absent (y is then all NaN) and no row is skipped: a
+ * missing label stays NaN in y.
  */
 int		 fl_dataset_load(struct fl_dataset **ds, const char *path,
 		    const struct fl_model *m, int need_label,
