@@ -36,7 +36,9 @@ fl_err_prefix(struct fl_err *err, const char *fmt, ...)
 	vsnprintf(pre, sizeof(pre), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", pre, old);
+	/* A message too long for the record is cut short, which is fine. */
+	if (snprintf(err->msg, sizeof(err->msg), "%s: %s", pre, old) < 0)
+		err->msg[0] = '\0';
 	return err->code;
 }
 
