@@ -391,6 +391,12 @@ long		 fl_stats_find(const struct fl_stats *s, const char *name);
 /* Mean and sample standard deviation of column j (NaN when undefined). */
 double		 fl_stats_mean(const struct fl_stats *s, size_t j);
 double		 fl_stats_sd(const struct fl_stats *s, size_t j);
+/* Print the statistics as a table on f: the header
+ * "column count missing mean sd min max" (tab-separated), then one line per
+ * column, numbers as %.10g, an empty cell where a value is undefined.
+ * name is used in messages.  Errors: FL_EIO. */
+int		 fl_stats_write_tsv(const struct fl_stats *s, FILE *f,
+		    const char *name, struct fl_err *err);
 void		 fl_stats_free(struct fl_stats *s);
 
 /* ------------------------------------------------------------------------ */

@@ -4,7 +4,9 @@
  * row leaving one.  fl-stats computes and prints them, fl-aggregate merges
  * them; the archive form is described in man/fl-archive.5.
  */
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -419,4 +421,42 @@ fl_stats_sd(const struct fl_stats *s, size_t j)
 		return NAN;
 	var = (s->v[ST_SUMSQ][j] - sum * sum / n) / (n - 1);
 	return var > 0 ? sqrt(var) : 0;
+}
+
+/* Print v with %.10g, or nothing when it is not finite. */
+static void
+put_num(FILE *f, double v)
+{
+	fputc('\t', f);
+	if (isfinite(v))
+		fprintf(f, "%.10g", v);
+}
+
+int
+fl_stats_write_tsv(const struct fl_stats *s, FILE *f, const char *name,
+    struct fl_err *err)
+{
+	size_t j;
+
+	fputs("column\tcount\tmissing\tmean\tsd\tmin\tmax\n", f);
+	for (j = 0; j < s->ncols; j++) {
+		const char *p;
+
+		/* Keep one record per line whatever a name holds. */
+		for (p = s->names[j]; *p != '\0'; p++)
+			fputc(*p == '\t' || *p == '\n' || *p == '\r' ? ' ' :
+			    *p, f);
+		put_num(f, s->v[ST_COUNT][j]);
+		put_num(f, s->v[ST_MISSING][j]);
+		put_num(f, fl_stats_mean(s, j));
+		put_num(f, fl_stats_sd(s, j));
+		put_num(f, s->v[ST_MIN][j]);
+		put_num(f, s->v[ST_MAX][j]);
+		if (fputc('\n', f) == EOF)
+			break;
+	}
+	if (ferror(f))
+		return fl_err_set(err, FL_EIO, "%s: %s", name,
+		    strerror(errno));
+	return 0;
 }
