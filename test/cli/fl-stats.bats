@@ -203,3 +203,10 @@ mkcsv() {
 	[ "$status" -eq 2 ]
 	[ "${stderr_lines[0]}" = "fl-stats: --data: missing argument" ]
 }
+
+@test "fl-stats: errors in a CSV from stdin name <stdin>" {
+	run --separate-stderr fl-stats --tsv --data - < <(printf 'a\n1\nx\n')
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "fl-stats: <stdin>:3: column 'a': not a number: 'x'" ]
+}
