@@ -402,6 +402,12 @@ long		 fl_stats_find(const struct fl_stats *s, const char *name);
 /* Mean and sample standard deviation of column j (NaN when undefined). */
 double		 fl_stats_mean(const struct fl_stats *s, size_t j);
 double		 fl_stats_sd(const struct fl_stats *s, size_t j);
+/* Print the statistics as a table on f: the header
+ * "column count missing mean sd min max" (tab-separated), then one line per
+ * column, numbers as %.10g, an empty cell where a value is undefined.
+ * name is used in messages.  Errors: FL_EIO. */
+int		 fl_stats_write_tsv(const struct fl_stats *s, FILE *f,
+		    const char *name, struct fl_err *err);
 void		 fl_stats_free(struct fl_stats *s);
 
 /* ------------------------------------------------------------------------ */
@@ -513,8 +519,10 @@ struct fl_dataset {
  * Columns are matched by header name; extra columns are ignored.  A
  * missing feature or label column, a non-number, a label outside the
  * task's range (binary 0/1, multiclass 0..K-1 integers) is FL_EFORMAT
- * naming file, line and column.  Rows whose label is missing are skipped.
- * With need_label 0 the label column may be absent (y is then all NaN).
+ * naming file, line and column.  Rows whose label is missing are skipped
+ * (and counted in skipped).  With need_label 0 (prediction) the label
+ * column may be absent (y is then all NaN) and no row is skipped: a
+ * missing label stays NaN in y.
  */
 int		 fl_dataset_load(struct fl_dataset **ds, const char *path,
 		    const struct fl_model *m, int need_label,

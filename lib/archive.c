@@ -1,0 +1,982 @@
+/*
+ * archive.c: the fl/1 archive: a manifest and tensors in memory, written
+ * as a deterministic pax tar stream (manifest.json, tensors.safetensors)
+ * and read back, one or several concatenated, with every size checked and
+ * the id verified.  The format is specified in man/fl-archive.5; the
+ * tensor encoding lives in safetensors.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/evp.h>
+
+#include "archive_int.h"
+
+#define MEMBER_MANIFEST	"manifest.json"
+#define MEMBER_TENSORS	"tensors.safetensors"
+#define SIG_PREFIX	"sig/"
+#define MAX_SIG		((size_t)1 << 20)	/* bytes per sig/ member */
+#define MAX_SIGS	64			/* sig/ members per archive */
+#define WRITE_CHUNK	((size_t)1 << 20)
+
+static const char *const kind_names[] = { "model", "update", "stats",
+    "metrics" };
+
+const char *
+fl_kind_name(enum fl_kind kind)
+{
+	if ((unsigned)kind < sizeof(kind_names) / sizeof(kind_names[0]))
+		return kind_names[kind];
+	return "unknown";
+}
+
+int
+fl_kind_parse(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
+		if (s != NULL && strcmp(s, kind_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+fl_dtype_name(enum fl_dtype t)
+{
+	switch (t) {
+	case FL_DTYPE_F32:
+		return "F32";
+	case FL_DTYPE_F64:
+		return "F64";
+	case FL_DTYPE_I64:
+		return "I64";
+	}
+	return "unknown";
+}
+
+size_t
+fl_dtype_size(enum fl_dtype t)
+{
+	return t == FL_DTYPE_F32 ? 4 : 8;
+}
+
+int
+fl_compress_parse(const char *s)
+{
+	if (s == NULL)
+		return -1;
+	if (strcmp(s, "none") == 0)
+		return FL_COMPRESS_NONE;
+	if (strcmp(s, "gzip") == 0)
+		return FL_COMPRESS_GZIP;
+	if (strcmp(s, "zstd") == 0)
+		return FL_COMPRESS_ZSTD;
+	return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The archive in memory.                                                   */
+
+/* Set the manifest's format and kind. */
+static int
+manifest_stamp(struct fl_archive *a)
+{
+	if (json_object_set_new(a->manifest, "format",
+	    json_string(FL_FORMAT)) < 0 ||
+	    json_object_set_new(a->manifest, "kind",
+	    json_string(fl_kind_name(a->kind))) < 0)
+		return -1;
+	return 0;
+}
+
+struct fl_archive *
+fl_archive_new(enum fl_kind kind)
+{
+	struct fl_archive *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	a->kind = kind;
+	if ((a->manifest = json_object()) == NULL || manifest_stamp(a) < 0) {
+		fl_archive_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void
+fl_archive_clear_tensors(struct fl_archive *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nt; i++)
+		free(a->t[i].name);
+	a->nt = 0;
+	a->len = 0;
+}
+
+void
+fl_archive_free(struct fl_archive *a)
+{
+	if (a == NULL)
+		return;
+	fl_archive_clear_tensors(a);
+	free(a->t);
+	free(a->data);
+	json_decref(a->manifest);
+	free(a);
+}
+
+json_t *
+fl_archive_manifest(struct fl_archive *a)
+{
+	return a->manifest;
+}
+
+enum fl_kind
+fl_archive_kind(const struct fl_archive *a)
+{
+	return a->kind;
+}
+
+const char *
+fl_archive_id(const struct fl_archive *a)
+{
+	return a->id[0] == '\0' ? NULL : a->id;
+}
+
+/* Grow the data buffer geometrically to hold need bytes. */
+int
+fl_archive_reserve(struct fl_archive *a, size_t need, struct fl_err *err)
+{
+	unsigned char *nd;
+	size_t ncap;
+
+	if (need <= a->cap)
+		return 0;
+	ncap = a->cap < 4096 ? 4096 : a->cap;
+	while (ncap < need)
+		ncap = ncap > (size_t)-1 / 2 ? need : ncap * 2;
+	if ((nd = realloc(a->data, ncap)) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	a->data = nd;
+	a->cap = ncap;
+	return 0;
+}
+
+void *
+fl_archive_add_tensor_uninit(struct fl_archive *a, const char *name,
+    enum fl_dtype dtype, size_t ndim, const size_t *shape,
+    struct fl_err *err)
+{
+	struct fl_tent *te;
+	size_t i, count = 1, nbytes;
+
+	if (name == NULL || name[0] == '\0') {
+		fl_err_set(err, FL_EUSAGE, "empty tensor name");
+		return NULL;
+	}
+	if ((unsigned)dtype > FL_DTYPE_I64) {
+		fl_err_set(err, FL_EUSAGE, "%s: bad dtype", name);
+		return NULL;
+	}
+	if (ndim > FL_MAX_DIMS) {
+		fl_err_set(err, FL_EUSAGE, "%s: %zu dimensions (at most %d)",
+		    name, ndim, FL_MAX_DIMS);
+		return NULL;
+	}
+	for (i = 0; i < a->nt; i++)
+		if (strcmp(a->t[i].name, name) == 0) {
+			fl_err_set(err, FL_EUSAGE, "%s: duplicate tensor name",
+			    name);
+			return NULL;
+		}
+	if (a->nt >= FL_MAX_TENSORS) {
+		fl_err_set(err, FL_EUSAGE, "more than %d tensors",
+		    FL_MAX_TENSORS);
+		return NULL;
+	}
+	for (i = 0; i < ndim; i++)
+		if (fl_size_mul(count, shape[i], &count) < 0)
+			goto toobig;
+	if (fl_size_mul(count, fl_dtype_size(dtype), &nbytes) < 0 ||
+	    nbytes > FL_MAX_DATA - a->len)
+		goto toobig;
+	if (a->nt == a->tcap) {
+		size_t ncap = a->tcap == 0 ? 16 : a->tcap * 2;
+
+		if ((te = realloc(a->t, ncap * sizeof(*te))) == NULL)
+			goto nomem;
+		a->t = te;
+		a->tcap = ncap;
+	}
+	if (fl_archive_reserve(a, a->len + nbytes, err) < 0)
+		return NULL;
+	te = &a->t[a->nt];
+	memset(te, 0, sizeof(*te));
+	if ((te->name = strdup(name)) == NULL)
+		goto nomem;
+	te->dtype = dtype;
+	te->ndim = ndim;
+	for (i = 0; i < ndim; i++)
+		te->shape[i] = shape[i];
+	te->off = a->len;
+	te->nbytes = nbytes;
+	a->nt++;
+	a->len += nbytes;
+	memset(a->data + te->off, 0, nbytes);
+	return a->data + te->off;
+toobig:
+	fl_err_set(err, FL_EUSAGE, "%s: tensor too large", name);
+	return NULL;
+nomem:
+	fl_err_set(err, FL_ENOMEM, "out of memory");
+	return NULL;
+}
+
+int
+fl_archive_add_tensor(struct fl_archive *a, const char *name,
+    enum fl_dtype dtype, size_t ndim, const size_t *shape, const void *data,
+    struct fl_err *err)
+{
+	struct fl_err e2 = FL_ERR_INIT;
+	void *p;
+
+	if ((p = fl_archive_add_tensor_uninit(a, name, dtype, ndim, shape,
+	    &e2)) == NULL) {
+		if (err != NULL)
+			*err = e2;
+		return e2.code;
+	}
+	if (a->t[a->nt - 1].nbytes > 0)
+		memcpy(p, data, a->t[a->nt - 1].nbytes);
+	return 0;
+}
+
+size_t
+fl_archive_ntensors(const struct fl_archive *a)
+{
+	return a->nt;
+}
+
+void
+fl_archive_tensor(const struct fl_archive *a, size_t i, struct fl_tensor *t)
+{
+	const struct fl_tent *te = &a->t[i];
+	size_t k;
+
+	t->name = te->name;
+	t->dtype = te->dtype;
+	t->ndim = te->ndim;
+	for (k = 0; k < FL_MAX_DIMS; k++)
+		t->shape[k] = k < te->ndim ? te->shape[k] : 0;
+	t->nbytes = te->nbytes;
+	t->data = a->data + te->off;
+}
+
+int
+fl_archive_find(const struct fl_archive *a, const char *name,
+    struct fl_tensor *t)
+{
+	size_t i;
+
+	for (i = 0; i < a->nt; i++)
+		if (strcmp(a->t[i].name, name) == 0) {
+			fl_archive_tensor(a, i, t);
+			return 0;
+		}
+	return -1;
+}
+
+const void *
+fl_archive_data(const struct fl_archive *a, size_t *nbytes)
+{
+	if (nbytes != NULL)
+		*nbytes = a->len;
+	return a->data;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The id: sha256( u64le(len C) || C || S ).                                */
+
+static void
+hex_id(const unsigned char *md, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	memcpy(out, "sha256:", 7);
+	for (i = 0; i < 32; i++) {
+		out[7 + 2 * i] = hex[md[i] >> 4];
+		out[8 + 2 * i] = hex[md[i] & 15];
+	}
+	out[7 + 64] = '\0';
+}
+
+/* Start a digest over the canonical manifest c. */
+static EVP_MD_CTX *
+id_begin(const char *c)
+{
+	EVP_MD_CTX *md;
+	uint64_t n = strlen(c);
+
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(md, &n, 8) != 1 ||
+	    EVP_DigestUpdate(md, c, (size_t)n) != 1) {
+		EVP_MD_CTX_free(md);
+		return NULL;
+	}
+	return md;
+}
+
+static int
+id_end(EVP_MD_CTX *md, char *out)
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dl;
+
+	if (EVP_DigestFinal_ex(md, d, &dl) != 1 || dl != 32)
+		return -1;
+	hex_id(d, out);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writing.                                                                 */
+
+struct wctx {
+	FILE	*f;
+	int	 e;		/* errno of the first failure */
+};
+
+static la_ssize_t
+w_write(struct archive *ar, void *ctx, const void *buf, size_t n)
+{
+	struct wctx *w = ctx;
+
+	if (fwrite(buf, 1, n, w->f) != n) {
+		w->e = errno != 0 ? errno : EIO;
+		archive_set_error(ar, w->e, "%s", strerror(w->e));
+		return -1;
+	}
+	return (la_ssize_t)n;
+}
+
+static int
+w_close(struct archive *ar, void *ctx)
+{
+	struct wctx *w = ctx;
+
+	if (fflush(w->f) != 0 || ferror(w->f)) {
+		w->e = errno != 0 ? errno : EIO;
+		archive_set_error(ar, w->e, "%s", strerror(w->e));
+		return ARCHIVE_FATAL;
+	}
+	return ARCHIVE_OK;
+}
+
+/* SOURCE_DATE_EPOCH, when set, must be a non-negative decimal integer. */
+static int
+source_date(time_t *t, struct fl_err *err)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	unsigned long long v = 0;
+	const char *p;
+
+	*t = 0;
+	if (s == NULL)
+		return 0;
+	for (p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || v > 0xffffffffffULL)
+			break;
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (*s == '\0' || *p != '\0')
+		return fl_err_set(err, FL_EUSAGE, "SOURCE_DATE_EPOCH: '%s' is "
+		    "not a non-negative integer", s);
+	*t = (time_t)v;
+	return 0;
+}
+
+static int
+write_member(struct archive *aw, struct archive_entry *e, const char *path,
+    la_int64_t size, time_t mtime)
+{
+	archive_entry_clear(e);
+	archive_entry_set_pathname(e, path);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, size);
+	archive_entry_set_mtime(e, mtime, 0);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	return archive_write_header(aw, e) == ARCHIVE_OK ? 0 : -1;
+}
+
+static int
+write_bytes(struct archive *aw, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t k;
+	la_ssize_t w;
+
+	while (n > 0) {
+		k = n < WRITE_CHUNK ? n : WRITE_CHUNK;
+		if ((w = archive_write_data(aw, b, k)) <= 0)
+			return -1;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+fl_archive_write(struct fl_archive *a, FILE *f, const char *name,
+    enum fl_compress comp, struct fl_err *err)
+{
+	struct archive *aw = NULL;
+	struct archive_entry *e = NULL;
+	struct wctx w = { f, 0 };
+	EVP_MD_CTX *md = NULL;
+	char *canon = NULL, *hdr = NULL, *pretty = NULL;
+	size_t hlen, plen;
+	uint64_t n;
+	time_t mtime;
+	int rc = 0;
+
+	if ((rc = source_date(&mtime, err)) < 0)
+		return rc;
+	if (manifest_stamp(a) < 0)
+		goto nomem;
+	if ((rc = fl_st_header(a, &hdr, &hlen, err)) < 0)
+		goto out;
+	if ((canon = fl_manifest_canonical(a->manifest)) == NULL ||
+	    (md = id_begin(canon)) == NULL)
+		goto nomem;
+	n = hlen;
+	if (EVP_DigestUpdate(md, &n, 8) != 1 ||
+	    EVP_DigestUpdate(md, hdr, hlen) != 1 ||
+	    (a->len > 0 && EVP_DigestUpdate(md, a->data, a->len) != 1) ||
+	    id_end(md, a->id) < 0) {
+		rc = fl_err_set(err, FL_ENOMEM, "sha256 failed");
+		goto out;
+	}
+	if (json_object_set_new(a->manifest, "id", json_string(a->id)) < 0 ||
+	    (pretty = json_dumps(a->manifest, JSON_INDENT(2) |
+	    JSON_SORT_KEYS)) == NULL)
+		goto nomem;
+	plen = strlen(pretty);
+	if (plen + 1 > FL_MAX_MANIFEST) {
+		rc = fl_err_set(err, FL_EUSAGE, "%s: manifest over %u bytes",
+		    name, FL_MAX_MANIFEST);
+		goto out;
+	}
+	if ((aw = archive_write_new()) == NULL ||
+	    (e = archive_entry_new()) == NULL)
+		goto nomem;
+	if (archive_write_set_format_pax_restricted(aw) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(aw, 1) != ARCHIVE_OK)
+		goto laerr;
+	if (comp == FL_COMPRESS_GZIP) {
+		/* No timestamp and no file name in the gzip header. */
+		if (archive_write_add_filter_gzip(aw) != ARCHIVE_OK ||
+		    archive_write_set_filter_option(aw, "gzip", "timestamp",
+		    NULL) != ARCHIVE_OK)
+			goto laerr;
+	} else if (comp == FL_COMPRESS_ZSTD) {
+		if (archive_write_add_filter_zstd(aw) != ARCHIVE_OK)
+			goto laerr;
+	} else if (comp != FL_COMPRESS_NONE) {
+		rc = fl_err_set(err, FL_EUSAGE, "bad compression");
+		goto out;
+	}
+	if (archive_write_open(aw, &w, NULL, w_write, w_close) != ARCHIVE_OK)
+		goto laerr;
+	if (write_member(aw, e, MEMBER_MANIFEST, (la_int64_t)plen + 1,
+	    mtime) < 0 || write_bytes(aw, pretty, plen) < 0 ||
+	    write_bytes(aw, "\n", 1) < 0)
+		goto laerr;
+	if (write_member(aw, e, MEMBER_TENSORS, (la_int64_t)(8 + hlen +
+	    a->len), mtime) < 0 || write_bytes(aw, &n, 8) < 0 ||
+	    write_bytes(aw, hdr, hlen) < 0 ||
+	    write_bytes(aw, a->data, a->len) < 0)
+		goto laerr;
+	if (archive_write_close(aw) != ARCHIVE_OK)
+		goto laerr;
+	goto out;
+laerr:
+	if (w.e != 0)
+		rc = fl_err_set(err, FL_EIO, "%s: %s", name, strerror(w.e));
+	else
+		rc = fl_err_set(err, FL_EIO, "%s: %s", name,
+		    archive_error_string(aw) != NULL ?
+		    archive_error_string(aw) : "write failed");
+	goto out;
+nomem:
+	rc = fl_err_set(err, FL_ENOMEM, "out of memory");
+out:
+	if (aw != NULL)
+		archive_write_free(aw);
+	archive_entry_free(e);
+	EVP_MD_CTX_free(md);
+	free(canon);
+	free(hdr);
+	free(pretty);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading.                                                                 */
+
+struct fl_reader {
+	struct archive	*ar;
+	FILE		*f;
+	char		*name;
+	int		 io_errno;	/* set by the read callback */
+	int		 pending;	/* a manifest.json header is read */
+	struct archive_entry *pentry;	/* ... and this is it */
+	int		 eof;
+	int		 failed;	/* an error left the stream unusable */
+	size_t		 count;		/* archives read */
+	unsigned char	*mbuf;		/* manifest.json bytes */
+	size_t		 mcap;
+	unsigned char	*hbuf;		/* safetensors header */
+	size_t		 hcap;
+	unsigned char	 buf[65536];
+};
+
+static la_ssize_t
+r_read(struct archive *ar, void *ctx, const void **buf)
+{
+	struct fl_reader *r = ctx;
+	size_t n;
+
+	n = fread(r->buf, 1, sizeof(r->buf), r->f);
+	if (n == 0 && ferror(r->f)) {
+		r->io_errno = errno != 0 ? errno : EIO;
+		archive_set_error(ar, r->io_errno, "%s",
+		    strerror(r->io_errno));
+		return -1;
+	}
+	*buf = r->buf;
+	return (la_ssize_t)n;
+}
+
+/* Turn libarchive's last error into ours. */
+static int
+la_error(struct fl_reader *r, struct fl_err *err)
+{
+	const char *s = archive_error_string(r->ar);
+
+	if (r->io_errno != 0)
+		return fl_err_set(err, FL_EIO, "%s: %s", r->name,
+		    strerror(r->io_errno));
+	if (s == NULL)
+		return fl_err_set(err, FL_EFORMAT, "%s: not an fl archive",
+		    r->name);
+	if (strstr(s, "runcated") != NULL || strstr(s, "premature") != NULL)
+		return fl_err_set(err, FL_EFORMAT, "%s: truncated archive",
+		    r->name);
+	if (strstr(s, "Unrecognized archive format") != NULL)
+		return fl_err_set(err, FL_EFORMAT, "%s: not an fl archive",
+		    r->name);
+	return fl_err_set(err, FL_EFORMAT, "%s: %s", r->name, s);
+}
+
+int
+fl_reader_open(struct fl_reader **rp, FILE *f, const char *name,
+    struct fl_err *err)
+{
+	struct fl_reader *r;
+	int rc = 0;
+
+	*rp = NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->name = strdup(name != NULL ? name : "<stdin>")) == NULL ||
+	    (r->ar = archive_read_new()) == NULL) {
+		fl_reader_free(r);
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	}
+	r->f = f;
+	if (archive_read_support_format_tar(r->ar) != ARCHIVE_OK ||
+	    archive_read_support_filter_none(r->ar) != ARCHIVE_OK ||
+	    archive_read_support_filter_gzip(r->ar) < ARCHIVE_WARN ||
+	    archive_read_support_filter_zstd(r->ar) < ARCHIVE_WARN ||
+	    archive_read_set_options(r->ar,
+	    "tar:read_concatenated_archives") != ARCHIVE_OK) {
+		rc = fl_err_set(err, FL_ENOMEM, "%s: %s", r->name,
+		    archive_error_string(r->ar));
+		fl_reader_free(r);
+		return rc;
+	}
+	if (archive_read_open(r->ar, r, NULL, r_read, NULL) != ARCHIVE_OK) {
+		rc = la_error(r, err);
+		fl_reader_free(r);
+		return rc;
+	}
+	*rp = r;
+	return 0;
+}
+
+void
+fl_reader_free(struct fl_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->ar != NULL)
+		archive_read_free(r->ar);
+	free(r->name);
+	free(r->mbuf);
+	free(r->hbuf);
+	free(r);
+}
+
+/*
+ * Read up to want bytes (SIZE_MAX: to the end of the member) of the
+ * current member into *buf, growing it as bytes really arrive, never past
+ * limit + 1 bytes.  md, when not NULL, hashes what is read.
+ */
+static int
+read_into(struct fl_reader *r, unsigned char **buf, size_t *cap,
+    size_t *lenp, size_t want, size_t limit, EVP_MD_CTX *md,
+    const char *member, struct fl_err *err)
+{
+	unsigned char *nb;
+	size_t len = 0, ncap, room;
+	la_ssize_t n;
+
+	for (;;) {
+		if (len > limit)
+			return fl_err_set(err, FL_EFORMAT, "%s: %s: over the "
+			    "limit of %zu bytes", r->name, member, limit);
+		if (len == want)
+			break;
+		if (len == *cap) {
+			ncap = *cap < 65536 ? 65536 : *cap > (size_t)-1 / 2 ?
+			    (size_t)-1 : *cap * 2;
+			if (ncap > want)
+				ncap = want;
+			if (ncap > limit + 1)
+				ncap = limit + 1;
+			if ((nb = realloc(*buf, ncap)) == NULL)
+				return fl_err_set(err, FL_ENOMEM,
+				    "out of memory");
+			*buf = nb;
+			*cap = ncap;
+		}
+		room = (*cap < want ? *cap : want) - len;
+		n = archive_read_data(r->ar, *buf + len, room);
+		if (n < 0)
+			return la_error(r, err);
+		if (n == 0)
+			break;
+		if (md != NULL && EVP_DigestUpdate(md, *buf + len,
+		    (size_t)n) != 1)
+			return fl_err_set(err, FL_ENOMEM, "sha256 failed");
+		len += (size_t)n;
+	}
+	if (want != (size_t)-1 && len < want)
+		return fl_err_set(err, FL_EFORMAT, "%s: %s: truncated",
+		    r->name, member);
+	*lenp = len;
+	return 0;
+}
+
+/* Check a member header: a regular file of at most limit bytes. */
+static int
+check_entry(struct fl_reader *r, struct archive_entry *e, size_t limit,
+    struct fl_err *err)
+{
+	const char *p = archive_entry_pathname(e);
+
+	if (archive_entry_filetype(e) != AE_IFREG)
+		return fl_err_set(err, FL_EFORMAT, "%s: %s: not a regular "
+		    "file", r->name, p);
+	if (!archive_entry_size_is_set(e) || archive_entry_size(e) < 0 ||
+	    (uint64_t)archive_entry_size(e) > limit)
+		return fl_err_set(err, FL_EFORMAT, "%s: %s: size over the "
+		    "limit of %zu bytes", r->name, p, limit);
+	return 0;
+}
+
+/* Read and check manifest.json (the current member) into a. */
+static int
+read_manifest(struct fl_reader *r, struct fl_archive *a, struct fl_err *err)
+{
+	json_error_t jerr;
+	json_t *m, *v;
+	const char *fmt, *kind;
+	size_t len;
+	int rc, k;
+
+	if ((rc = read_into(r, &r->mbuf, &r->mcap, &len, (size_t)-1,
+	    FL_MAX_MANIFEST, NULL, MEMBER_MANIFEST, err)) < 0)
+		return rc;
+	m = json_loadb((const char *)r->mbuf, len, JSON_REJECT_DUPLICATES,
+	    &jerr);
+	if (m == NULL)
+		return fl_err_set(err, FL_EFORMAT, "%s: manifest.json:%d:%d: "
+		    "%s", r->name, jerr.line, jerr.column, jerr.text);
+	if (!json_is_object(m)) {
+		rc = fl_err_set(err, FL_EFORMAT, "%s: manifest.json: not an "
+		    "object", r->name);
+		goto bad;
+	}
+	if ((rc = fl_json_get_str(m, "format", &fmt, err)) < 0)
+		goto prefix;
+	if (strcmp(fmt, FL_FORMAT) != 0) {
+		rc = fl_err_set(err, FL_EFORMAT, "%s: unsupported format "
+		    "'%s'", r->name, fmt);
+		goto bad;
+	}
+	if ((rc = fl_json_get_str(m, "kind", &kind, err)) < 0)
+		goto prefix;
+	if ((k = fl_kind_parse(kind)) < 0) {
+		rc = fl_err_set(err, FL_EFORMAT, "%s: unknown kind '%s'",
+		    r->name, kind);
+		goto bad;
+	}
+	v = json_object_get(m, "id");
+	if (!json_is_string(v) || strlen(json_string_value(v)) >=
+	    sizeof(a->id)) {
+		rc = fl_err_set(err, FL_EFORMAT, "%s: manifest.json: %s",
+		    r->name, v == NULL ? "missing key 'id'" :
+		    "key 'id' is not an id string");
+		goto bad;
+	}
+	json_decref(a->manifest);
+	a->manifest = m;
+	a->kind = (enum fl_kind)k;
+	return 0;
+prefix:
+	fl_err_prefix(err, "%s: manifest.json", r->name);
+bad:
+	json_decref(m);
+	return rc;
+}
+
+/* Read tensors.safetensors (the current member) into a, hashing it. */
+static int
+read_tensors(struct fl_reader *r, struct fl_archive *a, EVP_MD_CTX *md,
+    la_int64_t size, struct fl_err *err)
+{
+	unsigned char pre[8], *pp = pre;
+	char *canon = NULL;
+	size_t plen, pcap = 8, hlen, clen, dlen;
+	uint64_t n;
+	int rc;
+
+	if ((rc = read_into(r, &pp, &pcap, &plen, 8, 8, md, MEMBER_TENSORS,
+	    err)) < 0)
+		return rc;
+	memcpy(&n, pre, 8);
+	if (n == 0 || n > FL_MAX_ST_HEADER || n > (uint64_t)size - 8)
+		return fl_err_set(err, FL_EFORMAT, "%s: %s: bad header length "
+		    "%llu", r->name, MEMBER_TENSORS, (unsigned long long)n);
+	if ((rc = read_into(r, &r->hbuf, &r->hcap, &hlen, (size_t)n,
+	    FL_MAX_ST_HEADER, md, MEMBER_TENSORS, err)) < 0)
+		return rc;
+	if ((rc = read_into(r, &a->data, &a->cap, &dlen, (size_t)-1,
+	    FL_MAX_DATA, md, MEMBER_TENSORS, err)) < 0)
+		return rc;
+	a->len = dlen;
+	if ((rc = fl_st_parse_header(a, (const char *)r->hbuf, hlen, dlen,
+	    err)) < 0)
+		return fl_err_prefix(err, "%s: %s", r->name, MEMBER_TENSORS);
+	/* fl/1 stores the canonical header only, so that the id is a
+	 * function of the tensors themselves. */
+	if ((rc = fl_st_header(a, &canon, &clen, err)) < 0)
+		return rc;
+	if (clen != hlen || memcmp(canon, r->hbuf, hlen) != 0)
+		rc = fl_err_set(err, FL_EFORMAT, "%s: %s: header is not in "
+		    "canonical form", r->name, MEMBER_TENSORS);
+	free(canon);
+	return rc;
+}
+
+/*
+ * After an archive's members: skip sig/ members, and stop at the end of
+ * the stream or at the manifest.json that starts the next archive.
+ */
+static int
+read_trailer(struct fl_reader *r, struct fl_err *err)
+{
+	struct archive_entry *e;
+	const char *p;
+	size_t nsig = 0;
+	int rc;
+
+	for (;;) {
+		rc = archive_read_next_header(r->ar, &e);
+		if (rc == ARCHIVE_EOF) {
+			r->eof = 1;
+			return 0;
+		}
+		if (rc < ARCHIVE_WARN)
+			return la_error(r, err);
+		p = archive_entry_pathname(e);
+		if (p != NULL && strcmp(p, MEMBER_MANIFEST) == 0) {
+			r->pending = 1;
+			r->pentry = e;
+			return 0;
+		}
+		if (p == NULL || strncmp(p, SIG_PREFIX, 4) != 0 ||
+		    p[4] == '\0')
+			return fl_err_set(err, FL_EFORMAT, "%s: unexpected "
+			    "member '%s'", r->name, p != NULL ? p : "");
+		if (++nsig > MAX_SIGS)
+			return fl_err_set(err, FL_EFORMAT, "%s: more than %d "
+			    "sig/ members", r->name, MAX_SIGS);
+		if ((rc = check_entry(r, e, MAX_SIG, err)) < 0)
+			return rc;
+		if (archive_read_data_skip(r->ar) < ARCHIVE_WARN)
+			return la_error(r, err);
+	}
+}
+
+static int
+reader_next(struct fl_reader *r, struct fl_archive *a, struct fl_err *err)
+{
+	struct archive_entry *e;
+	EVP_MD_CTX *md = NULL;
+	char *canon = NULL, got[sizeof(a->id)];
+	const char *p;
+	int rc;
+
+	if (!r->pending) {
+		rc = archive_read_next_header(r->ar, &e);
+		if (rc == ARCHIVE_EOF) {
+			r->eof = 1;
+			return 0;
+		}
+		if (rc < ARCHIVE_WARN)
+			return la_error(r, err);
+		p = archive_entry_pathname(e);
+		if (p == NULL || strcmp(p, MEMBER_MANIFEST) != 0)
+			return fl_err_set(err, FL_EFORMAT, "%s: not an fl "
+			    "archive (first member '%s')", r->name,
+			    p != NULL ? p : "");
+	} else
+		e = r->pentry;
+	r->pending = 0;
+	a->id[0] = '\0';
+	fl_archive_clear_tensors(a);
+	if ((rc = check_entry(r, e, FL_MAX_MANIFEST, err)) < 0 ||
+	    (rc = read_manifest(r, a, err)) < 0)
+		return rc;
+	if ((canon = fl_manifest_canonical(a->manifest)) == NULL ||
+	    (md = id_begin(canon)) == NULL) {
+		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = archive_read_next_header(r->ar, &e);
+	if (rc == ARCHIVE_EOF) {
+		rc = fl_err_set(err, FL_EFORMAT, "%s: truncated archive (no "
+		    "%s)", r->name, MEMBER_TENSORS);
+		goto out;
+	}
+	if (rc < ARCHIVE_WARN) {
+		rc = la_error(r, err);
+		goto out;
+	}
+	p = archive_entry_pathname(e);
+	if (p == NULL || strcmp(p, MEMBER_TENSORS) != 0) {
+		rc = fl_err_set(err, FL_EFORMAT, "%s: unexpected member '%s' "
+		    "(want %s)", r->name, p != NULL ? p : "",
+		    MEMBER_TENSORS);
+		goto out;
+	}
+	if ((rc = check_entry(r, e, 8 + FL_MAX_ST_HEADER + FL_MAX_DATA,
+	    err)) < 0 || (rc = read_tensors(r, a, md,
+	    archive_entry_size(e), err)) < 0)
+		goto out;
+	if (id_end(md, got) < 0) {
+		rc = fl_err_set(err, FL_ENOMEM, "sha256 failed");
+		goto out;
+	}
+	if (strcmp(got, json_string_value(json_object_get(a->manifest,
+	    "id"))) != 0) {
+		rc = fl_err_set(err, FL_EVERIFY, "%s: id does not match "
+		    "content (archive altered)", r->name);
+		goto out;
+	}
+	if ((rc = read_trailer(r, err)) < 0)
+		goto out;
+	memcpy(a->id, got, sizeof(got));
+	r->count++;
+	rc = 1;
+out:
+	EVP_MD_CTX_free(md);
+	free(canon);
+	if (rc < 0) {
+		fl_archive_clear_tensors(a);
+		a->id[0] = '\0';
+	}
+	return rc;
+}
+
+int
+fl_reader_next(struct fl_reader *r, struct fl_archive **ap,
+    struct fl_err *err)
+{
+	struct fl_archive *a = *ap;
+	int rc;
+
+	if (r->failed)
+		return fl_err_set(err, FL_EFORMAT, "%s: cannot read on after "
+		    "an error", r->name);
+	if (r->eof)
+		return 0;
+	if (a == NULL && (a = fl_archive_new(FL_KIND_MODEL)) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	rc = reader_next(r, a, err);
+	if (rc < 0)
+		r->failed = 1;
+	if (rc == 1)
+		*ap = a;
+	else if (*ap == NULL)
+		fl_archive_free(a);
+	return rc;
+}
+
+int
+fl_archive_read_file(const char *path, struct fl_archive **ap,
+    struct fl_err *err)
+{
+	struct fl_reader *r = NULL;
+	struct fl_archive *a = NULL;
+	const char *name = fl_in_name(path);
+	FILE *f;
+	int rc;
+
+	*ap = NULL;
+	if ((f = fl_in_open(path, err)) == NULL)
+		return FL_EIO;
+	if ((rc = fl_reader_open(&r, f, name, err)) < 0)
+		goto out;
+	if ((rc = fl_reader_next(r, &a, err)) < 0)
+		goto out;
+	if (rc == 0) {
+		rc = fl_err_set(err, FL_EFORMAT, "%s: no archive", name);
+		goto out;
+	}
+	if (r->pending) {
+		rc = fl_err_set(err, FL_EFORMAT, "%s: holds more than one "
+		    "archive", name);
+		goto out;
+	}
+	*ap = a;
+	a = NULL;
+	rc = 0;
+out:
+	fl_archive_free(a);
+	fl_reader_free(r);
+	fl_in_close(f);
+	return rc;
+}
