@@ -69,7 +69,8 @@ parse_args(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->strategy = "fedavg";
 	o->progress = -1;
-	while ((c = getopt_long(argc, argv, "hm:o:qV", longopts,
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hm:o:qV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -100,7 +101,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->strategy = optarg;
 			break;
 		default:
-			fl_usage_error(usage, "unknown option");
+			fl_opt_error(usage, c, argv);
 		}
 	}
 	o->inputs = argv + optind;

@@ -48,7 +48,8 @@ parse_args(int argc, char **argv, struct opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, "d:hpqV", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:hpqV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			o->data = optarg;
@@ -74,7 +75,7 @@ parse_args(int argc, char **argv, struct opts *o)
 				    " '%s' (json, tsv)", optarg);
 			break;
 		default:
-			fl_usage_error(usage, "unknown option");
+			fl_opt_error(usage, c, argv);
 		}
 	}
 	if (argc - optind > 1)

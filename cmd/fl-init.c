@@ -67,7 +67,8 @@ parse_args(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->seed = 1;
-	while ((c = getopt_long(argc, argv, "f:hl:m:o:qs:t:Vx:", longopts,
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":f:hl:m:o:qs:t:Vx:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -115,7 +116,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->seed = fl_opt_seed(usage, "--seed", optarg);
 			break;
 		default:
-			fl_usage_error(usage, "unknown option");
+			fl_opt_error(usage, c, argv);
 		}
 	}
 	if (optind != argc)

@@ -75,15 +75,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_TSV:
 			o->tsv = 1;
 			break;
-		case ':':
-			fl_usage_error(usage, "%s: missing argument",
-			    argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				fl_usage_error(usage, "unknown option '-%c'",
-				    optopt);
-			fl_usage_error(usage, "unknown option '%s'",
-			    argv[optind - 1]);
+			fl_opt_error(usage, ch, argv);
 		}
 	if (optind < argc)
 		o->archive = argv[optind++];
@@ -167,14 +160,8 @@ main(int argc, char **argv)
 		fl_refuse_tty(o.out);
 	if (load(&s, &o, &err) < 0 || write_out(s, &o, &err) < 0)
 		rc = fl_report(&err);
-	else {
-		if (!o.quiet && !o.tsv)
-			fl_warnx("%s: %zu rows, %zu columns",
-			    o.out == NULL || strcmp(o.out, "-") == 0 ?
-			    "<stdout>" : o.out,
-			    fl_stats_rows(s), fl_stats_ncols(s));
+	else
 		rc = fl_close_stdout();
-	}
 	fl_stats_free(s);
 	return rc;
 }

@@ -78,7 +78,8 @@ parse_args(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->hp = def;
 	o->progress = -1;
-	while ((c = getopt_long(argc, argv, "b:d:e:ho:qV", longopts,
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":b:d:e:ho:qV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -140,7 +141,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->site = optarg;
 			break;
 		default:
-			fl_usage_error(usage, "unknown option");
+			fl_opt_error(usage, c, argv);
 		}
 	}
 	if (argc - optind > 1)

@@ -5,6 +5,7 @@
  * that prints or exits, and only cmd/ calls it.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -234,4 +235,14 @@ fl_opt_list(const char *usage, const char *opt, const char *arg, size_t *np)
 	v[n] = NULL;
 	*np = n;
 	return v;
+}
+
+void
+fl_opt_error(const char *usage, int ch, char **argv)
+{
+	if (ch == ':')
+		fl_usage_error(usage, "%s: missing argument", argv[optind - 1]);
+	if (optopt != 0)
+		fl_usage_error(usage, "unknown option '-%c'", optopt);
+	fl_usage_error(usage, "unknown option '%s'", argv[optind - 1]);
 }

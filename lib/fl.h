@@ -113,6 +113,11 @@ double		 fl_opt_double(const char *usage, const char *opt,
 		    const char *arg, double min, double max);
 uint64_t	 fl_opt_seed(const char *usage, const char *opt, const char *arg);
 
+/* The usage error for what getopt_long returned as ch (':' or '?', with
+ * opterr = 0 and an optstring that starts with ':'): "--data: missing
+ * argument" or "unknown option '--bogus'".  Exits FL_EXIT_USAGE. */
+FL_NORETURN void fl_opt_error(const char *usage, int ch, char **argv);
+
 /* Split a comma-separated option value into a NULL-terminated array of
  * names (one malloc'd block the caller frees); an empty name, or a name
  * given twice, is a usage error that exits FL_EXIT_USAGE. */

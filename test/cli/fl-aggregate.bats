@@ -5,7 +5,7 @@ load helper
 bats_require_minimum_version 1.5.0
 
 setup() {
-	cd "$BATS_TEST_TMPDIR" || return 1
+	enter_tmp || return 1
 	colon_sites
 	colon_model
 	fl-train -d a.csv -o a.upd r0.fla

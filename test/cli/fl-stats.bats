@@ -5,12 +5,6 @@
 load helper
 bats_require_minimum_version 1.5.0
 
-# run --separate-stderr keeps a temp file in $BATS_TEST_TMPDIR, which
-# assert_files would see: work one directory further down.
-setup() {
-	mkdir "$BATS_TEST_TMPDIR/work" && cd "$BATS_TEST_TMPDIR/work"
-}
-
 table='column	count	missing	mean	sd	min	max
 a	3	0	2.333333333	1.527525232	1	4
 b	1	2	4		4	4'
@@ -138,8 +132,6 @@ mkcsv() {
 }
 
 @test "fl-stats -o /dev/full fails and leaves nothing behind" {
-	# As root, the atomic output would replace the device node itself.
-	[ "$(id -u)" -ne 0 ] || skip "running as root: would replace /dev/full"
 	mkcsv
 	run --separate-stderr fl-stats -q --data s.csv -o /dev/full
 	[ "$status" -eq 1 ]

@@ -12,14 +12,21 @@ FIX=$TOP/test/fixtures
 export TOP BUILD PATH DATA FIX
 unset SOURCE_DATE_EPOCH
 
+# Each test works in an empty directory of its own (a subdirectory, since
+# "run --separate-stderr" keeps a file in $BATS_TEST_TMPDIR).
+enter_tmp() {
+	mkdir -p "$BATS_TEST_TMPDIR/w" && cd "$BATS_TEST_TMPDIR/w"
+}
+
 setup() {
-	cd "$BATS_TEST_TMPDIR" || return 1
+	enter_tmp
 }
 
 # Assert that the directory holds exactly the named files (no temp files).
 assert_files() {
 	local want got
-	want=$(printf '%s\n' "$@" | sort | tr '\n' ' ')
+	want=""
+	[ "$#" -eq 0 ] || want=$(printf '%s\n' "$@" | sort | tr '\n' ' ')
 	got=$(ls -A | sort | tr '\n' ' ')
 	if [ "$want" != "$got" ]; then
 		echo "files: want '$want', got '$got'" >&2

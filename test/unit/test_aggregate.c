@@ -1,0 +1,195 @@
+/*
+ * test_aggregate.c: model archives (lib/modelio.c) and FedAvg
+ * (lib/aggregate.c) against a hand computation.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fl.h"
+#include "unit.h"
+
+static const char *const feats[] = { "a", "b" };
+
+/* A logreg model on two features with parameters w0, w1, bias. */
+static struct fl_model *
+model3(float w0, float w1, float b)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_model *m = NULL;
+	float *p;
+
+	if (fl_model_new(&m, "logreg", FL_TASK_BINARY, 0, 2, feats, "y",
+	    &err) < 0)
+		return NULL;
+	p = fl_model_params(m);
+	p[0] = w0;
+	p[1] = w1;
+	p[2] = b;
+	return m;
+}
+
+/* An update archive holding delta (d0, d1, db) for parent at round 0. */
+static struct fl_archive *
+update(const char *parent, const char *site, long samples, float d0, float d1,
+    float db)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_model *m = model3(d0, d1, db);
+	struct fl_archive *a = NULL;
+	FILE *f;
+
+	if (m == NULL || fl_model_to_archive(m, FL_KIND_UPDATE, &a, &err) < 0)
+		return NULL;
+	fl_model_free(m);
+	json_object_set_new(fl_archive_manifest(a), "parent",
+	    json_string(parent));
+	json_object_set_new(fl_archive_manifest(a), "round", json_integer(0));
+	json_object_set_new(fl_archive_manifest(a), "site", json_string(site));
+	json_object_set_new(fl_archive_manifest(a), "samples",
+	    json_integer(samples));
+	/* Writing computes the id, as a real update's has one. */
+	f = fopen("/dev/null", "wb");
+	fl_archive_write(a, f, "/dev/null", FL_COMPRESS_NONE, &err);
+	fclose(f);
+	return a;
+}
+
+static void
+test_round_trip(void)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_model *m, *back = NULL;
+	struct fl_archive *a = NULL;
+	struct fl_prep *p;
+
+	if (fl_model_new(&m, "mlp:4,3", FL_TASK_MULTICLASS, 3, 2, feats, "y",
+	    &err) < 0) {
+		CHECK(0);
+		return;
+	}
+	fl_model_init_params(m, 5);
+	p = fl_model_prep(m);
+	p->mean[1] = 2.5;
+	p->scale[1] = 0.25;
+	p->impute[0] = -1;
+	CHECK_OK(fl_model_to_archive(m, FL_KIND_MODEL, &a, &err), &err);
+	CHECK(fl_archive_ntensors(a) == 6);
+	CHECK_OK(fl_model_from_archive(&back, a, &err), &err);
+	if (back != NULL) {
+		CHECK(fl_model_compatible(m, back));
+		CHECK(memcmp(fl_model_params(m), fl_model_params(back),
+		    fl_model_nparams(m) * sizeof(float)) == 0);
+		CHECK(fl_model_prep(back)->mean[1] == 2.5);
+		CHECK(fl_model_prep(back)->scale[1] == 0.25);
+		CHECK(fl_model_prep(back)->impute[0] == -1);
+		CHECK(fl_model_nclasses(back) == 3);
+	}
+	fl_model_free(back);
+	back = NULL;
+
+	/* A NaN parameter is refused. */
+	((float *)fl_archive_data(a, &(size_t){ 0 }))[3] = NAN;
+	CHECK(fl_model_from_archive(&back, a, &err) == FL_ENUM);
+	CHECK(back == NULL);
+	fl_archive_free(a);
+
+	/* A stats archive is not a model. */
+	a = fl_archive_new(FL_KIND_STATS);
+	CHECK(fl_model_from_archive(&back, a, &err) == FL_EFORMAT);
+	fl_archive_free(a);
+	fl_model_free(m);
+}
+
+static void
+test_fedavg(void)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_model *base = model3(1, 2, 3), *next = NULL;
+	struct fl_archive *u1, *u2, *out = NULL, *bad;
+	struct fl_agg *g = NULL;
+	const char *id = "sha256:base";
+	const float *p;
+	json_t *c;
+
+	u1 = update(id, "s1", 10, 1, 0, -1);
+	u2 = update(id, "s2", 30, 0, 4, 1);
+	CHECK_OK(fl_agg_new(&g, base, id, 0, "fedavg", &err), &err);
+	if (g == NULL || u1 == NULL || u2 == NULL)
+		return;
+	CHECK_OK(fl_agg_add(g, u1, "u1", &err), &err);
+	CHECK_OK(fl_agg_add(g, u2, "u2", &err), &err);
+	CHECK(fl_agg_count(g) == 2);
+
+	/* Refusals leave the sum alone and name the update. */
+	bad = update("sha256:other", "s3", 5, 9, 9, 9);
+	CHECK(fl_agg_add(g, bad, "bad.upd", &err) == FL_EFORMAT);
+	CHECK(strstr(err.msg, "bad.upd") != NULL);
+	fl_archive_free(bad);
+	bad = update(id, "s3", 0, 9, 9, 9);
+	CHECK(fl_agg_add(g, bad, "zero.upd", &err) == FL_EFORMAT);
+	fl_archive_free(bad);
+	bad = update(id, "s3", 5, 9, INFINITY, 9);
+	CHECK(fl_agg_add(g, bad, "inf.upd", &err) == FL_ENUM);
+	CHECK(strstr(err.msg, "Inf") != NULL);
+	fl_archive_free(bad);
+	bad = update(id, "s3", 5, 9, 9, 9);
+	json_object_set_new(fl_archive_manifest(bad), "round",
+	    json_integer(1));
+	CHECK(fl_agg_add(g, bad, "r1.upd", &err) == FL_EFORMAT);
+	json_object_set_new(fl_archive_manifest(bad), "round",
+	    json_integer(0));
+	json_object_set_new(fl_archive_manifest(bad), "label",
+	    json_string("z"));
+	CHECK(fl_agg_add(g, bad, "label.upd", &err) == FL_ESHAPE);
+	fl_archive_free(bad);
+	CHECK(fl_agg_add(g, base == NULL ? NULL : u1, "again", &err) == 0);
+	CHECK(fl_agg_count(g) == 3);
+
+	/*
+	 * By hand, with u1 added twice: weights 10, 30, 10 of 50.
+	 * w0: 1 + (10*1 + 30*0 + 10*1)/50 = 1.4
+	 * w1: 2 + (0 + 120 + 0)/50 = 4.4
+	 * b:  3 + (-10 + 30 - 10)/50 = 3.2
+	 */
+	CHECK_OK(fl_agg_finish(g, &out, &err), &err);
+	if (out != NULL) {
+		CHECK_OK(fl_model_from_archive(&next, out, &err), &err);
+		p = fl_model_params(next);
+		CHECK_NEAR(p[0], 1.4, 1e-6, 0);
+		CHECK_NEAR(p[1], 4.4, 1e-6, 0);
+		CHECK_NEAR(p[2], 3.2, 1e-6, 0);
+		CHECK(json_integer_value(json_object_get(
+		    fl_archive_manifest(out), "round")) == 1);
+		CHECK(json_integer_value(json_object_get(
+		    fl_archive_manifest(out), "samples")) == 50);
+		CHECK(strcmp(json_string_value(json_object_get(
+		    fl_archive_manifest(out), "parent")), id) == 0);
+		c = json_object_get(fl_archive_manifest(out), "contributors");
+		CHECK(json_array_size(c) == 3);
+		CHECK(strcmp(json_string_value(json_object_get(
+		    json_array_get(c, 1), "site")), "s2") == 0);
+		CHECK(json_integer_value(json_object_get(json_array_get(c, 1),
+		    "samples")) == 30);
+	}
+	fl_model_free(next);
+	fl_archive_free(out);
+	fl_agg_free(g);
+
+	/* No update, and an unknown strategy. */
+	CHECK_OK(fl_agg_new(&g, base, id, 0, "fedavg", &err), &err);
+	CHECK(fl_agg_finish(g, &out, &err) == FL_EUSAGE);
+	fl_agg_free(g);
+	CHECK(fl_agg_new(&g, base, id, 0, "median", &err) == FL_EUSAGE);
+	fl_archive_free(u1);
+	fl_archive_free(u2);
+	fl_model_free(base);
+}
+
+int
+main(void)
+{
+	test_round_trip();
+	test_fedavg();
+	return unit_done("test_aggregate");
+}
