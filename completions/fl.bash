@@ -24,12 +24,12 @@ _fl_opts() {
 		echo "-d --data --format -p --predictions -q --quiet
 		    -h --help -V --version" ;;
 	fl-stats)
-		echo "-d --data -o --output -q --quiet -h --help
+		echo "--data --tsv -o --output -q --quiet -h --help
 		    -V --version" ;;
 	fl-pack)
 		echo "-h --help -V --version" ;;
 	fl-pack-create)
-		echo "-o --output --compress -h --help" ;;
+		echo "-C --directory --compress -o --output -h --help" ;;
 	fl-pack-extract)
 		echo "-C --directory -h --help" ;;
 	fl-pack-list|fl-pack-manifest)

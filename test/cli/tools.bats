@@ -33,9 +33,22 @@ lint() {
 	fi
 }
 
-# The long options in a tool's --help output, one a line.
+# The verbs of a tool that has them (fl-pack), one a line: the first word
+# of each line of the "Verbs:" paragraph of its --help.
+verbs() {
+	"$1" --help | awk '/^Verbs:/ { on = 1; next }
+	    on && /^$/ { exit } on { print $1 }'
+}
+
+# The long options in a tool's --help output and its verbs', one a line.
 long_options() {
-	"$1" --help | grep -oE -- '--[a-z0-9][a-z0-9-]*' | sort -u
+	local v
+	{
+		"$1" --help
+		for v in $(verbs "$1"); do
+			"$1" "$v" --help
+		done
+	} | grep -oE -- '--[a-z0-9][a-z0-9-]*' | sort -u
 }
 
 @test "there are tools to test" {
@@ -53,6 +66,23 @@ long_options() {
 			case $output in
 			"usage: $t"*) ;;
 			*) note_fail "$t $opt: stdout does not start 'usage: $t'" ;;
+			esac
+		done
+	done
+	[ "$fails" -eq 0 ]
+}
+
+@test "every verb: TOOL VERB --help prints its usage on stdout, exit 0" {
+	local t v
+	for t in $(tools); do
+		for v in $(verbs "$t"); do
+			run --separate-stderr "$t" "$v" --help
+			[ "$status" -eq 0 ] || note_fail "$t $v --help: exit $status"
+			[ -z "$stderr" ] || note_fail "$t $v --help: stderr: $stderr"
+			case $output in
+			"usage: $t $v"*) ;;
+			*) note_fail "$t $v --help: stdout does not start" \
+			    "'usage: $t $v'" ;;
 			esac
 		done
 	done
