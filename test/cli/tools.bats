@@ -154,9 +154,11 @@ long_options() {
 			    "$bash" || note_fail "$t $o: not in completions/fl.bash"
 			grep -qE -- "(^|[^a-z0-9-])--$name([^a-z0-9-]|\$)" \
 			    "$zsh" || note_fail "$t $o: not in completions/_fl"
-			# mdoc writes --name as "Fl \-name" or "Fl -name".
+			# mdoc writes --name as "Fl \-name", "Fl -name" or
+			# "Fl Fl name".
 			[ -f "$TOP/man/$t.1" ] &&
-			    ! grep -qE -- "Fl (\\\\)?-$name([^a-z0-9-]|\$)" \
+			    ! grep -qE -- \
+			    "Fl ((\\\\)?-|Fl )$name([^a-z0-9-]|\$)" \
 			    "$TOP/man/$t.1" && note_fail "$t $o: not in man/$t.1"
 		done
 	done
