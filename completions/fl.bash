@@ -1,0 +1,101 @@
+# fl.bash: bash completion for the fl tools (fl-init fl-train fl-aggregate
+# fl-eval fl-stats fl-pack).  Thin on purpose: options, fl-pack's verbs and
+# the values of a few options; file names everywhere else.  The tools loop
+# in test/cli/tools.bats checks that every long option of every --help is
+# listed here.  Installed as .../bash-completion/completions/fl, with a
+# link per tool.
+# shellcheck shell=bash
+
+_fl_opts() {
+	case $1 in
+	fl-init)
+		echo "-m --model -l --label -t --task --classes -f --features
+		    -s --stats -x --exclude --seed -o --output -q --quiet
+		    -h --help -V --version" ;;
+	fl-train)
+		echo "-d --data -e --epochs -b --batch --lr --optimizer
+		    --momentum --l2 --seed --site --pass-model --progress
+		    --no-progress -o --output -q --quiet -h --help
+		    -V --version" ;;
+	fl-aggregate)
+		echo "-m --model --strategy --progress --no-progress
+		    -o --output -q --quiet -h --help -V --version" ;;
+	fl-eval)
+		echo "-d --data --format -p --predictions -q --quiet
+		    -h --help -V --version" ;;
+	fl-stats)
+		echo "--data --tsv -o --output -q --quiet -h --help
+		    -V --version" ;;
+	fl-pack)
+		echo "-h --help -V --version" ;;
+	fl-pack-create)
+		echo "-C --directory --compress -o --output -h --help" ;;
+	fl-pack-extract)
+		echo "-C --directory -h --help" ;;
+	fl-pack-list|fl-pack-manifest)
+		echo "-h --help" ;;
+	esac
+}
+
+_fl() {
+	local cur prev tool verb i
+	COMPREPLY=()
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD - 1]}
+	tool=${COMP_WORDS[0]##*/}
+
+	case $prev in
+	-t|--task)
+		mapfile -t COMPREPLY < <(compgen -W \
+		    "binary multiclass regression" -- "$cur"); return ;;
+	--optimizer)
+		mapfile -t COMPREPLY < <(compgen -W "sgd adam" -- "$cur")
+		return ;;
+	--format)
+		mapfile -t COMPREPLY < <(compgen -W "json tsv" -- "$cur")
+		return ;;
+	--compress)
+		mapfile -t COMPREPLY < <(compgen -W "none gzip zstd" -- "$cur")
+		return ;;
+	--strategy)
+		mapfile -t COMPREPLY < <(compgen -W "fedavg" -- "$cur")
+		return ;;
+	-C|--directory)
+		mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+	-m|--model)
+		# fl-init's --model takes a spec, not a file.
+		if [ "$tool" = fl-init ]; then
+			mapfile -t COMPREPLY < <(compgen -W \
+			    "logreg softmax linear mlp:" -- "$cur")
+			return
+		fi ;;
+	-l|--label|--classes|-f|--features|-x|--exclude|--seed|-e|--epochs|\
+	-b|--batch|--lr|--momentum|--l2|--site)
+		return ;;	# a value of the user's own
+	esac
+
+	if [ "$tool" = fl-pack ]; then
+		verb=""
+		for ((i = 1; i < COMP_CWORD; i++)); do
+			case ${COMP_WORDS[i]} in
+			-*) ;;
+			*) verb=${COMP_WORDS[i]}; break ;;
+			esac
+		done
+		if [ -z "$verb" ] && [[ $cur != -* ]]; then
+			mapfile -t COMPREPLY < <(compgen -W \
+			    "manifest list extract create" -- "$cur")
+			return
+		fi
+		[ -n "$verb" ] && tool=fl-pack-$verb
+	fi
+	if [[ $cur == -* ]]; then
+		mapfile -t COMPREPLY < <(compgen -W "$(_fl_opts "$tool")" \
+		    -- "$cur")
+		return
+	fi
+	mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+	compopt -o filenames 2>/dev/null
+}
+
+complete -F _fl fl-init fl-train fl-aggregate fl-eval fl-stats fl-pack

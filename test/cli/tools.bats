@@ -1,0 +1,166 @@
+#!/usr/bin/env bats
+# tools.bats: one loop over every tool in $BUILD/bin.  Each tool answers
+# --help and -h on stdout with an empty stderr, prints its version, exits 2
+# on an unknown option, has a man page that mandoc finds clean, and every
+# long option its --help shows is in both completions and its man page.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+# The tools built, one name a line; fails when there are none.
+tools() {
+	local t found=0
+	for t in "$BUILD"/bin/fl-*; do
+		[ -x "$t" ] || continue
+		basename "$t"
+		found=1
+	done
+	[ "$found" -eq 1 ]
+}
+
+# Record one failure; the test fails at its end if there was any.
+fails=0
+note_fail() {
+	echo "$*" >&2
+	fails=$((fails + 1))
+}
+
+# Lint one man page: mandoc -Tlint -Wwarning exits 0 and prints nothing.
+lint() {
+	local out
+	if ! out=$(mandoc -Tlint -Wwarning "$1" 2>&1) || [ -n "$out" ]; then
+		note_fail "$1: mandoc -Tlint: $out"
+	fi
+}
+
+# The verbs of a tool that has them (fl-pack), one a line: the first word
+# of each line of the "Verbs:" paragraph of its --help.
+verbs() {
+	"$1" --help | awk '/^Verbs:/ { on = 1; next }
+	    on && /^$/ { exit } on { print $1 }'
+}
+
+# The long options in a tool's --help output and its verbs', one a line.
+long_options() {
+	local v
+	{
+		"$1" --help
+		for v in $(verbs "$1"); do
+			"$1" "$v" --help
+		done
+	} | grep -oE -- '--[a-z0-9][a-z0-9-]*' | sort -u
+}
+
+@test "there are tools to test" {
+	run tools
+	[ "$status" -eq 0 ]
+}
+
+@test "every tool: --help and -h print the usage on stdout, exit 0" {
+	local t opt
+	for t in $(tools); do
+		for opt in --help -h; do
+			run --separate-stderr "$t" "$opt"
+			[ "$status" -eq 0 ] || note_fail "$t $opt: exit $status"
+			[ -z "$stderr" ] || note_fail "$t $opt: stderr: $stderr"
+			case $output in
+			"usage: $t"*) ;;
+			*) note_fail "$t $opt: stdout does not start 'usage: $t'" ;;
+			esac
+		done
+	done
+	[ "$fails" -eq 0 ]
+}
+
+@test "every verb: TOOL VERB --help prints its usage on stdout, exit 0" {
+	local t v
+	for t in $(tools); do
+		for v in $(verbs "$t"); do
+			run --separate-stderr "$t" "$v" --help
+			[ "$status" -eq 0 ] || note_fail "$t $v --help: exit $status"
+			[ -z "$stderr" ] || note_fail "$t $v --help: stderr: $stderr"
+			case $output in
+			"usage: $t $v"*) ;;
+			*) note_fail "$t $v --help: stdout does not start" \
+			    "'usage: $t $v'" ;;
+			esac
+		done
+	done
+	[ "$fails" -eq 0 ]
+}
+
+@test "every tool: --version prints one line, exit 0" {
+	local t
+	for t in $(tools); do
+		run --separate-stderr "$t" --version
+		[ "$status" -eq 0 ] || note_fail "$t --version: exit $status"
+		[ -z "$stderr" ] || note_fail "$t --version: stderr: $stderr"
+		[ "${#lines[@]}" -eq 1 ] ||
+		    note_fail "$t --version: ${#lines[@]} lines: $output"
+		case $output in
+		"$t 0.1.0 ("*) ;;
+		*) note_fail "$t --version: '$output'" ;;
+		esac
+	done
+	[ "$fails" -eq 0 ]
+}
+
+@test "every tool: an unknown option exits 2 and points to --help" {
+	local t
+	for t in $(tools); do
+		run --separate-stderr "$t" --no-such-option
+		[ "$status" -eq 2 ] || note_fail "$t --no-such-option: exit $status"
+		[ -z "$output" ] || note_fail "$t --no-such-option: stdout: $output"
+		case $stderr in
+		*"Try '$t --help'."*) ;;
+		*) note_fail "$t --no-such-option: stderr: $stderr" ;;
+		esac
+	done
+	[ "$fails" -eq 0 ]
+}
+
+@test "every tool: a man page that mandoc finds clean" {
+	local t
+	for t in $(tools); do
+		[ -f "$TOP/man/$t.1" ] || { note_fail "$t: no man/$t.1"; continue; }
+		if command -v mandoc >/dev/null; then
+			lint "$TOP/man/$t.1"
+		fi
+	done
+	[ "$fails" -eq 0 ]
+}
+
+@test "man/fl.7 and man/fl-archive.5 are clean when present" {
+	command -v mandoc >/dev/null || skip "mandoc not installed"
+	local m
+	for m in "$TOP/man/fl.7" "$TOP/man/fl-archive.5"; do
+		[ -f "$m" ] && lint "$m"
+	done
+	[ "$fails" -eq 0 ]
+}
+
+@test "every long option is in the completions and the man page" {
+	local t o name bash zsh
+	bash=$TOP/completions/fl.bash
+	zsh=$TOP/completions/_fl
+	[ -f "$bash" ] || note_fail "no completions/fl.bash"
+	[ -f "$zsh" ] || note_fail "no completions/_fl"
+	for t in $(tools); do
+		grep -q -- "$t" "$bash" || note_fail "$t: not in completions/fl.bash"
+		grep -q -- "$t" "$zsh" || note_fail "$t: not in completions/_fl"
+		for o in $(long_options "$t"); do
+			name=${o#--}
+			grep -qE -- "(^|[^a-z0-9-])--$name([^a-z0-9-]|\$)" \
+			    "$bash" || note_fail "$t $o: not in completions/fl.bash"
+			grep -qE -- "(^|[^a-z0-9-])--$name([^a-z0-9-]|\$)" \
+			    "$zsh" || note_fail "$t $o: not in completions/_fl"
+			# mdoc writes --name as "Fl \-name", "Fl -name" or
+			# "Fl Fl name".
+			[ -f "$TOP/man/$t.1" ] &&
+			    ! grep -qE -- \
+			    "Fl ((\\\\)?-|Fl )$name([^a-z0-9-]|\$)" \
+			    "$TOP/man/$t.1" && note_fail "$t $o: not in man/$t.1"
+		done
+	done
+	[ "$fails" -eq 0 ]
+}
