@@ -23,6 +23,7 @@ struct fl_out {
 	FILE	*f;
 	char	*path;		/* target; NULL for stdout */
 	char	*tmp;		/* temp file beside it */
+	char	*device;	/* a non-regular file written in place */
 	int	 slot;		/* index in the temp registry, or -1 */
 };
 
@@ -100,6 +101,7 @@ int
 fl_out_open(struct fl_out **outp, const char *path, struct fl_err *err)
 {
 	struct fl_out *o;
+	struct stat st;
 	const char *slash;
 	size_t dirlen;
 	int fd;
@@ -110,6 +112,31 @@ fl_out_open(struct fl_out **outp, const char *path, struct fl_err *err)
 	o->slot = -1;
 	if (is_stdio(path)) {
 		o->f = stdout;
+		*outp = o;
+		return 0;
+	}
+	/* A device or a pipe (/dev/full, /dev/stdout, a FIFO) is written
+	 * in place: there is nothing to rename over, and a temp file beside
+	 * it would land in /dev. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode)) {
+			free(o);
+			return fl_err_set(err, FL_EIO, "%s: is a directory",
+			    path);
+		}
+		if ((o->f = fopen(path, "wb")) == NULL) {
+			int e = errno;
+
+			free(o);
+			return fl_err_set(err, FL_EIO, "%s: %s", path,
+			    strerror(e));
+		}
+		o->device = strdup(path);
+		if (o->device == NULL) {
+			fclose(o->f);
+			free(o);
+			return fl_err_set(err, FL_ENOMEM, "out of memory");
+		}
 		*outp = o;
 		return 0;
 	}
@@ -159,6 +186,8 @@ fl_out_stream(struct fl_out *o)
 const char *
 fl_out_name(const struct fl_out *o)
 {
+	if (o->device != NULL)
+		return o->device;
 	return o->path == NULL ? "<stdout>" : o->path;
 }
 
@@ -193,6 +222,19 @@ fl_out_commit(struct fl_out *o, struct fl_err *err)
 {
 	int rc = 0, e;
 
+	if (o->device != NULL) {
+		if (fflush(o->f) != 0 || ferror(o->f)) {
+			e = errno;
+			rc = fl_err_set(err, FL_EIO, "%s: %s", o->device,
+			    strerror(e));
+		}
+		if (fclose(o->f) != 0 && rc == 0)
+			rc = fl_err_set(err, FL_EIO, "%s: %s", o->device,
+			    strerror(errno));
+		free(o->device);
+		free(o);
+		return rc;
+	}
 	if (o->path == NULL) {
 		if (fflush(o->f) != 0 || ferror(o->f))
 			rc = fl_err_set(err, FL_EIO, "<stdout>: %s",
@@ -236,6 +278,12 @@ fl_out_abort(struct fl_out *o)
 {
 	if (o == NULL)
 		return;
+	if (o->device != NULL) {
+		fclose(o->f);
+		free(o->device);
+		free(o);
+		return;
+	}
 	if (o->path != NULL) {
 		if (o->f != NULL)
 			fclose(o->f);
