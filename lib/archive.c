@@ -368,19 +368,6 @@ w_write(struct archive *ar, void *ctx, const void *buf, size_t n)
 	return (la_ssize_t)n;
 }
 
-static int
-w_close(struct archive *ar, void *ctx)
-{
-	struct wctx *w = ctx;
-
-	if (fflush(w->f) != 0 || ferror(w->f)) {
-		w->e = errno != 0 ? errno : EIO;
-		archive_set_error(ar, w->e, "%s", strerror(w->e));
-		return ARCHIVE_FATAL;
-	}
-	return ARCHIVE_OK;
-}
-
 /* SOURCE_DATE_EPOCH, when set, must be a non-negative decimal integer. */
 static int
 source_date(time_t *t, struct fl_err *err)
@@ -496,7 +483,7 @@ fl_archive_write(struct fl_archive *a, FILE *f, const char *name,
 		rc = fl_err_set(err, FL_EUSAGE, "bad compression");
 		goto out;
 	}
-	if (archive_write_open(aw, &w, NULL, w_write, w_close) != ARCHIVE_OK)
+	if (archive_write_open(aw, &w, NULL, w_write, NULL) != ARCHIVE_OK)
 		goto laerr;
 	if (write_member(aw, e, MEMBER_MANIFEST, (la_int64_t)plen + 1,
 	    mtime) < 0 || write_bytes(aw, pretty, plen) < 0 ||
@@ -509,6 +496,12 @@ fl_archive_write(struct fl_archive *a, FILE *f, const char *name,
 		goto laerr;
 	if (archive_write_close(aw) != ARCHIVE_OK)
 		goto laerr;
+	/* libarchive ignores a close callback's result: flush here. */
+	if (fflush(f) != 0 || ferror(f)) {
+		rc = fl_err_set(err, FL_EIO, "%s: %s", name,
+		    strerror(errno != 0 ? errno : EIO));
+		goto out;
+	}
 	goto out;
 laerr:
 	if (w.e != 0)
@@ -785,10 +778,10 @@ read_tensors(struct fl_reader *r, struct fl_archive *a, EVP_MD_CTX *md,
 	if ((rc = read_into(r, &a->data, &a->cap, &dlen, (size_t)-1,
 	    FL_MAX_DATA, md, MEMBER_TENSORS, err)) < 0)
 		return rc;
-	a->len = dlen;
 	if ((rc = fl_st_parse_header(a, (const char *)r->hbuf, hlen, dlen,
 	    err)) < 0)
 		return fl_err_prefix(err, "%s: %s", r->name, MEMBER_TENSORS);
+	a->len = dlen;
 	/* fl/1 stores the canonical header only, so that the id is a
 	 * function of the tensors themselves. */
 	if ((rc = fl_st_header(a, &canon, &clen, err)) < 0)

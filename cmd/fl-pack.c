@@ -1,0 +1,440 @@
+/*
+ * fl-pack: look inside, take apart and put together fl archives.  A thin
+ * front end over the archive layer (lib/archive.c); each verb is a static
+ * function with its own options, dispatched through a table as git.c
+ * does.  The manual is man/fl-pack.1; the format is man/fl-archive.5.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fl.h"
+
+#define USAGE "usage: fl-pack [-hV] verb [options] [archive]"
+
+static const char *verb_usage;	/* the running verb's usage line */
+
+/* Usage error for the running verb; exits 2. */
+#define verb_error(...) fl_usage_error(verb_usage, __VA_ARGS__)
+
+static const struct option help_only[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+verb_help(const char *text)
+{
+	printf("%s\n%s", verb_usage, text);
+	exit(fl_close_stdout());
+}
+
+/* A usage error for the option getopt_long just refused. */
+static void
+bad_option(const char *usage, int ch, char **argv)
+{
+	char shortopt[3] = { '-', (char)optopt, '\0' };
+	const char *opt = optopt != 0 ? shortopt : argv[optind - 1];
+
+	if (ch == ':')
+		fl_usage_error(usage, "option '%s' needs an argument", opt);
+	fl_usage_error(usage, "unknown option '%s'", opt);
+}
+
+/* The optional archive operand after the options: NULL means stdin. */
+static const char *
+one_operand(int argc, char **argv)
+{
+	if (argc - optind > 1)
+		verb_error("too many operands");
+	return argc - optind == 1 ? argv[optind] : NULL;
+}
+
+/* Options of verbs that take only --help. */
+static void
+parse_help_only(int argc, char **argv, const char *help)
+{
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+:h", help_only, NULL)) != -1)
+		switch (ch) {
+		case 'h':
+			verb_help(help);
+			break;
+		default:
+			bad_option(verb_usage, ch, argv);
+		}
+}
+
+/* Print each archive's manifest, one after another. */
+static int
+cmd_manifest(int argc, char **argv)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_reader *r = NULL;
+	struct fl_archive *a = NULL;
+	const char *path;
+	FILE *f;
+	int rc = 0, n;
+
+	parse_help_only(argc, argv, "Print the manifest of each archive "
+	    "read (stdin without an operand).\n\n"
+	    "  -h, --help  show this help\n");
+	path = one_operand(argc, argv);
+	if ((f = fl_in_open(path, &err)) == NULL)
+		return fl_report(&err);
+	if (fl_reader_open(&r, f, fl_in_name(path), &err) < 0) {
+		fl_in_close(f);
+		return fl_report(&err);
+	}
+	while ((n = fl_reader_next(r, &a, &err)) == 1) {
+		if (json_dumpf(fl_archive_manifest(a), stdout, JSON_INDENT(2) |
+		    JSON_SORT_KEYS) < 0 || putchar('\n') == EOF)
+			break;
+	}
+	if (n < 0)
+		rc = fl_report(&err);
+	else if (a == NULL) {
+		fl_err_set(&err, FL_EFORMAT, "%s: no archive",
+		    fl_in_name(path));
+		rc = fl_report(&err);
+	}
+	fl_archive_free(a);
+	fl_reader_free(r);
+	fl_in_close(f);
+	return rc;
+}
+
+/* List the tensors of one archive as TSV. */
+static int
+cmd_list(int argc, char **argv)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_archive *a = NULL;
+	struct fl_tensor t;
+	size_t i, k;
+
+	parse_help_only(argc, argv, "List the tensors of an archive, one per "
+	    "line: name, dtype and shape\n(dimensions joined by commas; "
+	    "empty for a scalar), after a header line.\n\n"
+	    "  -h, --help  show this help\n");
+	if (fl_archive_read_file(one_operand(argc, argv), &a, &err) < 0)
+		return fl_report(&err);
+	printf("name\tdtype\tshape\n");
+	for (i = 0; i < fl_archive_ntensors(a); i++) {
+		fl_archive_tensor(a, i, &t);
+		printf("%s\t%s\t", t.name, fl_dtype_name(t.dtype));
+		for (k = 0; k < t.ndim; k++)
+			printf(k == 0 ? "%zu" : ",%zu", t.shape[k]);
+		putchar('\n');
+	}
+	fl_archive_free(a);
+	return 0;
+}
+
+/* dir/name, malloc'd. */
+static char *
+join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *s = malloc(n);
+
+	if (s != NULL)
+		snprintf(s, n, "%s/%s", dir, name);
+	return s;
+}
+
+/* Write the members of one archive into a directory. */
+static int
+cmd_extract(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "directory", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_archive *a = NULL;
+	struct fl_out *om = NULL, *ot = NULL;
+	const char *dir = ".";
+	char *mpath = NULL, *tpath = NULL, *mtext = NULL;
+	unsigned char *st = NULL;
+	size_t stlen;
+	int ch, rc = 0;
+
+	while ((ch = getopt_long(argc, argv, "+:C:h", opts, NULL)) != -1)
+		switch (ch) {
+		case 'C':
+			dir = optarg;
+			break;
+		case 'h':
+			verb_help("Write manifest.json and tensors.safetensors "
+			    "of one archive into a directory.\n\n"
+			    "  -C, --directory DIR  write into DIR, created "
+			    "if absent (default: .)\n"
+			    "  -h, --help           show this help\n");
+			break;
+		default:
+			bad_option(verb_usage, ch, argv);
+		}
+	if (fl_archive_read_file(one_operand(argc, argv), &a, &err) < 0)
+		return fl_report(&err);
+	if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
+		fl_err_set(&err, FL_EIO, "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if ((mpath = join(dir, "manifest.json")) == NULL ||
+	    (tpath = join(dir, "tensors.safetensors")) == NULL ||
+	    (mtext = json_dumps(fl_archive_manifest(a), JSON_INDENT(2) |
+	    JSON_SORT_KEYS)) == NULL) {
+		fl_err_set(&err, FL_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (fl_safetensors_encode(a, &st, &stlen, &err) < 0 ||
+	    fl_out_open(&om, mpath, &err) < 0 ||
+	    fl_out_open(&ot, tpath, &err) < 0)
+		goto fail;
+	if (fprintf(fl_out_stream(om), "%s\n", mtext) < 0 ||
+	    fwrite(st, 1, stlen, fl_out_stream(ot)) != stlen) {
+		fl_err_set(&err, FL_EIO, "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	rc = fl_out_commit(om, &err);
+	om = NULL;
+	if (rc < 0)
+		goto fail;
+	rc = fl_out_commit(ot, &err);
+	ot = NULL;
+	if (rc < 0)
+		goto fail;
+	goto out;
+fail:
+	rc = fl_report(&err);
+	fl_out_abort(om);
+	fl_out_abort(ot);
+out:
+	free(mpath);
+	free(tpath);
+	free(mtext);
+	free(st);
+	fl_archive_free(a);
+	return rc;
+}
+
+/* Build an archive from a directory's manifest.json and
+ * tensors.safetensors. */
+static int
+load_dir(const char *dir, struct fl_archive **ap, struct fl_err *err)
+{
+	json_error_t jerr;
+	json_t *m = NULL;
+	struct fl_archive *a = NULL;
+	const char *fmt, *kind;
+	char *mpath, *tpath, *buf = NULL;
+	size_t len;
+	int rc = 0, k;
+
+	mpath = join(dir, "manifest.json");
+	tpath = join(dir, "tensors.safetensors");
+	if (mpath == NULL || tpath == NULL) {
+		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = fl_file_read(mpath, FL_MAX_MANIFEST, &buf, &len, err)) < 0)
+		goto out;
+	if ((m = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL) {
+		rc = fl_err_set(err, FL_EFORMAT, "%s:%d:%d: %s", mpath,
+		    jerr.line, jerr.column, jerr.text);
+		goto out;
+	}
+	if (!json_is_object(m)) {
+		rc = fl_err_set(err, FL_EFORMAT, "%s: not an object", mpath);
+		goto out;
+	}
+	if ((rc = fl_json_get_str(m, "format", &fmt, err)) < 0 ||
+	    (rc = fl_json_get_str(m, "kind", &kind, err)) < 0) {
+		fl_err_prefix(err, "%s", mpath);
+		goto out;
+	}
+	if (strcmp(fmt, FL_FORMAT) != 0) {
+		rc = fl_err_set(err, FL_EFORMAT, "%s: unsupported format '%s'",
+		    mpath, fmt);
+		goto out;
+	}
+	if ((k = fl_kind_parse(kind)) < 0) {
+		rc = fl_err_set(err, FL_EFORMAT, "%s: unknown kind '%s'",
+		    mpath, kind);
+		goto out;
+	}
+	if ((a = fl_archive_new((enum fl_kind)k)) == NULL ||
+	    json_object_update(fl_archive_manifest(a), m) < 0) {
+		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
+		goto out;
+	}
+	json_object_del(fl_archive_manifest(a), "id");
+	free(buf);
+	buf = NULL;
+	if ((rc = fl_file_read(tpath, 8 + FL_MAX_ST_HEADER + FL_MAX_DATA,
+	    &buf, &len, err)) < 0)
+		goto out;
+	if ((rc = fl_safetensors_decode(a, (unsigned char *)buf, len,
+	    err)) < 0) {
+		fl_err_prefix(err, "%s", tpath);
+		goto out;
+	}
+	*ap = a;
+	a = NULL;
+out:
+	fl_archive_free(a);
+	json_decref(m);
+	free(buf);
+	free(mpath);
+	free(tpath);
+	return rc;
+}
+
+static int
+cmd_create(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "compress", required_argument, NULL, 'c' },
+		{ "directory", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_archive *a = NULL;
+	struct fl_out *out = NULL;
+	const char *dir = ".", *opath = NULL;
+	int ch, comp = FL_COMPRESS_NONE;
+
+	while ((ch = getopt_long(argc, argv, "+:C:ho:", opts, NULL)) != -1)
+		switch (ch) {
+		case 'C':
+			dir = optarg;
+			break;
+		case 'c':
+			if ((comp = fl_compress_parse(optarg)) < 0)
+				verb_error("--compress: '%s' is not one of "
+				    "none, gzip, zstd", optarg);
+			break;
+		case 'h':
+			verb_help("Build an archive from DIR/manifest.json and "
+			    "DIR/tensors.safetensors,\ncomputing its id.\n\n"
+			    "  -C, --directory DIR  read from DIR (default: .)"
+			    "\n"
+			    "      --compress ALG   none, gzip or zstd "
+			    "(default: none)\n"
+			    "  -o, --output FILE    write FILE (default: "
+			    "stdout)\n"
+			    "  -h, --help           show this help\n");
+			break;
+		case 'o':
+			opath = optarg;
+			break;
+		default:
+			bad_option(verb_usage, ch, argv);
+		}
+	if (optind != argc)
+		verb_error("unexpected operand '%s'", argv[optind]);
+	fl_refuse_tty(opath);
+	if (load_dir(dir, &a, &err) < 0 ||
+	    fl_out_open(&out, opath, &err) < 0)
+		goto fail;
+	if (fl_archive_write(a, fl_out_stream(out), fl_out_name(out),
+	    (enum fl_compress)comp, &err) < 0)
+		goto fail;
+	if (fl_out_commit(out, &err) < 0) {
+		out = NULL;
+		goto fail;
+	}
+	fl_archive_free(a);
+	return 0;
+fail:
+	fl_out_abort(out);
+	fl_archive_free(a);
+	return fl_report(&err);
+}
+
+/*
+ * The verbs.  sign, verify, seal, open and log will join this table when
+ * they exist; a verb is listed here and in the manual only once it works.
+ */
+static const struct verb {
+	const char	*name;
+	int		(*fn)(int, char **);
+	const char	*usage;
+	const char	*summary;
+} verbs[] = {
+	{ "create", cmd_create,
+	    "usage: fl-pack create [-C dir] [--compress none|gzip|zstd] "
+	    "[-o file]", "build an archive from a directory" },
+	{ "extract", cmd_extract,
+	    "usage: fl-pack extract [-C dir] [archive]",
+	    "write an archive's members into a directory" },
+	{ "list", cmd_list, "usage: fl-pack list [archive]",
+	    "list the tensors, tab-separated" },
+	{ "manifest", cmd_manifest, "usage: fl-pack manifest [archive]",
+	    "print the manifest of each archive" },
+};
+
+static void
+help(void)
+{
+	size_t i;
+
+	printf("%s\n\nVerbs:\n", USAGE);
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
+	printf("\nOptions:\n"
+	    "  -h, --help     show this help\n"
+	    "  -V, --version  show the version\n\n"
+	    "An archive operand of '-', or none, means stdin.  "
+	    "'fl-pack VERB --help' describes a verb.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	size_t i;
+	int ch, rc;
+
+	fl_setprogname(argv[0]);
+	opterr = 0;		/* we word the errors ourselves */
+	while ((ch = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1)
+		switch (ch) {
+		case 'h':
+			help();
+			return fl_close_stdout();
+		case 'V':
+			fl_print_version();
+			return fl_close_stdout();
+		default:
+			bad_option(USAGE, ch, argv);
+		}
+	if (optind == argc)
+		fl_usage_error(USAGE, "missing verb");
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[optind], verbs[i].name) == 0)
+			break;
+	if (i == sizeof(verbs) / sizeof(verbs[0]))
+		fl_usage_error(USAGE, "unknown verb '%s'", argv[optind]);
+	verb_usage = verbs[i].usage;
+	argc -= optind;
+	argv += optind;
+	optind = 0;	/* restart getopt on the verb's arguments */
+	rc = verbs[i].fn(argc, argv);
+	if (rc == 0)
+		rc = fl_close_stdout();
+	return rc;
+}
