@@ -286,11 +286,9 @@ main(int argc, char **argv)
 		rc = fl_err_set(&err, FL_EFORMAT, "no archives to aggregate");
 	if (rc < 0)
 		goto out;
-	if (json_object_set_new(fl_archive_manifest(out), "writer",
-	    fl_writer_json("fl-aggregate")) < 0) {
-		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
+	if ((rc = fl_manifest_set_writer(fl_archive_manifest(out),
+	    "fl-aggregate", &err)) < 0)
 		goto out;
-	}
 	rc = fl_archive_save(&out, 1, o.out, &err);
 out:
 	fl_progress_end(&bar);

@@ -179,7 +179,7 @@ main(int argc, char **argv)
 			fl_err_prefix(&err, "%s", o.stats);
 		goto out;
 	}
-	k = st != NULL ? fl_stats_ncols(st) : o.nfeatures;
+	k = o.features != NULL ? o.nfeatures : fl_stats_ncols(st);
 	if ((feats = calloc(k + 1, sizeof(*feats))) == NULL) {
 		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
 		goto out;
@@ -258,12 +258,13 @@ main(int argc, char **argv)
 	    json_object_set_new(fl_archive_manifest(a), "seed",
 	    json_integer((json_int_t)o.seed)) < 0 ||
 	    (sa != NULL && json_object_set_new(fl_archive_manifest(a),
-	    "stats", json_string(fl_archive_id(sa))) < 0) ||
-	    json_object_set_new(fl_archive_manifest(a), "writer",
-	    fl_writer_json("fl-init")) < 0) {
+	    "stats", json_string(fl_archive_id(sa))) < 0)) {
 		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
 		goto out;
 	}
+	if ((rc = fl_manifest_set_writer(fl_archive_manifest(a), "fl-init",
+	    &err)) < 0)
+		goto out;
 	rc = fl_archive_save(&a, 1, o.out, &err);
 out:
 	if (rc < 0)

@@ -122,11 +122,13 @@ write_out(const struct fl_stats *s, const struct opts *o, struct fl_err *err)
 		    json_object_set_new(man, "samples",
 		    json_integer((json_int_t)fl_stats_rows(s))) < 0 ||
 		    json_object_set_new(man, "round", json_integer(0)) < 0 ||
-		    json_object_set_new(man, "parent", json_null()) < 0 ||
-		    json_object_set_new(man, "writer",
-		    fl_writer_json("fl-stats")) < 0) {
+		    json_object_set_new(man, "parent", json_null()) < 0) {
 			fl_archive_free(a);
 			return fl_err_set(err, FL_ENOMEM, "out of memory");
+		}
+		if ((rc = fl_manifest_set_writer(man, "fl-stats", err)) < 0) {
+			fl_archive_free(a);
+			return rc;
 		}
 	}
 	if ((rc = fl_out_open(&out, o->out, err)) < 0)

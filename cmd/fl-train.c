@@ -248,11 +248,12 @@ main(int argc, char **argv)
 	    json_string(o.site) : json_null()) < 0 ||
 	    json_object_set_new(man, "samples",
 	    json_integer((json_int_t)ds->n)) < 0 ||
-	    json_object_set_new(man, "train", train_json(&o.hp, &res)) < 0 ||
-	    json_object_set_new(man, "writer", fl_writer_json("fl-train")) < 0) {
+	    json_object_set_new(man, "train", train_json(&o.hp, &res)) < 0) {
 		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
 		goto out;
 	}
+	if ((rc = fl_manifest_set_writer(man, "fl-train", &err)) < 0)
+		goto out;
 	outs[0] = in;
 	outs[1] = upd;
 	rc = o.pass ? fl_archive_save(outs, 2, o.out, &err) :

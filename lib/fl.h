@@ -694,7 +694,10 @@ int		 fl_agg_finish(struct fl_agg *g, struct fl_archive **out,
 		    struct fl_err *err);
 void		 fl_agg_free(struct fl_agg *g);
 
-/* The tool name and version for a manifest's "writer" object. */
-json_t		*fl_writer_json(const char *tool);
+/* Set a new manifest's "writer" {tool, version} and, when
+ * SOURCE_DATE_EPOCH is set, "created" (UTC, ISO 8601) (lib/manifest.c).
+ * Errors: FL_ENOMEM, FL_EUSAGE (a malformed SOURCE_DATE_EPOCH). */
+int		 fl_manifest_set_writer(json_t *manifest, const char *tool,
+		    struct fl_err *err);
 
 #endif /* FL_H */

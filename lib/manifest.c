@@ -3,7 +3,9 @@
  * form (what the archive id hashes), checked getters for untrusted fields,
  * and the "writer" object.  The fields are specified in man/fl-archive.5.
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "fl.h"
 
@@ -56,8 +58,37 @@ fl_json_get_str(const json_t *obj, const char *key, const char **s,
 	return 0;
 }
 
-json_t *
-fl_writer_json(const char *tool)
+/*
+ * Record who wrote a new manifest: "writer" {tool, version}, and "created"
+ * (UTC, ISO 8601) only when SOURCE_DATE_EPOCH is set, so that archives
+ * carry no wall-clock time unless asked to.
+ */
+int
+fl_manifest_set_writer(json_t *man, const char *tool, struct fl_err *err)
 {
-	return json_pack("{s:s, s:s}", "tool", tool, "version", FL_VERSION);
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char buf[32], *end;
+	unsigned long long v;
+	struct tm tm;
+	time_t t;
+
+	if (json_object_set_new(man, "writer", json_pack("{s:s, s:s}",
+	    "tool", tool, "version", FL_VERSION)) < 0)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	if (s == NULL)
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 ||
+	    v > 253402300799ULL)
+		return fl_err_set(err, FL_EUSAGE, "SOURCE_DATE_EPOCH: '%s' is "
+		    "not a non-negative integer", s);
+	t = (time_t)v;
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return fl_err_set(err, FL_EUSAGE, "SOURCE_DATE_EPOCH: '%s' is "
+		    "out of range", s);
+	if (json_object_set_new(man, "created", json_string(buf)) < 0)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	return 0;
 }

@@ -60,13 +60,21 @@ colon_sites() {
 
 COLON_FEATURES=rx,sex,age,obstruct,perfor,adhere,nodes,differ,extent,surg,node4
 
-# Write r0.fla: logreg for death_5y on colon, identity preprocessing.
+# Write r0.fla: logreg (or $1) for death_5y on colon, standardised with
+# the statistics of a.csv and b.csv (stats.fls).
 colon_model() {
-	fl-init -m "${1:-logreg}" -l death_5y -f "$COLON_FEATURES" -o r0.fla
+	fl-stats --data a.csv -o a.fls
+	fl-stats --data b.csv -o b.fls
+	fl-aggregate -o stats.fls a.fls b.fls
+	rm a.fls b.fls
+	fl-init -m "${1:-logreg}" -l death_5y -f "$COLON_FEATURES" \
+	    -s stats.fls -o r0.fla
 }
 
-# The value of a top-level manifest key, as fl-pack prints it (compact).
+# The value of a top-level manifest key (quotes removed): fl-pack prints
+# manifests indented by two spaces, so top-level keys are those indented
+# exactly so.
 manifest_get() {
-	fl-pack manifest "$1" | tr -d ' \n' |
-	    grep -o "\"$2\":[^,}]*" | head -n 1 | cut -d: -f2- | tr -d '"'
+	fl-pack manifest "$1" |
+	    sed -n "s/^  \"$2\": \(.*\)\$/\1/p" | sed 's/,$//; s/"//g'
 }

@@ -39,7 +39,7 @@ make_archive(int round, float scale)
 	json_object_set_new(m, "round", json_integer(round));
 	json_object_set_new(m, "site", json_string("site-a"));
 	json_object_set_new(m, "parent", json_null());
-	json_object_set_new(m, "writer", fl_writer_json("test_archive"));
+	CHECK_OK(fl_manifest_set_writer(m, "test_archive", &err), &err);
 	CHECK_OK(fl_archive_add_tensor(a, "fc0.weight", FL_DTYPE_F32, 2,
 	    wshape, w, &err), &err);
 	CHECK_OK(fl_archive_add_tensor(a, "fc0.bias", FL_DTYPE_F32, 1, bshape,
