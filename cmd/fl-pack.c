@@ -32,18 +32,6 @@ verb_help(const char *text)
 	exit(fl_close_stdout());
 }
 
-/* A usage error for the option getopt_long just refused. */
-static void
-bad_option(const char *usage, int ch, char **argv)
-{
-	char shortopt[3] = { '-', (char)optopt, '\0' };
-	const char *opt = optopt != 0 ? shortopt : argv[optind - 1];
-
-	if (ch == ':')
-		fl_usage_error(usage, "option '%s' needs an argument", opt);
-	fl_usage_error(usage, "unknown option '%s'", opt);
-}
-
 /* The optional archive operand after the options: NULL means stdin. */
 static const char *
 one_operand(int argc, char **argv)
@@ -59,13 +47,13 @@ parse_help_only(int argc, char **argv, const char *help)
 {
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+:h", help_only, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, ":h", help_only, NULL)) != -1)
 		switch (ch) {
 		case 'h':
 			verb_help(help);
 			break;
 		default:
-			bad_option(verb_usage, ch, argv);
+			fl_opt_error(verb_usage, ch, argv);
 		}
 }
 
@@ -165,7 +153,7 @@ cmd_extract(int argc, char **argv)
 	size_t stlen;
 	int ch, rc = 0;
 
-	while ((ch = getopt_long(argc, argv, "+:C:h", opts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, ":C:h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'C':
 			dir = optarg;
@@ -178,7 +166,7 @@ cmd_extract(int argc, char **argv)
 			    "  -h, --help           show this help\n");
 			break;
 		default:
-			bad_option(verb_usage, ch, argv);
+			fl_opt_error(verb_usage, ch, argv);
 		}
 	if (fl_archive_read_file(one_operand(argc, argv), &a, &err) < 0)
 		return fl_report(&err);
@@ -313,7 +301,7 @@ cmd_create(int argc, char **argv)
 	const char *dir = ".", *opath = NULL;
 	int ch, comp = FL_COMPRESS_NONE;
 
-	while ((ch = getopt_long(argc, argv, "+:C:ho:", opts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, ":C:ho:", opts, NULL)) != -1)
 		switch (ch) {
 		case 'C':
 			dir = optarg;
@@ -338,7 +326,7 @@ cmd_create(int argc, char **argv)
 			opath = optarg;
 			break;
 		default:
-			bad_option(verb_usage, ch, argv);
+			fl_opt_error(verb_usage, ch, argv);
 		}
 	if (optind != argc)
 		verb_error("unexpected operand '%s'", argv[optind]);
@@ -420,7 +408,7 @@ main(int argc, char **argv)
 			fl_print_version();
 			return fl_close_stdout();
 		default:
-			bad_option(USAGE, ch, argv);
+			fl_opt_error(USAGE, ch, argv);
 		}
 	if (optind == argc)
 		fl_usage_error(USAGE, "missing verb");

@@ -240,9 +240,14 @@ fl_opt_list(const char *usage, const char *opt, const char *arg, size_t *np)
 void
 fl_opt_error(const char *usage, int ch, char **argv)
 {
+	char shortopt[3] = { '-', (char)optopt, '\0' };
+	const char *last = argv[optind - 1], *opt = shortopt;
+
+	/* getopt_long leaves a long option's own word in argv. */
+	if (strncmp(last, "--", 2) == 0 || optopt == 0 || optopt > 255)
+		opt = last;
+
 	if (ch == ':')
-		fl_usage_error(usage, "%s: missing argument", argv[optind - 1]);
-	if (optopt != 0)
-		fl_usage_error(usage, "unknown option '-%c'", optopt);
-	fl_usage_error(usage, "unknown option '%s'", argv[optind - 1]);
+		fl_usage_error(usage, "option '%s' needs an argument", opt);
+	fl_usage_error(usage, "unknown option '%s'", opt);
 }

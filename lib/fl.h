@@ -114,8 +114,8 @@ double		 fl_opt_double(const char *usage, const char *opt,
 uint64_t	 fl_opt_seed(const char *usage, const char *opt, const char *arg);
 
 /* The usage error for what getopt_long returned as ch (':' or '?', with
- * opterr = 0 and an optstring that starts with ':'): "--data: missing
- * argument" or "unknown option '--bogus'".  Exits FL_EXIT_USAGE. */
+ * opterr = 0 and an optstring that starts with ':'): "option '--data'
+ * needs an argument" or "unknown option '--bogus'".  Exits FL_EXIT_USAGE. */
 FL_NORETURN void fl_opt_error(const char *usage, int ch, char **argv);
 
 /* Split a comma-separated option value into a NULL-terminated array of

@@ -127,6 +127,10 @@ setup() {
 	cmp "$FIX/model.fla" ../stdout.fla
 	cd ..
 	rm ls.txt
+	# Options may follow the operand, as in "fl-pack extract ARCHIVE -C DIR".
+	fl-pack extract "$FIX/model.fla" -C dir2
+	cmp dir/tensors.safetensors dir2/tensors.safetensors
+	rm -r dir2
 	assert_files again.fla dir stdout.fla
 }
 

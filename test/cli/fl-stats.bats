@@ -193,7 +193,7 @@ mkcsv() {
 	[ "$status" -eq 2 ]
 	run --separate-stderr fl-stats --data
 	[ "$status" -eq 2 ]
-	[ "${stderr_lines[0]}" = "fl-stats: --data: missing argument" ]
+	[ "${stderr_lines[0]}" = "fl-stats: option '--data' needs an argument" ]
 }
 
 @test "fl-stats: errors in a CSV from stdin name <stdin>" {
