@@ -205,19 +205,8 @@ main(int argc, char **argv)
 
 	fl_setprogname(argv[0]);
 	parse_args(argc, argv, &o);
-	if ((rc = fl_archive_read_file(o.model, &a, &err)) < 0)
-		goto out;
-	if (fl_archive_kind(a) != FL_KIND_MODEL) {
-		rc = fl_err_set(&err, FL_EFORMAT, "%s: a %s archive, not a "
-		    "model", fl_in_name(o.model),
-		    fl_kind_name(fl_archive_kind(a)));
-		goto out;
-	}
-	if ((rc = fl_model_from_archive(&m, a, &err)) < 0) {
-		fl_err_prefix(&err, "%s", fl_in_name(o.model));
-		goto out;
-	}
-	if ((rc = fl_dataset_load(&ds, o.data, m, !o.predictions, &err)) < 0)
+	if ((rc = fl_model_read(o.model, &a, &m, &err)) < 0 ||
+	    (rc = fl_dataset_load(&ds, o.data, m, !o.predictions, &err)) < 0)
 		goto out;
 	if (ds->n == 0) {
 		rc = fl_err_set(&err, FL_EFORMAT, "%s: no rows to score",

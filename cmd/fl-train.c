@@ -198,16 +198,9 @@ main(int argc, char **argv)
 
 	fl_setprogname(argv[0]);
 	parse_args(argc, argv, &o);
-	if ((rc = fl_archive_read_file(o.model, &in, &err)) < 0)
+	if ((rc = fl_model_read(o.model, &in, &recv, &err)) < 0)
 		goto out;
-	if (fl_archive_kind(in) != FL_KIND_MODEL) {
-		rc = fl_err_set(&err, FL_EFORMAT, "%s: a %s archive, not a "
-		    "model", fl_in_name(o.model),
-		    fl_kind_name(fl_archive_kind(in)));
-		goto out;
-	}
-	if ((rc = fl_model_from_archive(&recv, in, &err)) < 0 ||
-	    (rc = fl_json_get_int(fl_archive_manifest(in), "round", &round,
+	if ((rc = fl_json_get_int(fl_archive_manifest(in), "round", &round,
 	    &err)) < 0) {
 		fl_err_prefix(&err, "%s", fl_in_name(o.model));
 		goto out;

@@ -507,6 +507,13 @@ int		 fl_model_describe(const struct fl_model *m, json_t *manifest,
 int		 fl_model_from_archive(struct fl_model **m,
 		    const struct fl_archive *a, struct fl_err *err);
 
+/* Read the one model archive at path (NULL or "-" for stdin) into *a and
+ * build its model into *m; the caller frees both.  Errors name the file:
+ * those of fl_archive_read_file and fl_model_from_archive, and
+ * FL_EFORMAT for an archive of another kind. */
+int		 fl_model_read(const char *path, struct fl_archive **a,
+		    struct fl_model **m, struct fl_err *err);
+
 /* ------------------------------------------------------------------------ */
 /* Datasets (lib/dataset.c).                                                */
 

@@ -201,9 +201,11 @@ sync_dir(const char *path)
 	if ((dir = strdup(path)) == NULL)
 		return -1;
 	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		strcpy(dir, ".");
-	else if (slash == dir)
+	if (slash == NULL) {
+		free(dir);
+		if ((dir = strdup(".")) == NULL)
+			return -1;
+	} else if (slash == dir)
 		dir[1] = '\0';
 	else
 		*slash = '\0';

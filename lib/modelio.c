@@ -287,3 +287,28 @@ out:
 	free(names);
 	return rc;
 }
+
+/* Read the one model archive at path and build its model. */
+int
+fl_model_read(const char *path, struct fl_archive **ap, struct fl_model **mp,
+    struct fl_err *err)
+{
+	struct fl_archive *a = NULL;
+	int rc;
+
+	*ap = NULL;
+	*mp = NULL;
+	if ((rc = fl_archive_read_file(path, &a, err)) < 0)
+		return rc;
+	if (fl_archive_kind(a) != FL_KIND_MODEL)
+		rc = fl_err_set(err, FL_EFORMAT, "%s: a %s archive, not a "
+		    "model", fl_in_name(path), fl_kind_name(fl_archive_kind(a)));
+	else if ((rc = fl_model_from_archive(mp, a, err)) < 0)
+		fl_err_prefix(err, "%s", fl_in_name(path));
+	if (rc < 0) {
+		fl_archive_free(a);
+		return rc;
+	}
+	*ap = a;
+	return 0;
+}

@@ -205,7 +205,7 @@ test_source_date_epoch(void)
 	char id0[80];
 
 	w0 = write_mem(a, FL_COMPRESS_NONE);
-	strcpy(id0, fl_archive_id(a));
+	snprintf(id0, sizeof(id0), "%s", fl_archive_id(a));
 	setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
 	w1 = write_mem(a, FL_COMPRESS_NONE);
 	CHECK(strcmp(id0, fl_archive_id(a)) == 0);

@@ -150,10 +150,10 @@ test_long_line(void)
 		exit(1);
 	p = text;
 	for (j = 0; j < ncols; j++)
-		p += sprintf(p, "%scolumn_number_%zu", j ? "," : "", j);
+		p += snprintf(p, 32, "%scolumn_number_%zu", j ? "," : "", j);
 	*p++ = '\n';
 	for (j = 0; j < ncols; j++)
-		p += sprintf(p, "%s%zu.25", j ? "," : "", j);
+		p += snprintf(p, 32, "%s%zu.25", j ? "," : "", j);
 	*p++ = '\n';
 	len = (size_t)(p - text);
 	put("long.csv", text, len);
