@@ -707,4 +707,120 @@ void		 fl_agg_free(struct fl_agg *g);
 int		 fl_manifest_set_writer(json_t *manifest, const char *tool,
 		    struct fl_err *err);
 
+/* ------------------------------------------------------------------------ */
+/* Trust: keys, signatures, sealing (lib/key.c, lib/sign.c, lib/seal.c).    */
+
+/*
+ * An identity holds an Ed25519 signing key and an X25519 sealing key.  Its
+ * key id is the first 16 hex digits of SHA-256(sign_pub || seal_pub).
+ * NAME.pub is one line: "fl-pub-1 KEYID BASE64(sign_pub || seal_pub) NAME".
+ * NAME.key is one line: "fl-key-1 KEYID BASE64(sign_seed || seal_priv)
+ * NAME", mode 0600.  Names are 1 to 128 characters of [A-Za-z0-9._-].
+ */
+#define FL_KEYID_LEN	16
+#define FL_NAME_MAX	128
+
+struct fl_pubkey {
+	char		keyid[FL_KEYID_LEN + 1];
+	char		name[FL_NAME_MAX + 1];
+	unsigned char	sign_pub[32];		/* Ed25519 */
+	unsigned char	seal_pub[32];		/* X25519 */
+};
+
+/* A secret identity; its bytes are wiped (OPENSSL_cleanse) when freed. */
+struct fl_seckey;
+
+/* A new identity from OpenSSL's randomness.  Errors: FL_EUSAGE (bad
+ * name), FL_ENOMEM. */
+int		 fl_seckey_generate(struct fl_seckey **sk, const char *name,
+		    struct fl_err *err);
+/* Write base.key (O_EXCL, mode 0600; replaced only when force, and then
+ * atomically) and base.pub.  Errors: FL_EIO (also: exists without force). */
+int		 fl_seckey_write(const struct fl_seckey *sk, const char *base,
+		    int force, struct fl_err *err);
+/* Read a secret key file; a file readable by group or others is refused
+ * (FL_EVERIFY).  Errors: FL_EIO, FL_EFORMAT, FL_EVERIFY. */
+int		 fl_seckey_read(struct fl_seckey **sk, const char *path,
+		    struct fl_err *err);
+const struct fl_pubkey *fl_seckey_pub(const struct fl_seckey *sk);
+void		 fl_seckey_free(struct fl_seckey *sk);
+
+/* Read one .pub file.  Errors: FL_EIO, FL_EFORMAT. */
+int		 fl_pubkey_read(struct fl_pubkey *pk, const char *path,
+		    struct fl_err *err);
+
+/* The trusted keys: every *.pub file in a directory (at least one; two
+ * files with one key id or one name are FL_EFORMAT). */
+struct fl_trust;
+int		 fl_trust_load(struct fl_trust **t, const char *dir,
+		    struct fl_err *err);
+/* The key with this id, or NULL. */
+const struct fl_pubkey *fl_trust_find(const struct fl_trust *t,
+		    const char *keyid);
+void		 fl_trust_free(struct fl_trust *t);
+
+/*
+ * Sign an archive: an Ed25519 signature over "fl-sig-1\n" followed by the
+ * archive's id (which covers the manifest and every tensor byte), stored
+ * as the member "sig/KEYID", a JSON object {"alg": "ed25519", "keyid",
+ * "signer": name, "sig": base64}.  The archive must have an id (read, or
+ * written once).  The new signature is checked against the public key
+ * before it is kept.  Errors: FL_EUSAGE (no id), FL_EVERIFY, FL_ENOMEM.
+ */
+int		 fl_archive_sign(struct fl_archive *a, const struct fl_seckey *sk,
+		    struct fl_err *err);
+/*
+ * Check an archive's signatures against the trusted keys: succeed when at
+ * least one signature by a trusted key verifies and none present fails to
+ * verify; *signer (may be NULL) gets the first trusted signer.  Failures
+ * are FL_EVERIFY, one line: "not signed", "signed by unknown key KEYID
+ * (NAME)", "signature by NAME (KEYID) does not verify".
+ */
+int		 fl_archive_verify(const struct fl_archive *a,
+		    const struct fl_trust *t, const struct fl_pubkey **signer,
+		    struct fl_err *err);
+
+/*
+ * Extra archive members (lib/archive.c): names under "sig/" (at most 64,
+ * 1 MiB each), written after tensors.safetensors in name order and kept
+ * by the reader.  They are outside the id, so signing leaves it unchanged.
+ */
+int		 fl_archive_set_member(struct fl_archive *a, const char *name,
+		    const void *data, size_t len, struct fl_err *err);
+size_t		 fl_archive_nmembers(const struct fl_archive *a);
+void		 fl_archive_member(const struct fl_archive *a, size_t i,
+		    const char **name, const void **data, size_t *len);
+
+/*
+ * Sealing (lib/seal.c), specified in fl-archive(5): the magic "flseal1\n",
+ * a header naming each recipient's key id with the file key wrapped by
+ * X25519 (one ephemeral key per file) and HKDF-SHA256, then the payload in
+ * ChaCha20-Poly1305 chunks of 64 KiB whose nonces count chunks and mark
+ * the last one, with the header's hash as associated data: memory is
+ * constant, and a truncated, reordered or altered file fails.
+ */
+#define FL_SEAL_MAGIC	"flseal1\n"
+int		 fl_seal(FILE *in, FILE *out, const struct fl_pubkey *const *to,
+		    size_t nto, struct fl_err *err);
+/* Decrypt in to out.  out may hold unverified bytes until this returns
+ * 0: write it to a temp file (fl_out_*) and publish only then.  Errors:
+ * FL_EVERIFY (not for this key, altered, truncated), FL_EFORMAT, FL_EIO. */
+int		 fl_unseal(FILE *in, FILE *out, const struct fl_seckey *sk,
+		    struct fl_err *err);
+
+/*
+ * Readers that open sealed input: when the stream starts with
+ * FL_SEAL_MAGIC it is decrypted with key (into an unlinked temp file, all
+ * of it authenticated before the first archive is parsed) and the archives
+ * inside are read; sealed input without a key is FL_EFORMAT ("sealed;
+ * give --key").  fl_reader_open and fl_archive_read_file are these with
+ * key NULL.
+ */
+int		 fl_reader_open_key(struct fl_reader **r, FILE *f,
+		    const char *name, const struct fl_seckey *key,
+		    struct fl_err *err);
+int		 fl_archive_read_file_key(const char *path,
+		    const struct fl_seckey *key, struct fl_archive **a,
+		    struct fl_err *err);
+
 #endif /* FL_H */
