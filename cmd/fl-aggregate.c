@@ -135,8 +135,13 @@ take_base(struct state *s, struct fl_archive *a, const char *name,
 	if (round < 0 || round > 1000000000)
 		return fl_err_set(err, FL_EFORMAT, "%s: bad round %lld", name,
 		    (long long)round);
-	return fl_agg_new(&s->agg, s->base, fl_archive_id(a), (int)round,
-	    s->o->strategy, err);
+	if ((rc = fl_agg_new(&s->agg, s->base, fl_archive_id(a), (int)round,
+	    s->o->strategy, err)) < 0)
+		return rc;
+	if ((rc = fl_agg_set_history(s->agg, json_object_get(
+	    fl_archive_manifest(a), "history"), err)) < 0)
+		return fl_err_prefix(err, "%s", name);
+	return 0;
 }
 
 /* Merge one stats archive into s->stats. */
@@ -192,7 +197,7 @@ consume(struct state *s, struct fl_archive *a, const char *name, int *keep,
 			    fl_kind_name(fl_archive_kind(a)));
 	}
 	if (s->agg != NULL)
-		return fl_agg_add(s->agg, a, name, err);
+		return fl_agg_add(s->agg, a, name, NULL, err);
 	return add_stats(s, a, name, err);
 }
 

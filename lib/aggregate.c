@@ -19,6 +19,8 @@ struct fl_agg {
 	double			*acc;		/* (nparams) sum of n_k delta_k */
 	double			 total;		/* sum of n_k */
 	json_t			*contributors;
+	json_t			*history;	/* the base's, then ours */
+	json_t			*sites;		/* site names seen */
 	size_t			 count;
 };
 
@@ -45,9 +47,11 @@ fl_agg_new(struct fl_agg **gp, const struct fl_model *base,
 	g->base_id = strdup(base_id);
 	g->ref = json_object();
 	g->contributors = json_array();
+	g->history = json_array();
+	g->sites = json_object();
 	g->acc = calloc(fl_model_nparams(base), sizeof(double));
 	if (g->base_id == NULL || g->ref == NULL || g->contributors == NULL ||
-	    g->acc == NULL) {
+	    g->history == NULL || g->sites == NULL || g->acc == NULL) {
 		fl_agg_free(g);
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	}
@@ -102,7 +106,7 @@ check_update(const struct fl_agg *g, const struct fl_archive *u,
 
 int
 fl_agg_add(struct fl_agg *g, const struct fl_archive *u, const char *name,
-    struct fl_err *err)
+    const char *signer, struct fl_err *err)
 {
 	size_t i, n = fl_model_nparams(g->base);
 	const float *delta;
@@ -121,17 +125,40 @@ fl_agg_add(struct fl_agg *g, const struct fl_archive *u, const char *name,
 			return fl_err_set(err, FL_ENUM, "%s: update holds %s "
 			    "at parameter %zu", name,
 			    isnan(delta[i]) ? "NaN" : "Inf", i);
+	/* One update per site and round: a second is a replay or a mistake. */
+	site = json_string_value(json_object_get(
+	    fl_archive_manifest((struct fl_archive *)u), "site"));
+	if (site != NULL && json_object_get(g->sites, site) != NULL)
+		return fl_err_set(err, FL_EFORMAT, "%s: a second update from "
+		    "site '%s' in round %d", name, site, g->base_round);
+	c = json_pack("{s:s, s:s?, s:I, s:s?}", "id", fl_archive_id(u),
+	    "site", site, "samples", (json_int_t)samples, "signer", signer);
+	if (c == NULL || json_array_append_new(g->contributors, c) < 0 ||
+	    (site != NULL && json_object_set_new(g->sites, site,
+	    json_true()) < 0))
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	w = (double)samples;
 	for (i = 0; i < n; i++)
 		g->acc[i] += w * delta[i];
 	g->total += w;
-	site = json_string_value(json_object_get(
-	    fl_archive_manifest((struct fl_archive *)u), "site"));
-	c = json_pack("{s:s, s:s?, s:I}", "id", fl_archive_id(u), "site",
-	    site, "samples", (json_int_t)samples);
-	if (c == NULL || json_array_append_new(g->contributors, c) < 0)
-		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	g->count++;
+	return 0;
+}
+
+int
+fl_agg_set_history(struct fl_agg *g, const json_t *history,
+    struct fl_err *err)
+{
+	json_t *copy;
+
+	if (history == NULL || json_is_null(history))
+		return 0;
+	if (!json_is_array(history))
+		return fl_err_set(err, FL_EFORMAT, "'history' is not an array");
+	if ((copy = json_deep_copy(history)) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	json_decref(g->history);
+	g->history = copy;
 	return 0;
 }
 
@@ -178,7 +205,10 @@ fl_agg_finish(struct fl_agg *g, struct fl_archive **out, struct fl_err *err)
 	    json_object_set_new(man, "samples",
 	    json_integer((json_int_t)g->total)) < 0 ||
 	    json_object_set_new(man, "strategy", json_string("fedavg")) < 0 ||
-	    json_object_set(man, "contributors", g->contributors) < 0) {
+	    json_object_set(man, "contributors", g->contributors) < 0 ||
+	    fl_history_append(g->history, g->base_round, g->base_id,
+	    "fedavg", g->contributors) < 0 ||
+	    json_object_set(man, "history", g->history) < 0) {
 		fl_archive_free(*out);
 		*out = NULL;
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
@@ -194,6 +224,8 @@ fl_agg_free(struct fl_agg *g)
 	free(g->base_id);
 	json_decref(g->ref);
 	json_decref(g->contributors);
+	json_decref(g->history);
+	json_decref(g->sites);
 	free(g->acc);
 	free(g);
 }

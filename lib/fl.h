@@ -688,14 +688,20 @@ int		 fl_agg_new(struct fl_agg **g, const struct fl_model *base,
  * Add one update archive.  It is refused (FL_EFORMAT or FL_ESHAPE or
  * FL_ENUM, message naming name) if it is not an update, its parent is not
  * base_id, its round is not base_round, its model differs from base's, its
- * samples count is not positive, or a value is NaN or Inf.
+ * samples count is not positive, a value is NaN or Inf, or its site already
+ * sent an update.  signer is the key id that signed it, or NULL.
  */
 int		 fl_agg_add(struct fl_agg *g, const struct fl_archive *update,
-		    const char *name, struct fl_err *err);
+		    const char *name, const char *signer, struct fl_err *err);
+/* Continue the base model's "history" (borrowed; NULL or null for none).
+ * Errors: FL_EFORMAT (not an array), FL_ENOMEM. */
+int		 fl_agg_set_history(struct fl_agg *g, const json_t *history,
+		    struct fl_err *err);
 size_t		 fl_agg_count(const struct fl_agg *g);
 /* Write the aggregated model into a new archive (kind model, round + 1,
- * parent base_id, samples the total, "strategy", and "contributors": an
- * array of {id, site, samples} in the order added).  Errors: FL_EUSAGE
+ * parent base_id, samples the total, "strategy", "contributors": an
+ * array of {id, site, samples, signer} in the order added, and "history":
+ * the base's history with this round appended, see fl_history_append).  Errors: FL_EUSAGE
  * (no update added), FL_ENUM, FL_ENOMEM. */
 int		 fl_agg_finish(struct fl_agg *g, struct fl_archive **out,
 		    struct fl_err *err);
@@ -705,6 +711,33 @@ void		 fl_agg_free(struct fl_agg *g);
  * SOURCE_DATE_EPOCH is set, "created" (UTC, ISO 8601) (lib/manifest.c).
  * Errors: FL_ENOMEM, FL_EUSAGE (a malformed SOURCE_DATE_EPOCH). */
 int		 fl_manifest_set_writer(json_t *manifest, const char *tool,
+		    struct fl_err *err);
+
+/* ------------------------------------------------------------------------ */
+/* Lineage (lib/lineage.c).                                                 */
+
+/*
+ * A model's "history" is an array with one entry per round, oldest first:
+ * {"round", "parent": the id of the model the round's updates were
+ * trained from, "strategy", "updates": [{id, site, samples, signer}],
+ * "prev": "sha256:..." of the previous entry's canonical JSON (sorted
+ * keys, compact), or null for the first}.  Each entry is chained to the
+ * one before it, and the model's id and signature cover all of them.
+ */
+/* Append an entry for round (from parent, with updates) to history.
+ * Returns 0 or -1 when out of memory. */
+int		 fl_history_append(json_t *history, int round,
+		    const char *parent, const char *strategy,
+		    const json_t *updates);
+/* Check manifest's history: every "prev" link, consecutive rounds, and
+ * that the last entry is this model's parent and round - 1.  A model with
+ * no history passes only at round 0.  Errors: FL_EVERIFY, one line naming
+ * the entry. */
+int		 fl_history_check(const json_t *manifest, struct fl_err *err);
+/* Print the history as TSV with the header
+ * "round\tparent\tsite\tsamples\tupdate\tsigner", one line per update.
+ * Errors: FL_EFORMAT, FL_EIO. */
+int		 fl_history_print(const json_t *manifest, FILE *out,
 		    struct fl_err *err);
 
 /* ------------------------------------------------------------------------ */

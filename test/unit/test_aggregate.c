@@ -117,56 +117,65 @@ test_fedavg(void)
 	CHECK_OK(fl_agg_new(&g, base, id, 0, "fedavg", &err), &err);
 	if (g == NULL || u1 == NULL || u2 == NULL)
 		return;
-	CHECK_OK(fl_agg_add(g, u1, "u1", &err), &err);
-	CHECK_OK(fl_agg_add(g, u2, "u2", &err), &err);
+	CHECK_OK(fl_agg_add(g, u1, "u1", "k1", &err), &err);
+	CHECK_OK(fl_agg_add(g, u2, "u2", NULL, &err), &err);
 	CHECK(fl_agg_count(g) == 2);
 
 	/* Refusals leave the sum alone and name the update. */
 	bad = update("sha256:other", "s3", 5, 9, 9, 9);
-	CHECK(fl_agg_add(g, bad, "bad.upd", &err) == FL_EFORMAT);
+	CHECK(fl_agg_add(g, bad, "bad.upd", NULL, &err) == FL_EFORMAT);
 	CHECK(strstr(err.msg, "bad.upd") != NULL);
 	fl_archive_free(bad);
 	bad = update(id, "s3", 0, 9, 9, 9);
-	CHECK(fl_agg_add(g, bad, "zero.upd", &err) == FL_EFORMAT);
+	CHECK(fl_agg_add(g, bad, "zero.upd", NULL, &err) == FL_EFORMAT);
 	fl_archive_free(bad);
 	bad = update(id, "s3", 5, 9, INFINITY, 9);
-	CHECK(fl_agg_add(g, bad, "inf.upd", &err) == FL_ENUM);
+	CHECK(fl_agg_add(g, bad, "inf.upd", NULL, &err) == FL_ENUM);
 	CHECK(strstr(err.msg, "Inf") != NULL);
 	fl_archive_free(bad);
 	bad = update(id, "s3", 5, 9, 9, 9);
 	json_object_set_new(fl_archive_manifest(bad), "round",
 	    json_integer(1));
-	CHECK(fl_agg_add(g, bad, "r1.upd", &err) == FL_EFORMAT);
+	CHECK(fl_agg_add(g, bad, "r1.upd", NULL, &err) == FL_EFORMAT);
 	json_object_set_new(fl_archive_manifest(bad), "round",
 	    json_integer(0));
 	json_object_set_new(fl_archive_manifest(bad), "label",
 	    json_string("z"));
-	CHECK(fl_agg_add(g, bad, "label.upd", &err) == FL_ESHAPE);
+	CHECK(fl_agg_add(g, bad, "label.upd", NULL, &err) == FL_ESHAPE);
 	fl_archive_free(bad);
-	CHECK(fl_agg_add(g, base == NULL ? NULL : u1, "again", &err) == 0);
-	CHECK(fl_agg_count(g) == 3);
+	/* A second update from a site is refused. */
+	CHECK(fl_agg_add(g, u1, "again.upd", NULL, &err) == FL_EFORMAT);
+	CHECK(strstr(err.msg, "second update from site 's1'") != NULL);
+	CHECK(fl_agg_count(g) == 2);
 
 	/*
-	 * By hand, with u1 added twice: weights 10, 30, 10 of 50.
-	 * w0: 1 + (10*1 + 30*0 + 10*1)/50 = 1.4
-	 * w1: 2 + (0 + 120 + 0)/50 = 4.4
-	 * b:  3 + (-10 + 30 - 10)/50 = 3.2
+	 * By hand: weights 10 and 30 of 40.
+	 * w0: 1 + (10*1 + 30*0)/40 = 1.25
+	 * w1: 2 + (10*0 + 30*4)/40 = 5
+	 * b:  3 + (10*-1 + 30*1)/40 = 3.5
 	 */
 	CHECK_OK(fl_agg_finish(g, &out, &err), &err);
 	if (out != NULL) {
 		CHECK_OK(fl_model_from_archive(&next, out, &err), &err);
 		p = fl_model_params(next);
-		CHECK_NEAR(p[0], 1.4, 1e-6, 0);
-		CHECK_NEAR(p[1], 4.4, 1e-6, 0);
-		CHECK_NEAR(p[2], 3.2, 1e-6, 0);
+		CHECK_NEAR(p[0], 1.25, 1e-6, 0);
+		CHECK_NEAR(p[1], 5, 1e-6, 0);
+		CHECK_NEAR(p[2], 3.5, 1e-6, 0);
 		CHECK(json_integer_value(json_object_get(
 		    fl_archive_manifest(out), "round")) == 1);
 		CHECK(json_integer_value(json_object_get(
-		    fl_archive_manifest(out), "samples")) == 50);
+		    fl_archive_manifest(out), "samples")) == 40);
 		CHECK(strcmp(json_string_value(json_object_get(
 		    fl_archive_manifest(out), "parent")), id) == 0);
+		CHECK_OK(fl_history_check(fl_archive_manifest(out), &err),
+		    &err);
 		c = json_object_get(fl_archive_manifest(out), "contributors");
-		CHECK(json_array_size(c) == 3);
+		CHECK(json_array_size(c) == 2);
+		CHECK(strcmp(json_string_value(json_object_get(
+		    json_array_get(c, 0), "signer")), "k1") == 0);
+		CHECK(json_is_null(json_object_get(json_array_get(c, 1),
+		    "signer")) || json_object_get(json_array_get(c, 1),
+		    "signer") == NULL);
 		CHECK(strcmp(json_string_value(json_object_get(
 		    json_array_get(c, 1), "site")), "s2") == 0);
 		CHECK(json_integer_value(json_object_get(json_array_get(c, 1),
@@ -186,9 +195,57 @@ test_fedavg(void)
 	fl_model_free(base);
 }
 
+static void
+test_history(void)
+{
+	struct fl_err err = FL_ERR_INIT;
+	json_t *man = json_object(), *h = json_array(), *ups, *u;
+	char parent[16];
+	int r;
+
+	/* A round-0 model has no history and passes. */
+	json_object_set_new(man, "round", json_integer(0));
+	CHECK_OK(fl_history_check(man, &err), &err);
+	json_object_set_new(man, "round", json_integer(1));
+	CHECK(fl_history_check(man, &err) == FL_EVERIFY);
+
+	for (r = 0; r < 3; r++) {
+		snprintf(parent, sizeof(parent), "m%d", r);
+		ups = json_pack("[{s:s, s:s, s:i, s:n}]", "id", "u", "site",
+		    "s1", "samples", 10 + r, "signer");
+		CHECK(fl_history_append(h, r, parent, "fedavg", ups) == 0);
+		json_decref(ups);
+	}
+	json_object_set_new(man, "history", h);
+	json_object_set_new(man, "round", json_integer(3));
+	json_object_set_new(man, "parent", json_string("m2"));
+	CHECK_OK(fl_history_check(man, &err), &err);
+
+	/* The wrong parent or round for the last entry. */
+	json_object_set_new(man, "parent", json_string("m9"));
+	CHECK(fl_history_check(man, &err) == FL_EVERIFY);
+	json_object_set_new(man, "parent", json_string("m2"));
+	json_object_set_new(man, "round", json_integer(4));
+	CHECK(fl_history_check(man, &err) == FL_EVERIFY);
+	json_object_set_new(man, "round", json_integer(3));
+
+	/* An altered earlier entry breaks the next link. */
+	u = json_array_get(json_object_get(json_array_get(h, 0), "updates"),
+	    0);
+	json_object_set_new(u, "samples", json_integer(99));
+	CHECK(fl_history_check(man, &err) == FL_EVERIFY);
+	CHECK(strstr(err.msg, "entry 0") != NULL);
+	json_object_set_new(u, "samples", json_integer(10));
+	CHECK_OK(fl_history_check(man, &err), &err);
+	json_object_set_new(json_array_get(h, 1), "round", json_integer(7));
+	CHECK(fl_history_check(man, &err) == FL_EVERIFY);
+	json_decref(man);
+}
+
 int
 main(void)
 {
+	test_history();
 	test_round_trip();
 	test_fedavg();
 	return unit_done("test_aggregate");
