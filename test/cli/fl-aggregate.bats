@@ -34,7 +34,7 @@ edit_manifest() {
 	nb=$(manifest_get b.upd samples)
 	[ "$(manifest_get r1.fla samples)" = $((na + nb)) ]
 	m=$(fl-pack manifest r1.fla | tr -d ' \n')
-	[[ "$m" == *"\"contributors\":[{\"id\":\"$(manifest_get a.upd id)\",\"samples\":$na,\"site\":\"a\"},{\"id\":\"$(manifest_get b.upd id)\",\"samples\":$nb,\"site\":\"b\"}]"* ]]
+	[[ "$m" == *"\"contributors\":[{\"id\":\"$(manifest_get a.upd id)\",\"samples\":$na,\"signer\":null,\"site\":\"a\"},{\"id\":\"$(manifest_get b.upd id)\",\"samples\":$nb,\"signer\":null,\"site\":\"b\"}]"* ]]
 	[[ "$m" == *'"strategy":"fedavg"'* ]]
 }
 
@@ -94,6 +94,26 @@ edit_manifest() {
 	[ "$status" -eq 1 ]
 	assert_one_line_naming zero.upd
 	[ ! -e r1.fla ]
+}
+
+@test "fl-aggregate: refuses a second update from one site in a round" {
+	fl-train -d a.csv --seed 2 -o a2.upd r0.fla
+	run --separate-stderr fl-aggregate -m r0.fla -o r1.fla a.upd b.upd a2.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming a2.upd
+	[[ "$stderr" == *"second update from site 'a'"* ]]
+	run --separate-stderr fl-aggregate -m r0.fla -o r1.fla a.upd a.upd
+	[ "$status" -eq 1 ]
+	[ ! -e r1.fla ]
+}
+
+@test "fl-aggregate: the model's history chains its rounds" {
+	fl-aggregate -m r0.fla -o r1.fla a.upd b.upd
+	fl-train -d a.csv -o a1.upd r1.fla
+	fl-aggregate -m r1.fla -o r2.fla a1.upd
+	m=$(fl-pack manifest r2.fla | tr -d ' \n')
+	[[ "$m" == *'"history":[{"parent":"'"$(manifest_get r0.fla id)"'","prev":null,"round":0,"strategy":"fedavg"'* ]]
+	[[ "$m" == *'"parent":"'"$(manifest_get r1.fla id)"'","prev":"sha256:'*'"round":1,'* ]]
 }
 
 @test "fl-aggregate: refuses NaN in an update" {
