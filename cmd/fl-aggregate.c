@@ -12,8 +12,8 @@
 #include "fl.h"
 
 static const char usage[] =
-    "usage: fl-aggregate [-q] [-m model] [--strategy fedavg] [-o file] "
-    "[archive ...]";
+    "usage: fl-aggregate [-q] [-m model] [--strategy fedavg] [--trust dir]\n"
+    "                    [--key key] [--sign key] [-o file] [archive ...]";
 
 static const char help[] =
     "Combine updates into the next model, or statistics into pooled\n"
@@ -24,6 +24,10 @@ static const char help[] =
     "  -m, --model FILE      the model the updates were trained from\n"
     "      --strategy NAME   fedavg: the sample-weighted mean of the deltas\n"
     "                        (default fedavg)\n"
+    "      --trust DIR       accept only archives signed by a key in DIR,\n"
+    "                        each update by the key named as its site\n"
+    "      --key FILE        open sealed inputs with this secret key\n"
+    "      --sign FILE       sign the result with this secret key\n"
     "      --progress        show a progress bar even if stderr is not a "
     "terminal\n"
     "      --no-progress     never show a progress bar\n"
@@ -33,7 +37,7 @@ static const char help[] =
     "  -V, --version         print the version\n";
 
 struct opts {
-	const char	*model, *strategy, *out;
+	const char	*model, *strategy, *out, *trust, *key, *sign;
 	char		**inputs;
 	int		 ninputs, progress;
 };
@@ -46,20 +50,26 @@ struct state {
 	struct fl_stats		*stats;		/* merged statistics */
 	json_t			*contributors;	/* of the stats */
 	const struct opts	*o;
+	struct fl_trust		*trust;
+	struct fl_seckey	*key;		/* opens sealed input */
 };
 
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_STRATEGY = 256, OPT_PROG, OPT_NOPROG };
+	enum { OPT_STRATEGY = 256, OPT_PROG, OPT_NOPROG, OPT_TRUST, OPT_KEY,
+	    OPT_SIGN };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "key", required_argument, NULL, OPT_KEY },
 		{ "model", required_argument, NULL, 'm' },
 		{ "no-progress", no_argument, NULL, OPT_NOPROG },
 		{ "output", required_argument, NULL, 'o' },
 		{ "progress", no_argument, NULL, OPT_PROG },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "sign", required_argument, NULL, OPT_SIGN },
 		{ "strategy", required_argument, NULL, OPT_STRATEGY },
+		{ "trust", required_argument, NULL, OPT_TRUST },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -93,6 +103,15 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_PROG:
 			o->progress = 1;
+			break;
+		case OPT_KEY:
+			o->key = optarg;
+			break;
+		case OPT_SIGN:
+			o->sign = optarg;
+			break;
+		case OPT_TRUST:
+			o->trust = optarg;
 			break;
 		case OPT_STRATEGY:
 			if (strcmp(optarg, "fedavg") != 0)
@@ -185,7 +204,13 @@ static int
 consume(struct state *s, struct fl_archive *a, const char *name, int *keep,
     struct fl_err *err)
 {
+	const struct fl_pubkey *signer = NULL;
+	int rc;
+
 	*keep = 0;
+	if (s->trust != NULL &&
+	    (rc = fl_archive_trusted(a, s->trust, name, &signer, err)) < 0)
+		return rc;
 	if (s->agg == NULL && s->stats == NULL) {
 		if (fl_archive_kind(a) == FL_KIND_MODEL) {
 			*keep = 1;
@@ -197,7 +222,8 @@ consume(struct state *s, struct fl_archive *a, const char *name, int *keep,
 			    fl_kind_name(fl_archive_kind(a)));
 	}
 	if (s->agg != NULL)
-		return fl_agg_add(s->agg, a, name, NULL, err);
+		return fl_agg_add(s->agg, a, name,
+		    signer != NULL ? signer->keyid : NULL, err);
 	return add_stats(s, a, name, err);
 }
 
@@ -216,7 +242,7 @@ read_inputs(struct state *s, struct fl_progress *bar, struct fl_err *err)
 		name = fl_in_name(o->inputs[i]);
 		if ((f = fl_in_open(o->inputs[i], err)) == NULL)
 			return FL_EIO;
-		if ((rc = fl_reader_open(&r, f, name, err)) < 0) {
+		if ((rc = fl_reader_open_key(&r, f, name, s->key, err)) < 0) {
 			fl_in_close(f);
 			break;
 		}
@@ -256,6 +282,7 @@ main(int argc, char **argv)
 {
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_archive *a = NULL, *out = NULL;
+	struct fl_seckey *sk = NULL;
 	struct fl_progress bar;
 	struct state s;
 	struct opts o;
@@ -266,8 +293,17 @@ main(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	s.o = &o;
 	fl_progress_init(&bar, "aggregating", o.progress);
+	if ((o.key != NULL && (rc = fl_seckey_read(&s.key, o.key,
+	    &err)) < 0) ||
+	    (o.sign != NULL && (rc = fl_seckey_read(&sk, o.sign, &err)) < 0) ||
+	    (o.trust != NULL && (rc = fl_trust_load(&s.trust, o.trust,
+	    &err)) < 0))
+		goto out;
 	if (o.model != NULL) {
-		if ((rc = fl_archive_read_file(o.model, &a, &err)) < 0)
+		if ((rc = fl_archive_read_file_key(o.model, s.key, &a,
+		    &err)) < 0 || (s.trust != NULL &&
+		    (rc = fl_archive_trusted(a, s.trust, fl_in_name(o.model),
+		    NULL, &err)) < 0))
 			goto out;
 		if (fl_archive_kind(a) != FL_KIND_MODEL) {
 			rc = fl_err_set(&err, FL_EFORMAT, "%s: a %s archive, "
@@ -292,7 +328,8 @@ main(int argc, char **argv)
 	if (rc < 0)
 		goto out;
 	if ((rc = fl_manifest_set_writer(fl_archive_manifest(out),
-	    "fl-aggregate", &err)) < 0)
+	    "fl-aggregate", &err)) < 0 ||
+	    (sk != NULL && (rc = fl_archive_sign_new(out, sk, &err)) < 0))
 		goto out;
 	rc = fl_archive_save(&out, 1, o.out, &err);
 out:
@@ -308,5 +345,8 @@ out:
 	fl_agg_free(s.agg);
 	fl_stats_free(s.stats);
 	json_decref(s.contributors);
+	fl_seckey_free(sk);
+	fl_seckey_free(s.key);
+	fl_trust_free(s.trust);
 	return rc;
 }

@@ -11,7 +11,8 @@
 #include "fl.h"
 
 static const char usage[] =
-    "usage: fl-eval [-q] -d data.csv [--format json|tsv] [-p] [model]";
+    "usage: fl-eval [-q] -d data.csv [--format json|tsv] [-p] [--key key]\n"
+    "               [model]";
 
 static const char help[] =
     "Score a model on a local CSV.  The model is read from the operand, or\n"
@@ -23,23 +24,25 @@ static const char help[] =
     "                        value line) (default json)\n"
     "  -p, --predictions     print one line per row instead: the label and\n"
     "                        the prediction\n"
+    "      --key FILE        open a sealed model with this secret key\n"
     "  -q, --quiet           print nothing but errors on stderr\n"
     "  -h, --help            print this help\n"
     "  -V, --version         print the version\n";
 
 struct opts {
-	const char	*data, *model;
+	const char	*data, *model, *key;
 	int		 tsv, predictions;
 };
 
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_FORMAT = 256 };
+	enum { OPT_FORMAT = 256, OPT_KEY };
 	static const struct option longopts[] = {
 		{ "data", required_argument, NULL, 'd' },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "help", no_argument, NULL, 'h' },
+		{ "key", required_argument, NULL, OPT_KEY },
 		{ "predictions", no_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
@@ -65,6 +68,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'V':
 			fl_print_version();
 			exit(fl_close_stdout());
+		case OPT_KEY:
+			o->key = optarg;
+			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "tsv") == 0)
 				o->tsv = 1;
@@ -194,6 +200,7 @@ main(int argc, char **argv)
 {
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_archive *a = NULL;
+	struct fl_seckey *sk = NULL;
 	struct fl_model *m = NULL;
 	struct fl_dataset *ds = NULL;
 	struct fl_metrics met;
@@ -205,7 +212,9 @@ main(int argc, char **argv)
 
 	fl_setprogname(argv[0]);
 	parse_args(argc, argv, &o);
-	if ((rc = fl_model_read(o.model, &a, &m, &err)) < 0 ||
+	if (o.key != NULL && (rc = fl_seckey_read(&sk, o.key, &err)) < 0)
+		goto out;
+	if ((rc = fl_model_read(o.model, sk, &a, &m, &err)) < 0 ||
 	    (rc = fl_dataset_load(&ds, o.data, m, !o.predictions, &err)) < 0)
 		goto out;
 	if (ds->n == 0) {
@@ -244,6 +253,7 @@ out:
 	json_decref(obj);
 	free(pred);
 	fl_archive_free(a);
+	fl_seckey_free(sk);
 	fl_model_free(m);
 	fl_dataset_free(ds);
 	return rc;

@@ -12,8 +12,8 @@
 
 static const char usage[] =
     "usage: fl-init [-q] -m spec -l column [-t task] [--classes k]\n"
-    "               [-f a,b,... | -s stats] [-x a,b,...] [--seed n] "
-    "[-o file]";
+    "               [-f a,b,... | -s stats] [-x a,b,...] [--seed n]\n"
+    "               [--sign key] [-o file]";
 
 static const char help[] =
     "Write round 0's model: fresh weights and the preprocessing every site\n"
@@ -31,13 +31,14 @@ static const char help[] =
     "                        the label and --exclude\n"
     "  -x, --exclude LIST    columns never to use as features\n"
     "      --seed N          seed of the initial weights (default 1)\n"
+    "      --sign FILE       sign the model with this secret key\n"
     "  -o, --output FILE     write here instead of stdout\n"
     "  -q, --quiet           print nothing but errors\n"
     "  -h, --help            print this help\n"
     "  -V, --version         print the version\n";
 
 struct opts {
-	const char	*spec, *label, *task, *stats, *out;
+	const char	*spec, *label, *task, *stats, *out, *sign;
 	char		**features, **exclude;
 	size_t		 nfeatures, nexclude;
 	long		 classes;
@@ -47,7 +48,7 @@ struct opts {
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_CLASSES = 256, OPT_SEED };
+	enum { OPT_CLASSES = 256, OPT_SEED, OPT_SIGN };
 	static const struct option longopts[] = {
 		{ "classes", required_argument, NULL, OPT_CLASSES },
 		{ "exclude", required_argument, NULL, 'x' },
@@ -58,6 +59,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "sign", required_argument, NULL, OPT_SIGN },
 		{ "stats", required_argument, NULL, 's' },
 		{ "task", required_argument, NULL, 't' },
 		{ "version", no_argument, NULL, 'V' },
@@ -115,6 +117,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_SEED:
 			o->seed = fl_opt_seed(usage, "--seed", optarg);
 			break;
+		case OPT_SIGN:
+			o->sign = optarg;
+			break;
 		default:
 			fl_opt_error(usage, c, argv);
 		}
@@ -159,6 +164,7 @@ main(int argc, char **argv)
 {
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_archive *sa = NULL, *a = NULL;
+	struct fl_seckey *sk = NULL;
 	struct fl_stats *st = NULL;
 	struct fl_model *m = NULL;
 	const char **feats = NULL;
@@ -173,6 +179,8 @@ main(int argc, char **argv)
 	fl_setprogname(argv[0]);
 	parse_args(argc, argv, &o);
 	task = pick_task(&o);
+	if (o.sign != NULL && (rc = fl_seckey_read(&sk, o.sign, &err)) < 0)
+		goto out;
 	if (o.stats != NULL && ((rc = fl_archive_read_file(o.stats, &sa,
 	    &err)) < 0 || (rc = fl_stats_from_archive(&st, sa, &err)) < 0)) {
 		if (rc != FL_EVERIFY && strstr(err.msg, o.stats) != err.msg)
@@ -263,7 +271,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if ((rc = fl_manifest_set_writer(fl_archive_manifest(a), "fl-init",
-	    &err)) < 0)
+	    &err)) < 0 ||
+	    (sk != NULL && (rc = fl_archive_sign_new(a, sk, &err)) < 0))
 		goto out;
 	rc = fl_archive_save(&a, 1, o.out, &err);
 out:
@@ -273,6 +282,7 @@ out:
 		rc = fl_close_stdout();
 	fl_archive_free(a);
 	fl_archive_free(sa);
+	fl_seckey_free(sk);
 	fl_stats_free(st);
 	fl_model_free(m);
 	free(feats);

@@ -14,7 +14,8 @@ static const char usage[] =
     "usage: fl-train [-q] -d data.csv [-e epochs] [-b batch] [--lr x]\n"
     "                [--optimizer sgd|adam] [--momentum m] [--l2 x] "
     "[--seed n]\n"
-    "                [--site name] [--pass-model] [-o file] [model]";
+    "                [--site name] [--pass-model] [--trust dir] [--key key]\n"
+    "                [--sign key] [-o file] [model]";
 
 static const char help[] =
     "Train a model on a local CSV and write an update (the weight delta).\n"
@@ -29,7 +30,11 @@ static const char help[] =
     "      --l2 X            L2 penalty on weights (default 0)\n"
     "      --seed N          seed of the row order (default 1)\n"
     "      --site NAME       site name recorded in the update (default:\n"
-    "                        the data file's name without .csv)\n"
+    "                        the --sign key's name, else the data file's\n"
+    "                        name without .csv)\n"
+    "      --trust DIR       accept only a model signed by a key in DIR\n"
+    "      --key FILE        open a sealed model with this secret key\n"
+    "      --sign FILE       sign the update with this secret key\n"
     "      --pass-model      write the received model before the update,\n"
     "                        so that fl-aggregate can read both from a pipe\n"
     "      --progress        show a progress bar even if stderr is not a "
@@ -41,7 +46,7 @@ static const char help[] =
     "  -V, --version         print the version\n";
 
 struct opts {
-	const char		*data, *model, *site, *out;
+	const char		*data, *model, *site, *out, *trust, *key, *sign;
 	struct fl_hparams	 hp;
 	int			 lr_set, pass, progress;
 	char			 sitebuf[256];
@@ -51,12 +56,13 @@ static void
 parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_LR = 256, OPT_OPT, OPT_MOM, OPT_L2, OPT_SEED, OPT_SITE,
-	    OPT_PASS, OPT_PROG, OPT_NOPROG };
+	    OPT_PASS, OPT_PROG, OPT_NOPROG, OPT_TRUST, OPT_KEY, OPT_SIGN };
 	static const struct option longopts[] = {
 		{ "batch", required_argument, NULL, 'b' },
 		{ "data", required_argument, NULL, 'd' },
 		{ "epochs", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "key", required_argument, NULL, OPT_KEY },
 		{ "l2", required_argument, NULL, OPT_L2 },
 		{ "lr", required_argument, NULL, OPT_LR },
 		{ "momentum", required_argument, NULL, OPT_MOM },
@@ -67,7 +73,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "progress", no_argument, NULL, OPT_PROG },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "sign", required_argument, NULL, OPT_SIGN },
 		{ "site", required_argument, NULL, OPT_SITE },
+		{ "trust", required_argument, NULL, OPT_TRUST },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -105,6 +113,15 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'V':
 			fl_print_version();
 			exit(fl_close_stdout());
+		case OPT_KEY:
+			o->key = optarg;
+			break;
+		case OPT_SIGN:
+			o->sign = optarg;
+			break;
+		case OPT_TRUST:
+			o->trust = optarg;
+			break;
 		case OPT_L2:
 			o->hp.l2 = fl_opt_double(usage, "--l2", optarg, 0, 1e6);
 			break;
@@ -155,7 +172,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		    "stdin");
 	if (!o->lr_set && o->hp.optimizer == FL_OPT_ADAM)
 		o->hp.lr = 0.01;
-	if (o->site == NULL && strcmp(o->data, "-") != 0) {
+	if (o->site == NULL && o->sign == NULL && strcmp(o->data, "-") != 0) {
 		base = strrchr(o->data, '/');
 		base = base == NULL ? o->data : base + 1;
 		dot = strrchr(base, '.');
@@ -184,6 +201,8 @@ main(int argc, char **argv)
 {
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_archive *in = NULL, *upd = NULL, *outs[2];
+	struct fl_seckey *key = NULL, *sk = NULL;
+	struct fl_trust *trust = NULL;
 	struct fl_model *recv = NULL, *m = NULL;
 	struct fl_dataset *ds = NULL;
 	struct fl_train_result res;
@@ -198,7 +217,16 @@ main(int argc, char **argv)
 
 	fl_setprogname(argv[0]);
 	parse_args(argc, argv, &o);
-	if ((rc = fl_model_read(o.model, &in, &recv, &err)) < 0)
+	if ((o.key != NULL && (rc = fl_seckey_read(&key, o.key, &err)) < 0) ||
+	    (o.sign != NULL && (rc = fl_seckey_read(&sk, o.sign, &err)) < 0) ||
+	    (o.trust != NULL && (rc = fl_trust_load(&trust, o.trust,
+	    &err)) < 0))
+		goto out;
+	if (sk != NULL && o.site == NULL)
+		o.site = fl_seckey_pub(sk)->name;
+	if ((rc = fl_model_read(o.model, key, &in, &recv, &err)) < 0 ||
+	    (trust != NULL && (rc = fl_archive_trusted(in, trust,
+	    fl_in_name(o.model), NULL, &err)) < 0))
 		goto out;
 	if ((rc = fl_json_get_int(fl_archive_manifest(in), "round", &round,
 	    &err)) < 0) {
@@ -245,7 +273,8 @@ main(int argc, char **argv)
 		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = fl_manifest_set_writer(man, "fl-train", &err)) < 0)
+	if ((rc = fl_manifest_set_writer(man, "fl-train", &err)) < 0 ||
+	    (sk != NULL && (rc = fl_archive_sign_new(upd, sk, &err)) < 0))
 		goto out;
 	outs[0] = in;
 	outs[1] = upd;
@@ -258,6 +287,9 @@ out:
 		rc = fl_close_stdout();
 	fl_archive_free(in);
 	fl_archive_free(upd);
+	fl_seckey_free(key);
+	fl_seckey_free(sk);
+	fl_trust_free(trust);
 	fl_model_free(recv);
 	fl_model_free(m);
 	fl_dataset_free(ds);

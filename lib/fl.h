@@ -507,12 +507,15 @@ int		 fl_model_describe(const struct fl_model *m, json_t *manifest,
 int		 fl_model_from_archive(struct fl_model **m,
 		    const struct fl_archive *a, struct fl_err *err);
 
-/* Read the one model archive at path (NULL or "-" for stdin) into *a and
- * build its model into *m; the caller frees both.  Errors name the file:
- * those of fl_archive_read_file and fl_model_from_archive, and
- * FL_EFORMAT for an archive of another kind. */
-int		 fl_model_read(const char *path, struct fl_archive **a,
-		    struct fl_model **m, struct fl_err *err);
+/* Read the one model archive at path (NULL or "-" for stdin; sealed input
+ * is opened with key, which may be NULL) into *a and build its model into
+ * *m; the caller frees both.  Errors name the file: those of
+ * fl_archive_read_file_key and fl_model_from_archive, and FL_EFORMAT for
+ * an archive of another kind. */
+struct fl_seckey;
+int		 fl_model_read(const char *path, const struct fl_seckey *key,
+		    struct fl_archive **a, struct fl_model **m,
+		    struct fl_err *err);
 
 /* ------------------------------------------------------------------------ */
 /* Datasets (lib/dataset.c).                                                */
@@ -855,5 +858,16 @@ int		 fl_reader_open_key(struct fl_reader **r, FILE *f,
 int		 fl_archive_read_file_key(const char *path,
 		    const struct fl_seckey *key, struct fl_archive **a,
 		    struct fl_err *err);
+
+/* The tools' trust policy (lib/trust.c): a signature by a key in t, and
+ * when the manifest names a site, a signer of that name.  name is used in
+ * messages; *signer (may be NULL) gets the signer.  Errors: FL_EVERIFY. */
+int		 fl_archive_trusted(const struct fl_archive *a,
+		    const struct fl_trust *t, const char *name,
+		    const struct fl_pubkey **signer, struct fl_err *err);
+/* Fix the id of an archive built in memory and sign it with sk.  Errors:
+ * those of fl_archive_write and fl_archive_sign. */
+int		 fl_archive_sign_new(struct fl_archive *a,
+		    const struct fl_seckey *sk, struct fl_err *err);
 
 #endif /* FL_H */

@@ -290,15 +290,15 @@ out:
 
 /* Read the one model archive at path and build its model. */
 int
-fl_model_read(const char *path, struct fl_archive **ap, struct fl_model **mp,
-    struct fl_err *err)
+fl_model_read(const char *path, const struct fl_seckey *key,
+    struct fl_archive **ap, struct fl_model **mp, struct fl_err *err)
 {
 	struct fl_archive *a = NULL;
 	int rc;
 
 	*ap = NULL;
 	*mp = NULL;
-	if ((rc = fl_archive_read_file(path, &a, err)) < 0)
+	if ((rc = fl_archive_read_file_key(path, key, &a, err)) < 0)
 		return rc;
 	if (fl_archive_kind(a) != FL_KIND_MODEL)
 		rc = fl_err_set(err, FL_EFORMAT, "%s: a %s archive, not a "
