@@ -1,0 +1,159 @@
+#!/usr/bin/env bats
+# Trust across the tools: --sign, --trust and --key, replays, tampering,
+# and the air-gapped and cron examples.
+
+load helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+	enter_tmp || return 1
+	colon_sites
+	for who in coord a b; do
+		fl-keygen -o keys "$who"
+	done
+	mkdir coord-trust site-trust
+	cp keys/a.pub keys/b.pub keys/coord.pub coord-trust/
+	cp keys/coord.pub site-trust/
+	fl-stats --data a.csv -o a.fls
+	fl-stats --data b.csv -o b.fls
+	fl-aggregate -o stats.fls a.fls b.fls
+	fl-init -m logreg -l death_5y -f "$COLON_FEATURES" -s stats.fls \
+	    --sign keys/coord.key -o r0.fla
+}
+
+@test "trust: fl-init --sign signs the model; fl-train --trust accepts it" {
+	run --separate-stderr fl-pack verify --trust site-trust r0.fla
+	[ "$status" -eq 0 ]
+	[[ "$output" == *coord* ]]
+	run --separate-stderr fl-train --trust site-trust -d a.csv -o a.upd r0.fla
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}
+
+@test "trust: fl-train --trust refuses an unsigned or foreign-signed model" {
+	fl-init -m logreg -l death_5y -f "$COLON_FEATURES" -o plain.fla
+	run --separate-stderr fl-train --trust site-trust -d a.csv -o u.upd plain.fla
+	[ "$status" -eq 3 ]
+	assert_one_line_naming plain.fla
+	fl-init -m logreg -l death_5y -f "$COLON_FEATURES" --sign keys/a.key \
+	    -o bya.fla
+	run --separate-stderr fl-train --trust site-trust -d a.csv -o u.upd bya.fla
+	[ "$status" -eq 3 ]
+	assert_one_line_naming bya.fla
+	[ ! -e u.upd ]
+}
+
+@test "trust: fl-train --sign names the site after the key" {
+	fl-train --sign keys/a.key -d a.csv -o a.upd r0.fla
+	[ "$(manifest_get a.upd site)" = a ]
+	fl-pack verify --trust coord-trust a.upd
+}
+
+@test "trust: fl-aggregate --trust checks each signer against its site" {
+	fl-train --sign keys/a.key -d a.csv -o a.upd r0.fla
+	fl-train --sign keys/b.key -d b.csv -o b.upd r0.fla
+	run --separate-stderr fl-aggregate --trust coord-trust --sign keys/coord.key \
+	    -m r0.fla -o r1.fla a.upd b.upd
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	fl-pack verify --trust site-trust r1.fla
+	a=$(fl-pack list keys >/dev/null 2>&1; sed -n 's/^fl-pub-1 \([0-9a-f]*\) .*/\1/p' keys/a.pub)
+	fl-pack manifest r1.fla | tr -d ' \n' | grep -q "\"signer\":\"$a\""
+	# b's key signing an update that claims to come from site a
+	fl-train --sign keys/b.key --site a -d b.csv -o liar.upd r0.fla
+	run --separate-stderr fl-aggregate --trust coord-trust -m r0.fla \
+	    -o r1b.fla liar.upd
+	[ "$status" -eq 3 ]
+	assert_one_line_naming liar.upd
+	[[ "$stderr" == *"site 'a'"* ]]
+	# an unsigned update
+	fl-train -d b.csv -o plain.upd r0.fla
+	run --separate-stderr fl-aggregate --trust coord-trust -m r0.fla \
+	    -o r1b.fla a.upd plain.upd
+	[ "$status" -eq 3 ]
+	assert_one_line_naming plain.upd
+	[ ! -e r1b.fla ]
+}
+
+@test "trust: a replayed update from an earlier round is refused" {
+	fl-train --sign keys/a.key -d a.csv -o a.upd r0.fla
+	fl-aggregate --trust coord-trust -m r0.fla -o r1.fla a.upd
+	run --separate-stderr fl-aggregate --trust coord-trust -m r1.fla \
+	    -o r2.fla a.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming a.upd
+	[ ! -e r2.fla ]
+}
+
+@test "trust: --key opens sealed models and updates; without it, a clear no" {
+	fl-pack seal --to keys/a.pub -o r0.sealed r0.fla
+	run --separate-stderr fl-train -d a.csv -o u.upd r0.sealed
+	[ "$status" -eq 1 ]
+	assert_one_line_naming r0.sealed
+	[[ "$stderr" == *"--key"* ]]
+	run --separate-stderr fl-train --key keys/b.key -d a.csv -o u.upd r0.sealed
+	[ "$status" -eq 3 ]
+	[ ! -e u.upd ]
+	fl-train --key keys/a.key --trust site-trust --sign keys/a.key -d a.csv \
+	    r0.sealed | fl-pack seal --to keys/coord.pub -o a.sealed
+	fl-train --sign keys/a.key -d a.csv -o a.upd r0.fla
+	fl-aggregate --trust coord-trust --key keys/coord.key -m r0.fla \
+	    -o r1.fla a.sealed
+	fl-aggregate -m r0.fla -o r1plain.fla a.upd
+	cmp <(fl-pack list r1.fla) <(fl-pack list r1plain.fla)
+	fl-pack seal --to keys/b.pub -o r1.sealed r1.fla
+	run --separate-stderr fl-eval --key keys/b.key -d test.csv r1.sealed
+	[ "$status" -eq 0 ]
+	[[ "$output" == '{"n":'* ]]
+}
+
+@test "trust: a tampered sealed update exits 3 and writes nothing" {
+	fl-train --sign keys/a.key -d a.csv r0.fla |
+	    fl-pack seal --to keys/coord.pub -o a.sealed
+	size=$(wc -c < a.sealed)
+	printf 'X' | dd of=a.sealed bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+	run --separate-stderr fl-aggregate --trust coord-trust --key keys/coord.key \
+	    -m r0.fla -o r1.fla a.sealed
+	[ "$status" -eq 3 ]
+	assert_one_line_naming a.sealed
+	[ ! -e r1.fla ]
+	head -c $((size - 100)) a.sealed > cut.sealed
+	run --separate-stderr fl-aggregate --key keys/coord.key -m r0.fla \
+	    -o r1.fla cut.sealed
+	[ "$status" -eq 3 ]
+	[ ! -e r1.fla ]
+}
+
+@test "trust: examples/sneakernet runs an air-gapped federation" {
+	run --separate-stderr "$TOP/examples/sneakernet/run.sh" 2
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"round 2"*'"auc"'* ]]
+	[[ "$output" == *"tampered update refused (exit 3)"* ]]
+}
+
+@test "trust: examples/cron trains each new model once and pushes it" {
+	mkdir -p site/inbox site/trusted outbox
+	cp a.csv site/data.csv
+	cp keys/a.key site/site.key
+	cp keys/coord.pub site/trusted/
+	cp keys/coord.pub site/coordinator.pub
+	fl-pack seal --to keys/a.pub -o site/inbox/r0.sealed r0.fla
+	FL_SITE_DIR=$PWD/site FL_OUTBOX=$PWD/outbox "$TOP/examples/cron/site-job.sh"
+	[ -f outbox/site-r0.upd.sealed ]
+	[ -f site/trained/r0.sealed ]
+	rm outbox/site-r0.upd.sealed
+	FL_SITE_DIR=$PWD/site FL_OUTBOX=$PWD/outbox "$TOP/examples/cron/site-job.sh"
+	[ ! -e outbox/site-r0.upd.sealed ]
+	# The coordinator opens and checks the pushed update.
+	FL_SITE_DIR=$PWD/site FL_OUTBOX=$PWD/outbox "$TOP/examples/cron/site-job.sh"
+	rm site/trained/r0.sealed
+	FL_SITE_DIR=$PWD/site FL_OUTBOX=$PWD/outbox "$TOP/examples/cron/site-job.sh"
+	fl-aggregate --trust coord-trust --key keys/coord.key -m r0.fla \
+	    -o r1.fla outbox/site-r0.upd.sealed
+	# An unsigned model in the inbox is refused and left there.
+	fl-init -m logreg -l death_5y -f "$COLON_FEATURES" -o site/inbox/evil.fla
+	run --separate-stderr env FL_SITE_DIR="$PWD/site" FL_OUTBOX="$PWD/outbox" \
+	    "$TOP/examples/cron/site-job.sh"
+	[ "$status" -eq 1 ]
+	[ ! -e site/trained/evil.fla ]
+}
