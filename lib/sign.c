@@ -183,6 +183,12 @@ fl_archive_verify(const struct fl_archive *a, const struct fl_trust *t,
 		if (v == 0)
 			return fl_err_set(err, FL_EVERIFY, "signature by %s "
 			    "(%s) does not verify", pk->name, pk->keyid);
+		/* The signer name is not signed; it must at least agree
+		 * with the trusted key, so that no byte goes unchecked. */
+		if (strcmp(who, pk->name) != 0)
+			return fl_err_set(err, FL_EVERIFY, "signature by %s "
+			    "(%s) names its signer '%s'", pk->name, pk->keyid,
+			    who);
 		if (first == NULL)
 			first = pk;
 	}
