@@ -373,8 +373,8 @@ cmd_sign(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1)
 		switch (ch) {
 		case 'h':
-			verb_help("Sign one archive with the secret key KEY and "
-			    "write it with the signature\nadded (a sig/KEYID "
+			verb_help("Sign one archive with the secret key KEY "
+			    "and write it with the signature\nadded (a sig/KEYID "
 			    "member; the id is unchanged).  The signature is\n"
 			    "checked against the public key before it is "
 			    "written.\n\n"

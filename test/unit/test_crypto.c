@@ -304,7 +304,8 @@ test_sign_verify(void)
 		w2.p[i] ^= 0x20;
 		if (rc == 0) {
 			again = write_mem(c);
-			if (again.n != w2.n || memcmp(again.p, w2.p, w2.n) != 0) {
+			if (again.n != w2.n ||
+			    memcmp(again.p, w2.p, w2.n) != 0) {
 				fails++;
 				fprintf(stderr, "flip at %zu verifies\n", i);
 			}
