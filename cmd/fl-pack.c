@@ -349,9 +349,368 @@ fail:
 	return fl_report(&err);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Trust: sign, verify, seal, open (lib/key.c, sign.c, seal.c).             */
+
+enum { OPT_KEY = 256, OPT_TRUST, OPT_TO };
+
+/* Sign one archive and write it, with its new signature, atomically. */
+static int
+cmd_sign(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_seckey *sk = NULL;
+	struct fl_archive *a = NULL;
+	const char *key = NULL, *opath = NULL, *path;
+	int ch, rc = 0;
+
+	while ((ch = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1)
+		switch (ch) {
+		case 'h':
+			verb_help("Sign one archive with the secret key KEY "
+			    "and write it with the signature\nadded (a sig/KEYID "
+			    "member; the id is unchanged).  The signature is\n"
+			    "checked against the public key before it is "
+			    "written.\n\n"
+			    "      --key KEY      the secret key file "
+			    "(NAME.key, mode 0600)\n"
+			    "  -o, --output FILE  write FILE, atomically "
+			    "(default: stdout)\n"
+			    "  -h, --help         show this help\n");
+			break;
+		case 'o':
+			opath = optarg;
+			break;
+		case OPT_KEY:
+			key = optarg;
+			break;
+		default:
+			fl_opt_error(verb_usage, ch, argv);
+		}
+	path = one_operand(argc, argv);
+	if (key == NULL)
+		verb_error("missing --key");
+	fl_refuse_tty(opath);
+	if (fl_seckey_read(&sk, key, &err) < 0 ||
+	    fl_archive_read_file(path, &a, &err) < 0)
+		goto fail;
+	if (fl_archive_sign(a, sk, &err) < 0) {
+		fl_err_prefix(&err, "%s", fl_in_name(path));
+		goto fail;
+	}
+	if (fl_archive_save(&a, 1, opath, &err) < 0)
+		goto fail;
+	goto out;
+fail:
+	rc = fl_report(&err);
+out:
+	fl_archive_free(a);
+	fl_seckey_free(sk);
+	return rc;
+}
+
 /*
- * The verbs.  sign, verify, seal, open and log will join this table when
- * they exist; a verb is listed here and in the manual only once it works.
+ * Check the signatures of every archive in the input against the keys in
+ * a directory.  One line per archive that verifies: signer, key id and
+ * archive id, tab-separated; a failure is reported and the next archive
+ * checked.
+ */
+static int
+cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "trust", required_argument, NULL, OPT_TRUST },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct fl_err err = FL_ERR_INIT, verr;
+	struct fl_trust *t = NULL;
+	struct fl_reader *r = NULL;
+	struct fl_archive *a = NULL;
+	const struct fl_pubkey *who;
+	const char *dir = NULL, *path, *name;
+	FILE *f = NULL;
+	size_t count = 0;
+	int ch, n, quiet = 0, rc = 0;
+
+	while ((ch = getopt_long(argc, argv, ":hq", opts, NULL)) != -1)
+		switch (ch) {
+		case 'h':
+			verb_help("Check that each archive read is signed by a "
+			    "key in DIR (its *.pub files)\nand that every "
+			    "signature by such a key verifies.  Prints one "
+			    "line per\narchive: signer, key id, archive id, "
+			    "tab-separated.  Exits 3 when any\narchive fails "
+			    "to verify.\n\n"
+			    "      --trust DIR  the trusted public keys\n"
+			    "  -q, --quiet      print nothing on stdout; the "
+			    "exit status tells\n"
+			    "  -h, --help       show this help\n");
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case OPT_TRUST:
+			dir = optarg;
+			break;
+		default:
+			fl_opt_error(verb_usage, ch, argv);
+		}
+	path = one_operand(argc, argv);
+	name = fl_in_name(path);
+	if (dir == NULL)
+		verb_error("missing --trust");
+	if (fl_trust_load(&t, dir, &err) < 0 ||
+	    (f = fl_in_open(path, &err)) == NULL ||
+	    fl_reader_open(&r, f, name, &err) < 0) {
+		rc = fl_report(&err);
+		goto out;
+	}
+	while ((n = fl_reader_next(r, &a, &err)) == 1) {
+		count++;
+		verr = (struct fl_err)FL_ERR_INIT;
+		if (fl_archive_verify(a, t, &who, &verr) < 0) {
+			if (count == 1)
+				fl_err_prefix(&verr, "%s", name);
+			else
+				fl_err_prefix(&verr, "%s (archive %zu)", name,
+				    count);
+			if (fl_report(&verr) == FL_EXIT_TRUST ||
+			    rc != FL_EXIT_TRUST)
+				rc = verr.code == FL_EVERIFY ?
+				    FL_EXIT_TRUST : FL_EXIT_FAIL;
+			continue;
+		}
+		if (!quiet)
+			printf("%s\t%s\t%s\n", who->name, who->keyid,
+			    fl_archive_id(a));
+	}
+	if (n < 0) {
+		/* A trust failure outranks a malformed input. */
+		if (fl_report(&err) == FL_EXIT_TRUST || rc == 0)
+			rc = err.code == FL_EVERIFY ? FL_EXIT_TRUST :
+			    FL_EXIT_FAIL;
+	} else if (count == 0) {
+		fl_err_set(&err, FL_EFORMAT, "%s: no archive", name);
+		rc = fl_report(&err);
+	}
+out:
+	fl_archive_free(a);
+	fl_reader_free(r);
+	fl_in_close(f);
+	fl_trust_free(t);
+	return rc;
+}
+
+/* Encrypt any input for one or more recipients' public keys. */
+static int
+cmd_seal(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "to", required_argument, NULL, OPT_TO },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_pubkey *keys = NULL;
+	const struct fl_pubkey **to = NULL;
+	const char **files, *opath = NULL, *path;
+	struct fl_out *out = NULL;
+	FILE *in = NULL;
+	size_t nto = 0, i, j;
+	int ch, rc = 0;
+
+	if ((files = calloc((size_t)argc + 1, sizeof(*files))) == NULL) {
+		fl_err_set(&err, FL_ENOMEM, "out of memory");
+		return fl_report(&err);
+	}
+	while ((ch = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1)
+		switch (ch) {
+		case 'h':
+			verb_help("Encrypt the input (any bytes, normally an "
+			    "archive) so that only the\nholders of the "
+			    "recipients' secret keys can open it.  Output is "
+			    "in\nauthenticated 64 KiB chunks; see "
+			    "fl-archive(5).\n\n"
+			    "      --to KEY.pub    a recipient (repeat for "
+			    "more)\n"
+			    "  -o, --output FILE   write FILE, atomically "
+			    "(default: stdout)\n"
+			    "  -h, --help          show this help\n");
+			break;
+		case 'o':
+			opath = optarg;
+			break;
+		case OPT_TO:
+			files[nto++] = optarg;
+			break;
+		default:
+			fl_opt_error(verb_usage, ch, argv);
+		}
+	path = one_operand(argc, argv);
+	if (nto == 0)
+		verb_error("missing --to");
+	fl_refuse_tty(opath);
+	if ((keys = calloc(nto, sizeof(*keys))) == NULL ||
+	    (to = calloc(nto, sizeof(*to))) == NULL) {
+		fl_err_set(&err, FL_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < nto; i++) {
+		if (fl_pubkey_read(&keys[i], files[i], &err) < 0)
+			goto fail;
+		for (j = 0; j < i; j++)
+			if (strcmp(keys[j].keyid, keys[i].keyid) == 0)
+				verb_error("--to: key %s given twice (%s, %s)",
+				    keys[i].keyid, files[j], files[i]);
+		to[i] = &keys[i];
+	}
+	if ((in = fl_in_open(path, &err)) == NULL ||
+	    fl_out_open(&out, opath, &err) < 0)
+		goto fail;
+	if (fl_seal(in, fl_out_stream(out), to, nto, &err) < 0) {
+		fl_err_prefix(&err, "%s", strncmp(err.msg, "write:", 6) == 0 ?
+		    fl_out_name(out) : fl_in_name(path));
+		goto fail;
+	}
+	rc = fl_out_commit(out, &err);
+	out = NULL;
+	if (rc < 0)
+		goto fail;
+	goto out;
+fail:
+	rc = fl_report(&err);
+	fl_out_abort(out);
+out:
+	fl_in_close(in);
+	free(files);
+	free(keys);
+	free(to);
+	return rc;
+}
+
+/* Copy all of f, from its start, to out. */
+static int
+copy_out(FILE *f, struct fl_out *out, struct fl_err *err)
+{
+	char buf[65536];
+	size_t n;
+
+	if (fseek(f, 0, SEEK_SET) != 0)
+		return fl_err_set(err, FL_EIO, "temp file: %s",
+		    strerror(errno));
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (fwrite(buf, 1, n, fl_out_stream(out)) != n)
+			return fl_err_set(err, FL_EIO, "%s: %s",
+			    fl_out_name(out), strerror(errno));
+	if (ferror(f))
+		return fl_err_set(err, FL_EIO, "temp file: %s",
+		    strerror(errno));
+	return 0;
+}
+
+/*
+ * Decrypt sealed input.  The plaintext goes to a temp file (beside the
+ * output, or an unlinked one for stdout and devices) and is published
+ * only once the final chunk has verified.
+ */
+static int
+cmd_open(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_seckey *sk = NULL;
+	struct fl_out *out = NULL;
+	struct stat st;
+	const char *key = NULL, *opath = NULL, *path;
+	FILE *in = NULL, *tmp = NULL;
+	int ch, rc = 0, direct;
+
+	while ((ch = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1)
+		switch (ch) {
+		case 'h':
+			verb_help("Decrypt a sealed file with the secret key "
+			    "KEY.  Nothing is written\nbefore every chunk, the "
+			    "last one included, has verified.\n\n"
+			    "      --key KEY      the secret key file "
+			    "(NAME.key, mode 0600)\n"
+			    "  -o, --output FILE  write FILE, atomically "
+			    "(default: stdout)\n"
+			    "  -h, --help         show this help\n");
+			break;
+		case 'o':
+			opath = optarg;
+			break;
+		case OPT_KEY:
+			key = optarg;
+			break;
+		default:
+			fl_opt_error(verb_usage, ch, argv);
+		}
+	path = one_operand(argc, argv);
+	if (key == NULL)
+		verb_error("missing --key");
+	fl_refuse_tty(opath);
+	if (fl_seckey_read(&sk, key, &err) < 0 ||
+	    (in = fl_in_open(path, &err)) == NULL)
+		goto fail;
+	/* A regular file gets its temp file beside it; stdout or a device
+	 * would see bytes as they come, so those get an unlinked one. */
+	direct = opath != NULL && strcmp(opath, "-") != 0 &&
+	    (stat(opath, &st) != 0 || S_ISREG(st.st_mode));
+	if (direct) {
+		if (fl_out_open(&out, opath, &err) < 0)
+			goto fail;
+		if (fl_unseal(in, fl_out_stream(out), sk, &err) < 0) {
+			fl_err_prefix(&err, "%s", fl_in_name(path));
+			goto fail;
+		}
+	} else {
+		if ((tmp = tmpfile()) == NULL) {
+			fl_err_set(&err, FL_EIO, "temp file: %s",
+			    strerror(errno));
+			goto fail;
+		}
+		if (fl_unseal(in, tmp, sk, &err) < 0) {
+			fl_err_prefix(&err, "%s", fl_in_name(path));
+			goto fail;
+		}
+		if (fl_out_open(&out, opath, &err) < 0 ||
+		    copy_out(tmp, out, &err) < 0)
+			goto fail;
+	}
+	rc = fl_out_commit(out, &err);
+	out = NULL;
+	if (rc < 0)
+		goto fail;
+	goto out;
+fail:
+	rc = fl_report(&err);
+	fl_out_abort(out);
+out:
+	if (tmp != NULL)
+		fclose(tmp);
+	fl_in_close(in);
+	fl_seckey_free(sk);
+	return rc;
+}
+
+/*
+ * The verbs.  log will join this table when it exists; a verb is listed
+ * here and in the manual only once it works.
  */
 static const struct verb {
 	const char	*name;
@@ -369,6 +728,17 @@ static const struct verb {
 	    "list the tensors, tab-separated" },
 	{ "manifest", cmd_manifest, "usage: fl-pack manifest [archive]",
 	    "print the manifest of each archive" },
+	{ "open", cmd_open, "usage: fl-pack open --key key [-o file] [file]",
+	    "decrypt a sealed file" },
+	{ "seal", cmd_seal,
+	    "usage: fl-pack seal --to key.pub [--to key.pub ...] [-o file] "
+	    "[file]", "encrypt for one or more recipients" },
+	{ "sign", cmd_sign,
+	    "usage: fl-pack sign --key key [-o file] [archive]",
+	    "sign an archive" },
+	{ "verify", cmd_verify,
+	    "usage: fl-pack verify --trust dir [-q] [archive]",
+	    "check the signatures of each archive" },
 };
 
 static void

@@ -1,5 +1,5 @@
 # fl.bash: bash completion for the fl tools (fl-init fl-train fl-aggregate
-# fl-eval fl-stats fl-pack).  Thin on purpose: options, fl-pack's verbs and
+# fl-eval fl-stats fl-pack fl-keygen).  Thin on purpose: options, fl-pack's verbs and
 # the values of a few options; file names everywhere else.  The tools loop
 # in test/cli/tools.bats checks that every long option of every --help is
 # listed here.  Installed as .../bash-completion/completions/fl, with a
@@ -26,6 +26,9 @@ _fl_opts() {
 	fl-stats)
 		echo "--data --tsv -o --output -q --quiet -h --help
 		    -V --version" ;;
+	fl-keygen)
+		echo "-f --force -o --output -q --quiet -h --help
+		    -V --version" ;;
 	fl-pack)
 		echo "-h --help -V --version" ;;
 	fl-pack-create)
@@ -34,6 +37,12 @@ _fl_opts() {
 		echo "-C --directory -h --help" ;;
 	fl-pack-list|fl-pack-manifest)
 		echo "-h --help" ;;
+	fl-pack-sign|fl-pack-open)
+		echo "--key -o --output -h --help" ;;
+	fl-pack-verify)
+		echo "--trust -q --quiet -h --help" ;;
+	fl-pack-seal)
+		echo "--to -o --output -h --help" ;;
 	esac
 }
 
@@ -60,8 +69,20 @@ _fl() {
 	--strategy)
 		mapfile -t COMPREPLY < <(compgen -W "fedavg" -- "$cur")
 		return ;;
-	-C|--directory)
+	-C|--directory|--trust)
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+	-o|--output)
+		# fl-keygen's -o names a directory.
+		if [ "$tool" = fl-keygen ]; then
+			mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+			return
+		fi ;;
+	--key)
+		mapfile -t COMPREPLY < <(compgen -f -X '!*.key' -- "$cur")
+		compopt -o filenames 2>/dev/null; return ;;
+	--to)
+		mapfile -t COMPREPLY < <(compgen -f -X '!*.pub' -- "$cur")
+		compopt -o filenames 2>/dev/null; return ;;
 	-m|--model)
 		# fl-init's --model takes a spec, not a file.
 		if [ "$tool" = fl-init ]; then
@@ -84,7 +105,8 @@ _fl() {
 		done
 		if [ -z "$verb" ] && [[ $cur != -* ]]; then
 			mapfile -t COMPREPLY < <(compgen -W \
-			    "manifest list extract create" -- "$cur")
+			    "manifest list extract create sign verify seal open" \
+			    -- "$cur")
 			return
 		fi
 		[ -n "$verb" ] && tool=fl-pack-$verb
@@ -98,4 +120,5 @@ _fl() {
 	compopt -o filenames 2>/dev/null
 }
 
-complete -F _fl fl-init fl-train fl-aggregate fl-eval fl-stats fl-pack
+complete -F _fl fl-init fl-train fl-aggregate fl-eval fl-stats fl-pack \
+    fl-keygen

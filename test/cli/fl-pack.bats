@@ -52,7 +52,7 @@ setup() {
 }
 
 @test "fl-pack: every verb has --help" {
-	for v in create extract list manifest; do
+	for v in create extract list manifest open seal sign verify; do
 		run --separate-stderr fl-pack "$v" --help
 		[ "$status" -eq 0 ]
 		[ -z "$stderr" ]
@@ -254,4 +254,276 @@ setup() {
 	run script -qec "fl-pack create -C dir" /dev/null
 	[ "$status" -eq 2 ]
 	[[ $output == *"refusing to write a binary archive to a terminal"* ]]
+}
+
+# --- trust: sign, verify, seal, open ---------------------------------------
+
+# Set one byte of file $1 at offset $2 to its value xor 1.
+flip() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N 1 "$1" | tr -d ' ')
+	# shellcheck disable=SC2059
+	printf "\\$(printf %03o $((b ^ 1)))" |
+	    dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
+# Keys alice and carol in keys/, alice's public key in trust/, and
+# signed.fla: model.fla signed by alice.
+signed_setup() {
+	mkdir keys trust
+	fl-keygen -o keys alice
+	fl-keygen -o keys carol
+	cp keys/alice.pub trust/
+	fl-pack sign --key keys/alice.key -o signed.fla "$FIX/model.fla"
+}
+
+keyid_of() {
+	cut -d ' ' -f 2 "$1"
+}
+
+@test "fl-pack: the trust verbs have --help" {
+	for v in sign verify seal open; do
+		run --separate-stderr fl-pack "$v" --help
+		[ "$status" -eq 0 ]
+		[ -z "$stderr" ]
+		[[ ${lines[0]} == "usage: fl-pack $v "* ]]
+	done
+	run --separate-stderr fl-pack --help
+	[[ $output == *"  verify     "* ]]
+}
+
+@test "fl-pack sign/verify: round trip prints signer, key id and archive id" {
+	signed_setup
+	id=$(manifest_get "$FIX/model.fla" id)
+	run --separate-stderr fl-pack verify --trust trust signed.fla
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "$(printf 'alice\t%s\t%s' "$(keyid_of keys/alice.pub)" "$id")" ]
+	# Signing leaves the id and the manifest alone; the tar lists a sig/.
+	[ "$(fl-pack manifest signed.fla)" = "$(fl-pack manifest "$FIX/model.fla")" ]
+	[ "$(tar tf signed.fla | tail -n 1)" = "sig/$(keyid_of keys/alice.pub)" ]
+	# Without -o, sign writes stdout; stdin is read with - or no operand.
+	fl-pack sign --key keys/alice.key <"$FIX/model.fla" >stdout.fla
+	cmp signed.fla stdout.fla
+	run --separate-stderr sh -c 'fl-pack verify --trust trust - <signed.fla'
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	# -q: nothing on stdout, the status tells.
+	run --separate-stderr fl-pack verify --trust trust -q signed.fla
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	run --separate-stderr fl-pack verify --trust trust --quiet "$FIX/model.fla"
+	[ "$status" -eq 3 ]
+	[ -z "$output" ]
+	assert_files keys signed.fla stdout.fla trust
+}
+
+@test "fl-pack verify: unsigned, unknown signer, untrusted dir exit 3" {
+	signed_setup
+	run --separate-stderr fl-pack verify --trust trust "$FIX/model.fla"
+	[ "$status" -eq 3 ]
+	[ -z "$output" ]
+	[ "$stderr" = "fl-pack: $FIX/model.fla: not signed" ]
+	mkdir other
+	cp keys/carol.pub other/
+	run --separate-stderr fl-pack verify --trust other signed.fla
+	[ "$status" -eq 3 ]
+	[ -z "$output" ]
+	[ "$stderr" = "fl-pack: signed.fla: signed by unknown key $(keyid_of keys/alice.pub) (alice)" ]
+	# A trust directory without keys is malformed input, not a verdict.
+	mkdir none
+	run --separate-stderr fl-pack verify --trust none signed.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming none
+	run --separate-stderr fl-pack verify signed.fla
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "fl-pack: missing --trust" ]
+}
+
+@test "fl-pack verify: checks every archive of a stream" {
+	signed_setup
+	cat signed.fla "$FIX/model.fla" signed.fla >cat.fla
+	run --separate-stderr fl-pack verify --trust trust cat.fla
+	[ "$status" -eq 3 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$stderr" = "fl-pack: cat.fla (archive 2): not signed" ]
+	cat signed.fla signed.fla >two.fla
+	run --separate-stderr fl-pack verify --trust trust two.fla
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	# Malformed input after a good archive: 1; after a failed one: 3.
+	# (an archive is returned once the next member's header is read)
+	head -c 5300 two.fla >cut.fla
+	run --separate-stderr fl-pack verify --trust trust cut.fla
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	{ cat "$FIX/model.fla"; head -c 1000 signed.fla; } >bad.fla
+	run --separate-stderr fl-pack verify --trust trust bad.fla
+	[ "$status" -eq 3 ]
+	[ "${#stderr_lines[@]}" -eq 2 ]
+}
+
+@test "fl-pack verify: a flipped byte in a signed archive never exits 0 unless nothing read changed" {
+	signed_setup
+	good=$(fl-pack verify --trust trust signed.fla)
+	[ "$(stat -c %s signed.fla)" -eq 4608 ]
+	# Layout: manifest.json header 0, data 512..1122, padding ..1536;
+	# tensors.safetensors header 1536, data 2048..2196 (its JSON header
+	# first, the tensor bytes last), padding ..2560; sig/ header 2560,
+	# data 3072..3230, padding ..3584; two zero blocks 3584..4608.
+	round=$(grep -boa '"round": 0' signed.fla | cut -d: -f1)
+	for class in "1 0 100 148 511 1536 1700 2560 2700 3584 4607" \
+	    "1 512 2060" "3 $((round + 9)) 2195 2190 3080 3100 3150 3220" \
+	    "0 1122 1300 1535 2196 2559 3230 3583"; do
+		want=${class%% *}
+		for pos in ${class#* }; do
+			cp signed.fla f.fla
+			flip f.fla "$pos"
+			run --separate-stderr fl-pack verify --trust trust f.fla
+			[ "$status" -eq "$want" ] ||
+			    { echo "byte $pos: exit $status, want $want" >&2; false; }
+			if [ "$want" -eq 0 ]; then
+				# Tar padding: not read, so nothing verified changed.
+				[ "$output" = "$good" ]
+			else
+				[ -z "$output" ]
+				assert_one_line_naming f.fla
+			fi
+		done
+	done
+}
+
+@test "fl-pack sign: needs a private key file of mode 0600" {
+	signed_setup
+	run --separate-stderr fl-pack sign -o out.fla "$FIX/model.fla"
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "fl-pack: missing --key" ]
+	chmod 640 keys/alice.key
+	run --separate-stderr fl-pack sign --key keys/alice.key -o out.fla "$FIX/model.fla"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "fl-pack: keys/alice.key: readable by others; chmod 600" ]
+	chmod 600 keys/alice.key keys/alice.pub
+	run --separate-stderr fl-pack sign --key keys/alice.pub -o out.fla "$FIX/model.fla"
+	[ "$status" -eq 1 ]
+	assert_one_line_naming keys/alice.pub
+	# A tampered input is not signed.
+	sed 's/"round": 0/"round": 1/' "$FIX/model.fla" >edit.fla
+	run --separate-stderr fl-pack sign --key keys/alice.key -o out.fla edit.fla
+	[ "$status" -eq 3 ]
+	assert_one_line_naming edit.fla
+	assert_files edit.fla keys signed.fla trust
+}
+
+@test "fl-pack sign/seal/open refuse to write to a terminal" {
+	command -v script >/dev/null || skip "script(1) not installed"
+	signed_setup
+	for v in "sign --key keys/alice.key" "seal --to keys/alice.pub" \
+	    "open --key keys/alice.key"; do
+		run script -qec "fl-pack $v signed.fla" /dev/null
+		[ "$status" -eq 2 ]
+		[[ $output == *"refusing to write a binary archive to a terminal"* ]]
+	done
+}
+
+@test "fl-pack seal/open: byte-identical round trip, one or more recipients" {
+	signed_setup
+	seq 1 40000 >big.txt
+	run --separate-stderr fl-pack seal --to keys/alice.pub --to keys/carol.pub -o big.sealed big.txt
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	[ "$(head -c 8 big.sealed)" = "flseal1" ]
+	for k in alice carol; do
+		run --separate-stderr fl-pack open --key "keys/$k.key" -o "$k.txt" big.sealed
+		[ "$status" -eq 0 ]
+		[ -z "$output" ]
+		[ -z "$stderr" ]
+		cmp big.txt "$k.txt"
+	done
+	# stdin to stdout, and an archive read back as it was.
+	fl-pack seal --to keys/alice.pub <signed.fla >s.sealed
+	fl-pack open --key keys/alice.key <s.sealed >s.fla
+	cmp signed.fla s.fla
+	# Sealed input is refused by the readers without a key.
+	run --separate-stderr fl-pack manifest s.sealed
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-pack: s.sealed: sealed; give --key" ]
+	rm alice.txt carol.txt s.fla
+	assert_files big.sealed big.txt keys s.sealed signed.fla trust
+}
+
+@test "fl-pack seal: options" {
+	signed_setup
+	run --separate-stderr fl-pack seal -o x.sealed signed.fla
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "fl-pack: missing --to" ]
+	run --separate-stderr fl-pack seal --to keys/alice.pub --to keys/alice.pub -o x.sealed signed.fla
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fl-pack: --to: key $(keyid_of keys/alice.pub) given twice"* ]]
+	run --separate-stderr fl-pack seal --to keys/alice.key -o x.sealed signed.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming keys/alice.key
+	run --separate-stderr fl-pack seal --to keys/alice.pub -o /dev/full signed.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming /dev/full
+	run --separate-stderr fl-pack open -o x signed.fla
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "fl-pack: missing --key" ]
+	assert_files keys signed.fla trust
+}
+
+@test "fl-pack open: a wrong key exits 3 and writes nothing" {
+	signed_setup
+	fl-pack seal --to keys/alice.pub -o s.sealed signed.fla
+	run --separate-stderr fl-pack open --key keys/carol.key -o out.fla s.sealed
+	[ "$status" -eq 3 ]
+	[ -z "$output" ]
+	[ "$stderr" = "fl-pack: s.sealed: not sealed for key $(keyid_of keys/carol.pub) (carol)" ]
+	run --separate-stderr fl-pack open --key keys/carol.key s.sealed
+	[ "$status" -eq 3 ]
+	[ -z "$output" ]
+	run --separate-stderr fl-pack open --key keys/alice.key -o out.fla signed.fla
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-pack: signed.fla: not a sealed archive" ]
+	assert_files keys s.sealed signed.fla trust
+}
+
+@test "fl-pack open: truncated or altered input exits 3, no byte released" {
+	signed_setup
+	seq 1 40000 >big.txt
+	fl-pack seal --to keys/alice.pub -o big.sealed big.txt
+	size=$(stat -c %s big.sealed)
+	# Cut at the end of the first chunk: the rest is missing.
+	hdr=$(( size - 228894 - 4 * 16 ))
+	head -c $(( hdr + 65536 + 16 )) big.sealed >cut.sealed
+	run --separate-stderr fl-pack open --key keys/alice.key -o out.txt cut.sealed
+	[ "$status" -eq 3 ]
+	[ -z "$output" ]
+	[ "$stderr" = "fl-pack: cut.sealed: sealed archive truncated" ]
+	run --separate-stderr fl-pack open --key keys/alice.key cut.sealed
+	[ "$status" -eq 3 ]
+	[ -z "$output" ]
+	# One byte short, and one byte altered in the last chunk: three good
+	# chunks come first, yet stdout stays empty.
+	head -c $(( size - 1 )) big.sealed >short.sealed
+	run --separate-stderr fl-pack open --key keys/alice.key short.sealed
+	[ "$status" -eq 3 ]
+	[ -z "$output" ]
+	[ "$stderr" = "fl-pack: short.sealed: sealed archive altered or corrupt at chunk 3" ]
+	cp big.sealed alt.sealed
+	flip alt.sealed $(( size - 20 ))
+	run --separate-stderr fl-pack open --key keys/alice.key alt.sealed
+	[ "$status" -eq 3 ]
+	[ -z "$output" ]
+	run --separate-stderr fl-pack open --key keys/alice.key -o out.txt alt.sealed
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "fl-pack: alt.sealed: sealed archive altered or corrupt at chunk 3" ]
+	# Bytes after the final chunk.
+	{ cat big.sealed; echo x; } >long.sealed
+	run --separate-stderr fl-pack open --key keys/alice.key -o out.txt long.sealed
+	[ "$status" -eq 3 ]
+	assert_one_line_naming long.sealed
+	assert_files alt.sealed big.sealed big.txt cut.sealed keys long.sealed \
+	    short.sealed signed.fla trust
 }
