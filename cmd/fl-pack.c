@@ -424,7 +424,9 @@ out:
 static int
 cmd_verify(int argc, char **argv)
 {
+	enum { OPT_CHAIN = 300 };
 	static const struct option opts[] = {
+		{ "chain", no_argument, NULL, OPT_CHAIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "trust", required_argument, NULL, OPT_TRUST },
@@ -438,7 +440,7 @@ cmd_verify(int argc, char **argv)
 	const char *dir = NULL, *path, *name;
 	FILE *f = NULL;
 	size_t count = 0;
-	int ch, n, quiet = 0, rc = 0;
+	int ch, n, quiet = 0, chain = 0, rc = 0;
 
 	while ((ch = getopt_long(argc, argv, ":hq", opts, NULL)) != -1)
 		switch (ch) {
@@ -450,6 +452,9 @@ cmd_verify(int argc, char **argv)
 			    "tab-separated.  Exits 3 when any\narchive fails "
 			    "to verify.\n\n"
 			    "      --trust DIR  the trusted public keys\n"
+			    "      --chain      also check each model's history: "
+			    "every round\n"
+			    "                   linked to the one before it\n"
 			    "  -q, --quiet      print nothing on stdout; the "
 			    "exit status tells\n"
 			    "  -h, --help       show this help\n");
@@ -459,6 +464,9 @@ cmd_verify(int argc, char **argv)
 			break;
 		case OPT_TRUST:
 			dir = optarg;
+			break;
+		case OPT_CHAIN:
+			chain = 1;
 			break;
 		default:
 			fl_opt_error(verb_usage, ch, argv);
@@ -476,7 +484,9 @@ cmd_verify(int argc, char **argv)
 	while ((n = fl_reader_next(r, &a, &err)) == 1) {
 		count++;
 		verr = (struct fl_err)FL_ERR_INIT;
-		if (fl_archive_verify(a, t, &who, &verr) < 0) {
+		if (fl_archive_verify(a, t, &who, &verr) < 0 ||
+		    (chain && fl_archive_kind(a) == FL_KIND_MODEL &&
+		    fl_history_check(fl_archive_manifest(a), &verr) < 0)) {
 			if (count == 1)
 				fl_err_prefix(&verr, "%s", name);
 			else
@@ -708,10 +718,32 @@ out:
 	return rc;
 }
 
-/*
- * The verbs.  log will join this table when it exists; a verb is listed
- * here and in the manual only once it works.
- */
+/* Print a model's history: one line per update of every round. */
+static int
+cmd_log(int argc, char **argv)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_archive *a = NULL;
+	const char *path;
+	int rc = 0;
+
+	parse_help_only(argc, argv, "Print a model's history, one line per "
+	    "update of every round that made\nit: round, parent model id, "
+	    "site, samples, update id and signer key id,\ntab-separated, "
+	    "after a header line.\n\n"
+	    "  -h, --help  show this help\n");
+	path = one_operand(argc, argv);
+	if (fl_archive_read_file(path, &a, &err) < 0 ||
+	    fl_history_print(fl_archive_manifest(a), stdout, &err) < 0) {
+		if (a != NULL)
+			fl_err_prefix(&err, "%s", fl_in_name(path));
+		rc = fl_report(&err);
+	}
+	fl_archive_free(a);
+	return rc;
+}
+
+/* The verbs; a verb is listed here and in the manual only once it works. */
 static const struct verb {
 	const char	*name;
 	int		(*fn)(int, char **);
@@ -726,6 +758,8 @@ static const struct verb {
 	    "write an archive's members into a directory" },
 	{ "list", cmd_list, "usage: fl-pack list [archive]",
 	    "list the tensors, tab-separated" },
+	{ "log", cmd_log, "usage: fl-pack log [archive]",
+	    "print a model's history of rounds" },
 	{ "manifest", cmd_manifest, "usage: fl-pack manifest [archive]",
 	    "print the manifest of each archive" },
 	{ "open", cmd_open, "usage: fl-pack open --key key [-o file] [file]",
@@ -737,7 +771,7 @@ static const struct verb {
 	    "usage: fl-pack sign --key key [-o file] [archive]",
 	    "sign an archive" },
 	{ "verify", cmd_verify,
-	    "usage: fl-pack verify --trust dir [-q] [archive]",
+	    "usage: fl-pack verify --trust dir [--chain] [-q] [archive]",
 	    "check the signatures of each archive" },
 };
 

@@ -10,18 +10,20 @@ _fl_opts() {
 	case $1 in
 	fl-init)
 		echo "-m --model -l --label -t --task --classes -f --features
-		    -s --stats -x --exclude --seed -o --output -q --quiet
+		    -s --stats -x --exclude --seed --sign -o --output -q --quiet
 		    -h --help -V --version" ;;
 	fl-train)
 		echo "-d --data -e --epochs -b --batch --lr --optimizer
-		    --momentum --l2 --seed --site --pass-model --progress
+		    --momentum --l2 --seed --site --pass-model --trust --key
+		    --sign --progress
 		    --no-progress -o --output -q --quiet -h --help
 		    -V --version" ;;
 	fl-aggregate)
-		echo "-m --model --strategy --progress --no-progress
+		echo "-m --model --strategy --trust --key --sign --progress
+		    --no-progress
 		    -o --output -q --quiet -h --help -V --version" ;;
 	fl-eval)
-		echo "-d --data --format -p --predictions -q --quiet
+		echo "-d --data --format -p --predictions --key -q --quiet
 		    -h --help -V --version" ;;
 	fl-stats)
 		echo "--data --tsv -o --output -q --quiet -h --help
@@ -40,7 +42,9 @@ _fl_opts() {
 	fl-pack-sign|fl-pack-open)
 		echo "--key -o --output -h --help" ;;
 	fl-pack-verify)
-		echo "--trust -q --quiet -h --help" ;;
+		echo "--trust --chain -q --quiet -h --help" ;;
+	fl-pack-log)
+		echo "-h --help" ;;
 	fl-pack-seal)
 		echo "--to -o --output -h --help" ;;
 	esac
@@ -77,7 +81,7 @@ _fl() {
 			mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 			return
 		fi ;;
-	--key)
+	--key|--sign)
 		mapfile -t COMPREPLY < <(compgen -f -X '!*.key' -- "$cur")
 		compopt -o filenames 2>/dev/null; return ;;
 	--to)
@@ -105,7 +109,7 @@ _fl() {
 		done
 		if [ -z "$verb" ] && [[ $cur != -* ]]; then
 			mapfile -t COMPREPLY < <(compgen -W \
-			    "manifest list extract create sign verify seal open" \
+			    "manifest list extract create sign verify seal open log" \
 			    -- "$cur")
 			return
 		fi

@@ -30,9 +30,13 @@ for m in inbox/*; do
 	name=$(basename "$m")
 	[ -e "trained/$name" ] && continue
 	tmp=$(mktemp "$dir/.update.XXXXXX")
+	# No pipe: a refusal by fl-train must stop the job, and sh has no
+	# pipefail.
 	if fl-train -q --trust trusted --key site.key --sign site.key \
-	    -d data.csv -e "$epochs" "$m" |
-	    fl-pack seal --to coordinator.pub -o "$tmp"; then
+	    -d data.csv -e "$epochs" -o "$tmp" "$m" &&
+	    fl-pack seal --to coordinator.pub -o "$tmp.sealed" "$tmp"; then
+		rm "$tmp"
+		tmp=$tmp.sealed
 		base=${name%.sealed}
 		upd=$(basename "$dir")-${base%.fla}.upd.sealed
 		mv "$tmp" "$dir/$upd"
@@ -41,7 +45,7 @@ for m in inbox/*; do
 		cp "$m" "trained/$name"
 		logger -t fl-site-job "trained $name" 2>/dev/null || true
 	else
-		rm -f "$tmp"
+		rm -f "$tmp" "$tmp.sealed"
 		echo "site-job: $name refused or failed; left in the inbox" >&2
 		exit 1
 	fi

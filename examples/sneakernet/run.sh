@@ -42,7 +42,7 @@ for who in coord rotterdam gbsg; do
 	fl-keygen -o "$who" "$who"
 	mkdir "$who/trusted"
 done
-cp rotterdam/rotterdam.pub gbsg/gbsg.pub coord/trusted/
+cp rotterdam/rotterdam.pub gbsg/gbsg.pub coord/coord.pub coord/trusted/
 cp coord/coord.pub rotterdam/trusted/
 cp coord/coord.pub gbsg/trusted/
 

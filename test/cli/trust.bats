@@ -8,6 +8,7 @@ bats_require_minimum_version 1.5.0
 setup() {
 	enter_tmp || return 1
 	colon_sites
+	mkdir keys
 	for who in coord a b; do
 		fl-keygen -o keys "$who"
 	done
@@ -77,7 +78,8 @@ setup() {
 
 @test "trust: a replayed update from an earlier round is refused" {
 	fl-train --sign keys/a.key -d a.csv -o a.upd r0.fla
-	fl-aggregate --trust coord-trust -m r0.fla -o r1.fla a.upd
+	fl-aggregate --trust coord-trust --sign keys/coord.key -m r0.fla \
+	    -o r1.fla a.upd
 	run --separate-stderr fl-aggregate --trust coord-trust -m r1.fla \
 	    -o r2.fla a.upd
 	[ "$status" -eq 1 ]
@@ -156,4 +158,38 @@ setup() {
 	    "$TOP/examples/cron/site-job.sh"
 	[ "$status" -eq 1 ]
 	[ ! -e site/trained/evil.fla ]
+}
+
+@test "trust: fl-pack log and verify --chain follow a model's rounds" {
+	fl-train --sign keys/a.key -d a.csv -o a0.upd r0.fla
+	fl-train --sign keys/b.key -d b.csv -o b0.upd r0.fla
+	fl-aggregate --trust coord-trust --sign keys/coord.key -m r0.fla \
+	    -o r1.fla a0.upd b0.upd
+	fl-train --sign keys/a.key -d a.csv -o a1.upd r1.fla
+	fl-aggregate --trust coord-trust --sign keys/coord.key -m r1.fla \
+	    -o r2.fla a1.upd
+	run --separate-stderr fl-pack log r2.fla
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(printf 'round\tparent\tsite\tsamples\tupdate\tsigner')" ]
+	[ "${#lines[@]}" -eq 4 ]
+	[[ "${lines[1]}" == "0	$(manifest_get r0.fla id)	a	"* ]]
+	[[ "${lines[3]}" == "1	$(manifest_get r1.fla id)	a	"*"	$(manifest_get a1.upd id)	"* ]]
+	run --separate-stderr fl-pack verify --chain --trust site-trust r2.fla
+	[ "$status" -eq 0 ]
+	[[ "$output" == "coord	"* ]]
+	# Alter round 0's record, then re-sign with the coordinator's own key:
+	# the signature is fine, the broken link is not.
+	rm -rf x && mkdir x
+	fl-pack extract -C x r2.fla
+	awk '/"history"/ { h = 1 }
+	    h && !done && /"samples"/ { sub(/"samples": [0-9]*/, "\"samples\": 1"); done = 1 }
+	    { print }' x/manifest.json > x/m && mv x/m x/manifest.json
+	fl-pack create -C x | fl-pack sign --key keys/coord.key -o forged.fla
+	run --separate-stderr fl-pack verify --trust site-trust forged.fla
+	[ "$status" -eq 0 ]
+	run --separate-stderr fl-pack verify --chain --trust site-trust forged.fla
+	[ "$status" -eq 3 ]
+	assert_one_line_naming forged.fla
+	[[ "$stderr" == *"history entry 0"* ]]
+	[ -z "$output" ]
 }
