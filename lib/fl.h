@@ -717,6 +717,39 @@ int		 fl_manifest_set_writer(json_t *manifest, const char *tool,
 		    struct fl_err *err);
 
 /* ------------------------------------------------------------------------ */
+/* State carried beside the parameters (lib/modelio.c) and differential    */
+/* privacy accounting (lib/dp.c).  Issue 4 fills these in.                  */
+
+/*
+ * State vectors: F32 tensors of exactly the model's parameter count, named
+ * "state/<name>", stored after the parameter tensors of a model or update
+ * archive: server optimizer moments ("fedopt_m", "fedopt_v") and SCAFFOLD
+ * control variates ("scaffold_c" in models, "scaffold_dc" in updates).
+ * fl_model_from_archive and fl_agg ignore them; names are 1..64 of
+ * [a-z0-9_].
+ */
+/* 1 and *v (borrowed from a) when state name is present with n values, 0
+ * when absent; FL_EFORMAT when present with another dtype or size. */
+int		 fl_archive_state(const struct fl_archive *a, const char *name,
+		    size_t n, const float **v, struct fl_err *err);
+/* Append state name (n values copied).  Errors: FL_EUSAGE, FL_ENOMEM. */
+int		 fl_archive_add_state(struct fl_archive *a, const char *name,
+		    const float *v, size_t n, struct fl_err *err);
+
+/*
+ * Renyi differential privacy of the sampled Gaussian mechanism (Mironov,
+ * Talwar and Zhang 2019), composed over steps and rounds.  rdp[] holds one
+ * value per order of fl_dp_orders(); fl_dp_rdp_add adds steps
+ * compositions of one step with sampling rate q (0 < q <= 1) and noise
+ * multiplier sigma (> 0); fl_dp_epsilon converts to (epsilon, delta),
+ * taking the best order (returned in *order when not NULL).
+ */
+const double	*fl_dp_orders(size_t *n);
+int		 fl_dp_rdp_add(double *rdp, double q, double sigma,
+		    double steps);
+double		 fl_dp_epsilon(const double *rdp, double delta, double *order);
+
+/* ------------------------------------------------------------------------ */
 /* Lineage (lib/lineage.c).                                                 */
 
 /*
