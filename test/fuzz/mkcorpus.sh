@@ -1,0 +1,73 @@
+#!/bin/sh
+# mkcorpus.sh: regenerate the seed corpora in test/fuzz/corpus/TARGET/ from
+# the fixtures, the example data and the built tools (make first):
+#   test/fuzz/mkcorpus.sh [BUILD]     (default: build)
+# The output is deterministic (SOURCE_DATE_EPOCH is unset, archives are
+# byte-identical), so running it again changes nothing.  Regression inputs
+# (regress-*) found by fuzzing are kept by hand and never removed here.
+set -eu
+cd "$(dirname "$0")/../.."
+bin=${1:-build}/bin
+out=test/fuzz/corpus
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+unset SOURCE_DATE_EPOCH
+export LC_ALL=C
+
+for t in archive manifest safetensors csv seal; do
+	mkdir -p "$out/$t"
+	find "$out/$t" -type f ! -name 'regress-*' -exec rm -f {} +
+done
+
+# CSVs: the first 20 lines of each example data set, plus odd cases.
+for f in examples/data/*.csv; do
+	n=$(basename "$f" .csv)
+	head -n 20 "$f" >"$out/csv/$n.csv"
+done
+printf 'a,"b",c\r\n1,NA,\r\n"2",3.5e-3,-inf\r\n' >"$out/csv/quoted.csv"
+printf 'x\n1\n2\n' >"$out/csv/one-column.csv"
+printf 'a,b\n1\n' >"$out/csv/short-row.csv"
+printf 'a,b\n1,2' >"$out/csv/no-final-newline.csv"
+
+# Model and update archives.
+cp test/fixtures/model.fla "$out/archive/model.fla"
+"$bin/fl-pack" extract -C "$tmp/m" test/fixtures/model.fla
+"$bin/fl-pack" create -C "$tmp/m" --compress gzip -o "$out/archive/model.fla.gz"
+"$bin/fl-pack" create -C "$tmp/m" --compress zstd -o "$out/archive/model.fla.zst"
+cat test/fixtures/model.fla test/fixtures/model.fla >"$out/archive/two.fla"
+
+# A stats archive, and an update trained from a small data set.
+head -n 20 examples/data/pbc3.csv | cut -d, -f4,5,6,9,10,17 >"$tmp/d.csv"
+"$bin/fl-stats" --data "$tmp/d.csv" -o "$out/archive/stats.fla"
+"$bin/fl-init" -m logreg -l death -f age,alb -o "$tmp/init.fla"
+"$bin/fl-train" -q -d "$tmp/d.csv" --site a -o "$out/archive/update.fla" \
+    "$tmp/init.fla"
+cat "$out/archive/update.fla" "$out/archive/stats.fla" \
+    >"$out/archive/update-stats.fla"
+
+# Manifests and safetensors members of each archive.
+for a in model stats update; do
+	rm -rf "$tmp/x"
+	"$bin/fl-pack" extract -C "$tmp/x" "$out/archive/$a.fla"
+	cp "$tmp/x/manifest.json" "$out/manifest/$a.json"
+	cp "$tmp/x/tensors.safetensors" "$out/safetensors/$a.safetensors"
+done
+"$bin/fl-init" -m mlp:3,2 -l death -f age,alb,bili -o "$tmp/mlp.fla"
+"$bin/fl-init" -m softmax -t multiclass --classes 3 -l stage -f age,alb \
+    -o "$tmp/softmax.fla"
+for a in mlp softmax; do
+	rm -rf "$tmp/x"
+	"$bin/fl-pack" extract -C "$tmp/x" "$tmp/$a.fla"
+	cp "$tmp/x/manifest.json" "$out/manifest/$a.json"
+	cp "$tmp/x/tensors.safetensors" "$out/safetensors/$a.safetensors"
+done
+
+# Sealed files, once fl-pack can seal: a small model sealed to the fixed
+# fuzz key (test/fuzz/seal.pub), and one sealed to another key.
+if "$bin/fl-pack" seal --help >/dev/null 2>&1 && [ -f test/fuzz/seal.pub ]; then
+	"$bin/fl-pack" seal --to test/fuzz/seal.pub -o "$out/seal/model.sealed" \
+	    test/fixtures/model.fla
+	"$bin/fl-pack" seal --to test/fuzz/seal.pub -o "$out/seal/two.sealed" \
+	    "$out/archive/two.fla"
+	printf 'flseal1\n' >"$out/seal/magic-only"
+fi
