@@ -255,3 +255,21 @@ setup() {
 	[ "$status" -eq 2 ]
 	[[ $output == *"refusing to write a binary archive to a terminal"* ]]
 }
+
+@test "fl-pack extract -C DIR replaces symlinks in DIR, never writes through them" {
+	mkdir dir
+	echo precious >outside
+	ln -s ../outside dir/manifest.json
+	ln -s ../nowhere dir/tensors.safetensors
+	run --separate-stderr fl-pack extract -C dir "$FIX/model.fla"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	# The links were replaced by the members; nothing outside changed.
+	[ ! -L dir/manifest.json ] && [ -f dir/manifest.json ]
+	[ ! -L dir/tensors.safetensors ] && [ -f dir/tensors.safetensors ]
+	[ "$(cat outside)" = precious ]
+	[ ! -e nowhere ]
+	assert_files dir outside
+	(cd dir && assert_files manifest.json tensors.safetensors)
+	fl-pack create -C dir | cmp - "$FIX/model.fla"
+}
