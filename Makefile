@@ -77,15 +77,18 @@ $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(LIBFL)
 	$(SAY) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBFL) $(LIBS)
 
-# The test suite: unit tests, then Bats; ends "N passed, N failed".
+# The test suite: unit tests, then Bats; ends "N passed, N failed".  A
+# plain `make check` adds a second pass under ASan and UBSan (test/run);
+# with SANITIZE=1 the sanitizer build is the one and only pass.
+SAN_ENV = $(if $(filter 1,$(SANITIZE)),FL_SANITIZE=1)
 check test: all
-	$(Q)BUILD=$(BUILD) test/run
+	$(Q)BUILD=$(BUILD) $(SAN_ENV) test/run
 
 check-unit: all
-	$(Q)BUILD=$(BUILD) test/run unit
+	$(Q)BUILD=$(BUILD) $(SAN_ENV) test/run unit
 
 check-cli: all
-	$(Q)BUILD=$(BUILD) test/run cli
+	$(Q)BUILD=$(BUILD) $(SAN_ENV) test/run cli
 
 check-asan:
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 check
