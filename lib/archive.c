@@ -14,12 +14,14 @@
 #include <openssl/evp.h>
 
 #include "archive_int.h"
+#include "trust_int.h"
 
 #define MEMBER_MANIFEST	"manifest.json"
 #define MEMBER_TENSORS	"tensors.safetensors"
 #define SIG_PREFIX	"sig/"
-#define MAX_SIG		((size_t)1 << 20)	/* bytes per sig/ member */
-#define MAX_SIGS	64			/* sig/ members per archive */
+#define MAX_SIG		FL_MAX_MEMBER		/* bytes per sig/ member */
+#define MAX_SIGS	FL_MAX_MEMBERS		/* sig/ members per archive */
+#define MAX_SIG_NAME	100			/* fits a ustar name */
 #define WRITE_CHUNK	((size_t)1 << 20)
 /*
  * Bytes of the (decompressed) tar stream the reader consumes outside the
@@ -129,12 +131,26 @@ fl_archive_clear_tensors(struct fl_archive *a)
 	a->len = 0;
 }
 
+/* Drop all extra members. */
+static void
+clear_members(struct fl_archive *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nmem; i++) {
+		free(a->mem[i].name);
+		free(a->mem[i].data);
+	}
+	a->nmem = 0;
+}
+
 void
 fl_archive_free(struct fl_archive *a)
 {
 	if (a == NULL)
 		return;
 	fl_archive_clear_tensors(a);
+	clear_members(a);
 	free(a->t);
 	free(a->data);
 	json_decref(a->manifest);
@@ -311,6 +327,88 @@ fl_archive_data(const struct fl_archive *a, size_t *nbytes)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Extra members: signatures, outside the id.                               */
+
+/* A safe member name: "sig/" then 1 to 96 of [A-Za-z0-9._-], not
+ * starting with a dot, so that it can never name a path elsewhere. */
+static int
+member_name_ok(const char *p)
+{
+	size_t i, n;
+
+	if (p == NULL || strncmp(p, SIG_PREFIX, 4) != 0)
+		return 0;
+	p += 4;
+	n = strlen(p);
+	if (n == 0 || n > MAX_SIG_NAME - 4 || p[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((p[i] >= 'A' && p[i] <= 'Z') ||
+		    (p[i] >= 'a' && p[i] <= 'z') ||
+		    (p[i] >= '0' && p[i] <= '9') ||
+		    p[i] == '.' || p[i] == '_' || p[i] == '-'))
+			return 0;
+	return 1;
+}
+
+int
+fl_archive_set_member(struct fl_archive *a, const char *name,
+    const void *data, size_t len, struct fl_err *err)
+{
+	unsigned char *d;
+	char *nm = NULL;
+	size_t i;
+	int c = 1;
+
+	if (!member_name_ok(name))
+		return fl_err_set(err, FL_EUSAGE, "'%s': bad member name (want "
+		    "sig/ and 1 to 96 of A-Z a-z 0-9 . _ -)",
+		    name != NULL ? name : "");
+	if (len > MAX_SIG)
+		return fl_err_set(err, FL_EUSAGE, "%s: over %zu bytes", name,
+		    MAX_SIG);
+	for (i = 0; i < a->nmem; i++)
+		if ((c = strcmp(a->mem[i].name, name)) >= 0)
+			break;
+	if (c != 0 && a->nmem == MAX_SIGS)
+		return fl_err_set(err, FL_EUSAGE, "%s: more than %d members",
+		    name, MAX_SIGS);
+	if ((d = malloc(len > 0 ? len : 1)) == NULL ||
+	    (c != 0 && (nm = strdup(name)) == NULL)) {
+		free(d);
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	}
+	if (len > 0)
+		memcpy(d, data, len);
+	if (c == 0) {
+		free(a->mem[i].data);
+	} else {
+		memmove(&a->mem[i + 1], &a->mem[i], (a->nmem - i) *
+		    sizeof(a->mem[0]));
+		a->mem[i].name = nm;
+		a->nmem++;
+	}
+	a->mem[i].data = d;
+	a->mem[i].len = len;
+	return 0;
+}
+
+size_t
+fl_archive_nmembers(const struct fl_archive *a)
+{
+	return a->nmem;
+}
+
+void
+fl_archive_member(const struct fl_archive *a, size_t i, const char **name,
+    const void **data, size_t *len)
+{
+	*name = a->mem[i].name;
+	*data = a->mem[i].data;
+	*len = a->mem[i].len;
+}
+
+/* ------------------------------------------------------------------------ */
 /* The id: sha256( u64le(len C) || C || S ).                                */
 
 static void
@@ -442,7 +540,7 @@ fl_archive_write(struct fl_archive *a, FILE *f, const char *name,
 	struct wctx w = { f, 0 };
 	EVP_MD_CTX *md = NULL;
 	char *canon = NULL, *hdr = NULL, *pretty = NULL;
-	size_t hlen, plen;
+	size_t hlen, plen, i;
 	uint64_t n;
 	time_t mtime;
 	int rc = 0;
@@ -504,6 +602,12 @@ fl_archive_write(struct fl_archive *a, FILE *f, const char *name,
 	    write_bytes(aw, hdr, hlen) < 0 ||
 	    write_bytes(aw, a->data, a->len) < 0)
 		goto laerr;
+	/* Signatures last, in name order; the id does not cover them. */
+	for (i = 0; i < a->nmem; i++)
+		if (write_member(aw, e, a->mem[i].name,
+		    (la_int64_t)a->mem[i].len, mtime) < 0 ||
+		    write_bytes(aw, a->mem[i].data, a->mem[i].len) < 0)
+			goto laerr;
 	if (archive_write_close(aw) != ARCHIVE_OK)
 		goto laerr;
 	/* libarchive ignores a close callback's result: flush here. */
@@ -540,6 +644,9 @@ out:
 struct fl_reader {
 	struct archive	*ar;
 	FILE		*f;
+	FILE		*owned;		/* decrypted sealed input, or NULL */
+	unsigned char	 pre[8];	/* bytes peeked at, served first */
+	size_t		 npre;
 	char		*name;
 	int		 io_errno;	/* set by the read callback */
 	int		 pending;	/* a manifest.json header is read */
@@ -554,6 +661,8 @@ struct fl_reader {
 	size_t		 mcap;
 	unsigned char	*hbuf;		/* safetensors header */
 	size_t		 hcap;
+	unsigned char	*sbuf;		/* a sig/ member */
+	size_t		 scap;
 	unsigned char	 buf[65536];
 };
 
@@ -561,7 +670,7 @@ static la_ssize_t
 r_read(struct archive *ar, void *ctx, const void **buf)
 {
 	struct fl_reader *r = ctx;
-	size_t n;
+	size_t n = 0;
 
 	/* Filter 0 is the tar stream as the format reader consumes it. */
 	if (r->limit > 0 && archive_filter_bytes(ar, 0) > r->limit) {
@@ -569,8 +678,13 @@ r_read(struct archive *ar, void *ctx, const void **buf)
 		archive_set_error(ar, EFBIG, "over the slack limit");
 		return -1;
 	}
-	n = fread(r->buf, 1, r->compressed ? COMPRESSED_CHUNK :
-	    sizeof(r->buf), r->f);
+	if (r->npre > 0) {
+		memcpy(r->buf, r->pre, r->npre);
+		n = r->npre;
+		r->npre = 0;
+	}
+	n += fread(r->buf + n, 1, (r->compressed ? COMPRESSED_CHUNK :
+	    sizeof(r->buf)) - n, r->f);
 	if (n == 0 && ferror(r->f)) {
 		r->io_errno = errno != 0 ? errno : EIO;
 		archive_set_error(ar, r->io_errno, "%s",
@@ -606,9 +720,52 @@ la_error(struct fl_reader *r, struct fl_err *err)
 	return fl_err_set(err, FL_EFORMAT, "%s: %s", r->name, s);
 }
 
+/*
+ * Look at the first bytes of r->f: sealed input is decrypted with key
+ * into an unlinked temp file, all of it authenticated, and read from
+ * there; other input is read as it is, the peeked bytes first.
+ */
+static int
+open_sealed(struct fl_reader *r, const struct fl_seckey *key,
+    struct fl_err *err)
+{
+	const size_t mlen = sizeof(FL_SEAL_MAGIC) - 1;
+	FILE *tmp;
+	int rc;
+
+	r->npre = fread(r->pre, 1, mlen, r->f);
+	if (r->npre < mlen && ferror(r->f))
+		return fl_err_set(err, FL_EIO, "%s: %s", r->name,
+		    strerror(errno != 0 ? errno : EIO));
+	if (r->npre < mlen || memcmp(r->pre, FL_SEAL_MAGIC, mlen) != 0)
+		return 0;
+	r->npre = 0;
+	if (key == NULL)
+		return fl_err_set(err, FL_EFORMAT, "%s: sealed; give --key",
+		    r->name);
+	if ((tmp = tmpfile()) == NULL)
+		return fl_err_set(err, FL_EIO, "%s: temp file: %s", r->name,
+		    strerror(errno));
+	r->owned = tmp;
+	if ((rc = fl_unseal_after_magic(r->f, tmp, key, err)) < 0)
+		return fl_err_prefix(err, "%s", r->name);
+	if (fflush(tmp) != 0 || fseek(tmp, 0, SEEK_SET) != 0)
+		return fl_err_set(err, FL_EIO, "%s: temp file: %s", r->name,
+		    strerror(errno));
+	r->f = tmp;
+	return 0;
+}
+
 int
 fl_reader_open(struct fl_reader **rp, FILE *f, const char *name,
     struct fl_err *err)
+{
+	return fl_reader_open_key(rp, f, name, NULL, err);
+}
+
+int
+fl_reader_open_key(struct fl_reader **rp, FILE *f, const char *name,
+    const struct fl_seckey *key, struct fl_err *err)
 {
 	struct fl_reader *r;
 	int rc = 0;
@@ -621,6 +778,10 @@ fl_reader_open(struct fl_reader **rp, FILE *f, const char *name,
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	}
 	r->f = f;
+	if ((rc = open_sealed(r, key, err)) < 0) {
+		fl_reader_free(r);
+		return rc;
+	}
 	if (archive_read_support_format_tar(r->ar) != ARCHIVE_OK ||
 	    archive_read_support_filter_none(r->ar) != ARCHIVE_OK ||
 	    archive_read_support_filter_gzip(r->ar) < ARCHIVE_WARN ||
@@ -650,9 +811,12 @@ fl_reader_free(struct fl_reader *r)
 		return;
 	if (r->ar != NULL)
 		archive_read_free(r->ar);
+	if (r->owned != NULL)
+		fclose(r->owned);
 	free(r->name);
 	free(r->mbuf);
 	free(r->hbuf);
+	free(r->sbuf);
 	free(r);
 }
 
@@ -838,15 +1002,16 @@ read_tensors(struct fl_reader *r, struct fl_archive *a, EVP_MD_CTX *md,
 }
 
 /*
- * After an archive's members: skip sig/ members, and stop at the end of
- * the stream or at the manifest.json that starts the next archive.
+ * After an archive's members: keep sig/ members (for fl_archive_verify),
+ * and stop at the end of the stream or at the manifest.json that starts
+ * the next archive.
  */
 static int
-read_trailer(struct fl_reader *r, struct fl_err *err)
+read_trailer(struct fl_reader *r, struct fl_archive *a, struct fl_err *err)
 {
 	struct archive_entry *e;
 	const char *p;
-	size_t nsig = 0;
+	size_t nsig = 0, len, i;
 	int rc;
 
 	for (;;) {
@@ -864,17 +1029,23 @@ read_trailer(struct fl_reader *r, struct fl_err *err)
 			r->pentry = e;
 			return 0;
 		}
-		if (p == NULL || strncmp(p, SIG_PREFIX, 4) != 0 ||
-		    p[4] == '\0')
+		if (!member_name_ok(p))
 			return fl_err_set(err, FL_EFORMAT, "%s: unexpected "
 			    "member '%s'", r->name, p != NULL ? p : "");
 		if (++nsig > MAX_SIGS)
 			return fl_err_set(err, FL_EFORMAT, "%s: more than %d "
 			    "sig/ members", r->name, MAX_SIGS);
-		if ((rc = check_entry(r, e, MAX_SIG, err)) < 0)
+		for (i = 0; i < a->nmem; i++)
+			if (strcmp(a->mem[i].name, p) == 0)
+				return fl_err_set(err, FL_EFORMAT, "%s: member "
+				    "'%s' given twice", r->name, p);
+		if ((rc = check_entry(r, e, MAX_SIG, err)) < 0 ||
+		    (rc = read_into(r, &r->sbuf, &r->scap, &len,
+		    (size_t)archive_entry_size(e), MAX_SIG, NULL, p,
+		    err)) < 0)
 			return rc;
-		if (archive_read_data_skip(r->ar) < ARCHIVE_WARN)
-			return la_error(r, err);
+		if ((rc = fl_archive_set_member(a, p, r->sbuf, len, err)) < 0)
+			return rc;
 	}
 }
 
@@ -906,6 +1077,7 @@ reader_next(struct fl_reader *r, struct fl_archive *a, struct fl_err *err)
 	r->pending = 0;
 	a->id[0] = '\0';
 	fl_archive_clear_tensors(a);
+	clear_members(a);
 	if ((rc = check_entry(r, e, FL_MAX_MANIFEST, err)) < 0 ||
 	    (rc = read_manifest(r, a, err)) < 0)
 		return rc;
@@ -946,7 +1118,7 @@ reader_next(struct fl_reader *r, struct fl_archive *a, struct fl_err *err)
 		    "content (archive altered)", r->name);
 		goto out;
 	}
-	if ((rc = read_trailer(r, err)) < 0)
+	if ((rc = read_trailer(r, a, err)) < 0)
 		goto out;
 	memcpy(a->id, got, sizeof(got));
 	r->count++;
@@ -956,6 +1128,7 @@ out:
 	free(canon);
 	if (rc < 0) {
 		fl_archive_clear_tensors(a);
+		clear_members(a);
 		a->id[0] = '\0';
 	}
 	return rc;
@@ -989,6 +1162,13 @@ int
 fl_archive_read_file(const char *path, struct fl_archive **ap,
     struct fl_err *err)
 {
+	return fl_archive_read_file_key(path, NULL, ap, err);
+}
+
+int
+fl_archive_read_file_key(const char *path, const struct fl_seckey *key,
+    struct fl_archive **ap, struct fl_err *err)
+{
 	struct fl_reader *r = NULL;
 	struct fl_archive *a = NULL;
 	const char *name = fl_in_name(path);
@@ -998,7 +1178,7 @@ fl_archive_read_file(const char *path, struct fl_archive **ap,
 	*ap = NULL;
 	if ((f = fl_in_open(path, err)) == NULL)
 		return FL_EIO;
-	if ((rc = fl_reader_open(&r, f, name, err)) < 0)
+	if ((rc = fl_reader_open_key(&r, f, name, key, err)) < 0)
 		goto out;
 	if ((rc = fl_reader_next(r, &a, err)) < 0)
 		goto out;

@@ -22,6 +22,15 @@ struct fl_tent {
 	size_t		 nbytes;
 };
 
+/* An extra member (a signature): name "sig/...", at most 1 MiB. */
+#define FL_MAX_MEMBERS	64
+#define FL_MAX_MEMBER	((size_t)1 << 20)
+struct fl_member {
+	char		*name;
+	unsigned char	*data;
+	size_t		 len;
+};
+
 struct fl_archive {
 	json_t		*manifest;
 	enum fl_kind	 kind;
@@ -30,6 +39,8 @@ struct fl_archive {
 	unsigned char	*data;		/* tensor bytes, back to back */
 	size_t		 len, cap;
 	char		 id[80];	/* "" until read or written */
+	struct fl_member mem[FL_MAX_MEMBERS];	/* sorted by name */
+	size_t		 nmem;
 };
 
 /* Make room for need bytes of data in total, keeping what is there. */
