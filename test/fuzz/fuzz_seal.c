@@ -1,8 +1,8 @@
 /*
  * fuzz_seal.c: libFuzzer target for the sealed-stream reader (lib/seal.c):
- * each input is fed to fl_unseal with a fixed test key (made once per
- * process from the fixed key file in test/fuzz/seal.key), and the output
- * goes to a memory stream that is dropped.  Built by `make fuzz` only when
+ * each input is fed to fl_unseal with the fixed test key test/fuzz/seal.key
+ * (the seeds are sealed to it, so that the fuzzer starts past the key-id
+ * match), and the output goes to a memory stream that is dropped.  Built by `make fuzz` only when
  * lib/seal.c exists.
  */
 #include <stdio.h>
@@ -15,7 +15,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #ifndef FUZZ_SEAL_KEY
-#define FUZZ_SEAL_KEY "test/fuzz/seal.key"
+#define FUZZ_SEAL_KEY "build/fuzz/seal.key"
 #endif
 
 static struct fl_seckey *key;
@@ -27,8 +27,9 @@ free_key(void)
 	key = NULL;
 }
 
-/* The fixed key: FUZZ_SEAL_KEY, or a new one if that cannot be read (a
- * new key still exercises every path up to the key-id match). */
+/* The fixed key, read once: FUZZ_SEAL_KEY names a copy of
+ * test/fuzz/seal.key with mode 0600 (test/fuzz/run makes it), since the
+ * library refuses a key file that others can read. */
 static struct fl_seckey *
 get_key(void)
 {
@@ -39,9 +40,10 @@ get_key(void)
 		return key;
 	if (path == NULL)
 		path = FUZZ_SEAL_KEY;
-	if (fl_seckey_read(&key, path, &err) < 0 &&
-	    fl_seckey_generate(&key, "fuzz", &err) < 0)
+	if (fl_seckey_read(&key, path, &err) < 0) {
+		fprintf(stderr, "fuzz_seal: %s\n", err.msg);
 		abort();
+	}
 	atexit(free_key);
 	return key;
 }
