@@ -3,6 +3,7 @@
  * and sealed seeds before any tool seals:
  *   sealtool keygen BASE        write BASE.key and BASE.pub
  *   sealtool seal PUB <in >out  seal stdin to the key in PUB
+ *   sealtool open KEY <in >out  open it again (a check of the seeds)
  * Not installed; built by mkcorpus.sh against build/libfl.a.
  */
 #include <stdio.h>
@@ -26,8 +27,13 @@ main(int argc, char **argv)
 		rc = fl_pubkey_read(&pk, argv[2], &err) < 0 ||
 		    fl_seal(stdin, stdout, to, 1, &err) < 0 ||
 		    fflush(stdout) != 0;
+	else if (argc == 3 && strcmp(argv[1], "open") == 0)
+		rc = fl_seckey_read(&sk, argv[2], &err) < 0 ||
+		    fl_unseal(stdin, stdout, sk, &err) < 0 ||
+		    fflush(stdout) != 0;
 	else {
-		fprintf(stderr, "usage: sealtool keygen BASE | seal PUB\n");
+		fprintf(stderr, "usage: sealtool keygen BASE | seal PUB | "
+		    "open KEY\n");
 		return 2;
 	}
 	fl_seckey_free(sk);
