@@ -55,7 +55,7 @@ UNITS    = $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 LIBFL    = $(BUILD)/libfl.a
 
 .PHONY: all check test check-unit check-cli check-asan check-valgrind bench \
-        demo lint install uninstall clean deps
+        demo lint install uninstall clean deps fuzz fuzz-build
 all: $(TOOLS) $(UNITS)
 
 $(BUILD)/%.o: %.c
@@ -77,18 +77,58 @@ $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(LIBFL)
 	$(SAY) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBFL) $(LIBS)
 
-# The test suite: unit tests, then Bats; ends "N passed, N failed".
+# The test suite: unit tests, then Bats; ends "N passed, N failed".  A
+# plain `make check` adds a second pass under ASan and UBSan (test/run);
+# with SANITIZE=1 the sanitizer build is the one and only pass.
+SAN_ENV = $(if $(filter 1,$(SANITIZE)),FL_SANITIZE=1)
 check test: all
-	$(Q)BUILD=$(BUILD) test/run
+	$(Q)BUILD=$(BUILD) $(SAN_ENV) test/run
 
 check-unit: all
-	$(Q)BUILD=$(BUILD) test/run unit
+	$(Q)BUILD=$(BUILD) $(SAN_ENV) test/run unit
 
 check-cli: all
-	$(Q)BUILD=$(BUILD) test/run cli
+	$(Q)BUILD=$(BUILD) $(SAN_ENV) test/run cli
 
 check-asan:
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 check
+
+# Fuzzing (test/fuzz/README.md): libFuzzer targets built with clang
+# against the library compiled with ASan, UBSan and fuzzer coverage, each
+# run for FUZZ_TIME seconds on a scratch copy of its seed corpus.  The
+# sealed-stream target needs lib/seal.c and is left out without it.
+FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 60
+FUZZ_DIR      = build/fuzz
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+FUZZ_CFLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
+                -g -O1 $(FUZZ_SAN) -Ilib $(PKG_CFLAGS) $(BLAS_CFLAGS) -MMD -MP
+FUZZ_ALL      = $(notdir $(basename $(sort $(wildcard test/fuzz/fuzz_*.c))))
+FUZZ_TARGETS ?= $(patsubst fuzz_%,%,$(if $(wildcard lib/seal.c),$(FUZZ_ALL),\
+                $(filter-out fuzz_seal,$(FUZZ_ALL))))
+FUZZ_BIN      = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+FUZZ_OBJ      = $(LIB_SRC:%.c=$(FUZZ_DIR)/%.o)
+
+$(FUZZ_DIR)/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(SAY) "  FUZZCC  $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -DCSV_BUF_INIT=16 -fsanitize=fuzzer-no-link \
+	    -c -o $@ $<
+
+$(FUZZ_DIR)/libfl.a: $(FUZZ_OBJ)
+	$(SAY) "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_DIR)/libfl.a
+	$(SAY) "  FUZZLD  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+	    $(FUZZ_DIR)/libfl.a $(LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	$(Q)FUZZ_DIR=$(FUZZ_DIR) FUZZ_TIME=$(FUZZ_TIME) test/fuzz/run $(FUZZ_TARGETS)
 
 check-valgrind: all
 	$(Q)BUILD=$(BUILD) FL_VALGRIND=1 test/run
@@ -104,6 +144,7 @@ deps:
 
 lint:
 	$(Q)shellcheck -x test/run test/deps test/cli/helper.bash examples/*.sh \
+	    test/fuzz/run test/fuzz/mkcorpus.sh \
 	    bench/*.sh bench/run .ci/run completions/fl.bash
 	$(Q)for m in man/*.[157]; do mandoc -Tlint -Wwarning $$m || exit 1; done
 
@@ -135,3 +176,6 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJ:.o=.d) $(CMD_SRC:%.c=$(BUILD)/%.d) $(UNIT_SRC:%.c=$(BUILD)/%.d)
+ifneq ($(filter fuzz%,$(MAKECMDGOALS)),)
+-include $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:=.d)
+endif

@@ -23,6 +23,16 @@
 #define MAX_SIGS	FL_MAX_MEMBERS		/* sig/ members per archive */
 #define MAX_SIG_NAME	100			/* fits a ustar name */
 #define WRITE_CHUNK	((size_t)1 << 20)
+/*
+ * Bytes of the (decompressed) tar stream the reader consumes outside the
+ * members' declared sizes, per archive: tar and pax headers, padding and
+ * end-of-archive blocks.  Past it a stream is refused, so that a run of
+ * zero blocks (what a decompression bomb expands to) cannot spin a tool.
+ */
+#define MAX_SLACK	((int64_t)1 << 20)
+/* Compressed input is handed to libarchive in small pieces, so that the
+ * slack is checked every few MiB of output even at zstd's best ratio. */
+#define COMPRESSED_CHUNK	((size_t)1 << 10)
 
 static const char *const kind_names[] = { "model", "update", "stats",
     "metrics" };
@@ -644,6 +654,9 @@ struct fl_reader {
 	int		 eof;
 	int		 failed;	/* an error left the stream unusable */
 	size_t		 count;		/* archives read */
+	int		 compressed;	/* a gzip or zstd filter is in use */
+	int		 over_slack;	/* the read callback refused: slack */
+	int64_t		 limit;		/* consume no more of the stream */
 	unsigned char	*mbuf;		/* manifest.json bytes */
 	size_t		 mcap;
 	unsigned char	*hbuf;		/* safetensors header */
@@ -659,12 +672,19 @@ r_read(struct archive *ar, void *ctx, const void **buf)
 	struct fl_reader *r = ctx;
 	size_t n = 0;
 
+	/* Filter 0 is the tar stream as the format reader consumes it. */
+	if (r->limit > 0 && archive_filter_bytes(ar, 0) > r->limit) {
+		r->over_slack = 1;
+		archive_set_error(ar, EFBIG, "over the slack limit");
+		return -1;
+	}
 	if (r->npre > 0) {
 		memcpy(r->buf, r->pre, r->npre);
 		n = r->npre;
 		r->npre = 0;
 	}
-	n += fread(r->buf + n, 1, sizeof(r->buf) - n, r->f);
+	n += fread(r->buf + n, 1, (r->compressed ? COMPRESSED_CHUNK :
+	    sizeof(r->buf)) - n, r->f);
 	if (n == 0 && ferror(r->f)) {
 		r->io_errno = errno != 0 ? errno : EIO;
 		archive_set_error(ar, r->io_errno, "%s",
@@ -681,6 +701,10 @@ la_error(struct fl_reader *r, struct fl_err *err)
 {
 	const char *s = archive_error_string(r->ar);
 
+	if (r->over_slack)
+		return fl_err_set(err, FL_EFORMAT, "%s: over %lld bytes of "
+		    "headers or padding between members (a decompression "
+		    "bomb?)", r->name, (long long)MAX_SLACK);
 	if (r->io_errno != 0)
 		return fl_err_set(err, FL_EIO, "%s: %s", r->name,
 		    strerror(r->io_errno));
@@ -769,11 +793,13 @@ fl_reader_open_key(struct fl_reader **rp, FILE *f, const char *name,
 		fl_reader_free(r);
 		return rc;
 	}
+	r->limit = MAX_SLACK;
 	if (archive_read_open(r->ar, r, NULL, r_read, NULL) != ARCHIVE_OK) {
 		rc = la_error(r, err);
 		fl_reader_free(r);
 		return rc;
 	}
+	r->compressed = archive_filter_count(r->ar) > 1;
 	*rp = r;
 	return 0;
 }
@@ -845,7 +871,19 @@ read_into(struct fl_reader *r, unsigned char **buf, size_t *cap,
 	return 0;
 }
 
-/* Check a member header: a regular file of at most limit bytes. */
+/* Allow MAX_SLACK more bytes of the stream from here (and never less
+ * than already allowed), before reading a member header. */
+static void
+slack_reset(struct fl_reader *r)
+{
+	int64_t lim = archive_filter_bytes(r->ar, 0) + MAX_SLACK;
+
+	if (lim > r->limit)
+		r->limit = lim;
+}
+
+/* Check a member header: a regular file of at most limit bytes.  The
+ * stream may then run on for its size (padded to a block) and the slack. */
 static int
 check_entry(struct fl_reader *r, struct archive_entry *e, size_t limit,
     struct fl_err *err)
@@ -859,6 +897,8 @@ check_entry(struct fl_reader *r, struct archive_entry *e, size_t limit,
 	    (uint64_t)archive_entry_size(e) > limit)
 		return fl_err_set(err, FL_EFORMAT, "%s: %s: size over the "
 		    "limit of %zu bytes", r->name, p, limit);
+	r->limit = archive_filter_bytes(r->ar, 0) +
+	    (archive_entry_size(e) + 511) / 512 * 512 + MAX_SLACK;
 	return 0;
 }
 
@@ -925,7 +965,7 @@ read_tensors(struct fl_reader *r, struct fl_archive *a, EVP_MD_CTX *md,
 {
 	unsigned char pre[8], *pp = pre;
 	char *canon = NULL;
-	size_t plen, pcap = 8, hlen, clen, dlen;
+	size_t plen, pcap = 8, hlen, clen, dlen, want;
 	uint64_t n;
 	int rc;
 
@@ -939,12 +979,16 @@ read_tensors(struct fl_reader *r, struct fl_archive *a, EVP_MD_CTX *md,
 	if ((rc = read_into(r, &r->hbuf, &r->hcap, &hlen, (size_t)n,
 	    FL_MAX_ST_HEADER, md, MEMBER_TENSORS, err)) < 0)
 		return rc;
-	if ((rc = read_into(r, &a->data, &a->cap, &dlen, (size_t)-1,
-	    FL_MAX_DATA, md, MEMBER_TENSORS, err)) < 0)
-		return rc;
-	if ((rc = fl_st_parse_header(a, (const char *)r->hbuf, hlen, dlen,
+	/* Check the header against the declared data size before reading
+	 * any data, so that a lying header costs no memory; the data must
+	 * then really hold that many bytes. */
+	want = (size_t)size - 8 - hlen;
+	if ((rc = fl_st_parse_header(a, (const char *)r->hbuf, hlen, want,
 	    err)) < 0)
 		return fl_err_prefix(err, "%s: %s", r->name, MEMBER_TENSORS);
+	if ((rc = read_into(r, &a->data, &a->cap, &dlen, want, FL_MAX_DATA,
+	    md, MEMBER_TENSORS, err)) < 0)
+		return rc;
 	a->len = dlen;
 	/* fl/1 stores the canonical header only, so that the id is a
 	 * function of the tensors themselves. */
@@ -971,6 +1015,7 @@ read_trailer(struct fl_reader *r, struct fl_archive *a, struct fl_err *err)
 	int rc;
 
 	for (;;) {
+		slack_reset(r);
 		rc = archive_read_next_header(r->ar, &e);
 		if (rc == ARCHIVE_EOF) {
 			r->eof = 1;
@@ -1014,6 +1059,7 @@ reader_next(struct fl_reader *r, struct fl_archive *a, struct fl_err *err)
 	int rc;
 
 	if (!r->pending) {
+		slack_reset(r);
 		rc = archive_read_next_header(r->ar, &e);
 		if (rc == ARCHIVE_EOF) {
 			r->eof = 1;
@@ -1040,6 +1086,7 @@ reader_next(struct fl_reader *r, struct fl_archive *a, struct fl_err *err)
 		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
 		goto out;
 	}
+	slack_reset(r);
 	rc = archive_read_next_header(r->ar, &e);
 	if (rc == ARCHIVE_EOF) {
 		rc = fl_err_set(err, FL_EFORMAT, "%s: truncated archive (no "

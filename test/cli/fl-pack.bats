@@ -527,3 +527,21 @@ keyid_of() {
 	assert_files alt.sealed big.sealed big.txt cut.sealed keys long.sealed \
 	    short.sealed signed.fla trust
 }
+
+@test "fl-pack extract -C DIR replaces symlinks in DIR, never writes through them" {
+	mkdir dir
+	echo precious >outside
+	ln -s ../outside dir/manifest.json
+	ln -s ../nowhere dir/tensors.safetensors
+	run --separate-stderr fl-pack extract -C dir "$FIX/model.fla"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	# The links were replaced by the members; nothing outside changed.
+	[ ! -L dir/manifest.json ] && [ -f dir/manifest.json ]
+	[ ! -L dir/tensors.safetensors ] && [ -f dir/tensors.safetensors ]
+	[ "$(cat outside)" = precious ]
+	[ ! -e nowhere ]
+	assert_files dir outside
+	(cd dir && assert_files manifest.json tensors.safetensors)
+	fl-pack create -C dir | cmp - "$FIX/model.fla"
+}

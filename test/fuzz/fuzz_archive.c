@@ -1,0 +1,48 @@
+/*
+ * fuzz_archive.c: libFuzzer target for the archive reader (lib/archive.c):
+ * the input is a byte stream of zero or more archives, plain, gzip or
+ * zstd.  Every archive in it is read, and what comes out is handed to
+ * fl_model_from_archive and fl_stats_from_archive.  Run by `make fuzz`.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "fl.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_reader *r = NULL;
+	struct fl_archive *a = NULL;
+	struct fl_model *m;
+	struct fl_stats *s;
+	FILE *f;
+	int rc, n = 0;
+
+	if (size == 0)
+		return 0;	/* fmemopen refuses an empty buffer */
+	if ((f = fmemopen((void *)data, size, "rb")) == NULL)
+		return 0;
+	if (fl_reader_open(&r, f, "fuzz", &err) < 0)
+		goto out;
+	/* The archive is reused from one call to the next, as the tools
+	 * do when streaming; a bounded count keeps one input fast. */
+	while (n++ < 64 && (rc = fl_reader_next(r, &a, &err)) == 1) {
+		m = NULL;
+		if (fl_model_from_archive(&m, a, &err) == 0)
+			(void)fl_model_nparams(m);
+		fl_model_free(m);
+		s = NULL;
+		if (fl_stats_from_archive(&s, a, &err) == 0)
+			(void)fl_stats_ncols(s);
+		fl_stats_free(s);
+	}
+out:
+	fl_archive_free(a);
+	fl_reader_free(r);
+	fclose(f);
+	return 0;
+}
