@@ -69,9 +69,10 @@ check_update(const struct fl_agg *g, const struct fl_archive *u,
     const char *name, int64_t *samples, struct fl_err *err)
 {
 	json_t *man = fl_archive_manifest((struct fl_archive *)u);
+	struct fl_tensor t;
 	const char *parent;
 	int64_t round;
-	size_t k, n;
+	size_t k, n, np = 0;
 
 	if (fl_archive_kind(u) != FL_KIND_UPDATE)
 		return fl_err_set(err, FL_EFORMAT, "%s: a %s archive, not an "
@@ -97,8 +98,22 @@ check_update(const struct fl_agg *g, const struct fl_archive *u,
 			return fl_err_set(err, FL_ESHAPE, "%s: '%s' differs "
 			    "from the model's", name, describe_keys[k]);
 	fl_archive_data(u, &n);
-	if (n != fl_model_nparams(g->base) * sizeof(float) ||
-	    fl_archive_ntensors(u) != 2 * fl_model_nlayers(g->base))
+	if (n < fl_model_nparams(g->base) * sizeof(float) ||
+	    fl_archive_ntensors(u) < 2 * fl_model_nlayers(g->base))
+		return fl_err_set(err, FL_ESHAPE, "%s: tensors do not match "
+		    "the model's layout", name);
+	/* The parameters, then only state/ vectors. */
+	for (k = 0; k < fl_archive_ntensors(u); k++) {
+		fl_archive_tensor(u, k, &t);
+		if (k < 2 * fl_model_nlayers(g->base) ?
+		    strncmp(t.name, "state/", 6) == 0 :
+		    strncmp(t.name, "state/", 6) != 0)
+			return fl_err_set(err, FL_ESHAPE, "%s: tensors do not "
+			    "match the model's layout", name);
+		if (k < 2 * fl_model_nlayers(g->base))
+			np += t.nbytes;
+	}
+	if (np != fl_model_nparams(g->base) * sizeof(float))
 		return fl_err_set(err, FL_ESHAPE, "%s: tensors do not match "
 		    "the model's layout", name);
 	return 0;
@@ -118,8 +133,7 @@ fl_agg_add(struct fl_agg *g, const struct fl_archive *u, const char *name,
 
 	if ((rc = check_update(g, u, name, &samples, err)) < 0)
 		return rc;
-	delta = fl_archive_data(u, &n);
-	n /= sizeof(float);
+	delta = fl_archive_data(u, NULL);
 	for (i = 0; i < n; i++)
 		if (!isfinite(delta[i]))
 			return fl_err_set(err, FL_ENUM, "%s: update holds %s "
