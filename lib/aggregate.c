@@ -132,12 +132,13 @@ fl_agg_new(struct fl_agg **gp, const struct fl_model *base,
 	g->sites = json_object();
 	fl_dp_orders(&k);
 	g->rdp = calloc(k, sizeof(double));
-	g->scratch = malloc(n * sizeof(float) + 1);
-	if (!IS_ROBUST(g->strategy))
+	if (IS_ROBUST(g->strategy))
+		g->scratch = malloc(n * sizeof(float) + 1);
+	else
 		g->acc = calloc(n, sizeof(double));
 	if (g->base_id == NULL || g->ref == NULL || g->contributors == NULL ||
 	    g->history == NULL || g->sites == NULL || g->rdp == NULL ||
-	    g->scratch == NULL || (!IS_ROBUST(g->strategy) && g->acc == NULL)) {
+	    (IS_ROBUST(g->strategy) ? g->scratch == NULL : g->acc == NULL)) {
 		fl_agg_free(g);
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	}
