@@ -163,10 +163,19 @@ check_tensors(const struct fl_model *m, const struct fl_archive *a,
 	size_t l, i = 0, want[2];
 	int b;
 
-	if (fl_archive_ntensors(a) != 2 * fl_model_nlayers(m))
+	if (fl_archive_ntensors(a) < 2 * fl_model_nlayers(m))
 		return fl_err_set(err, FL_ESHAPE, "%zu tensors, model '%s' "
 		    "has %zu", fl_archive_ntensors(a), fl_model_spec(m),
 		    2 * fl_model_nlayers(m));
+	/* State vectors may follow the parameters, nothing else. */
+	for (i = 2 * fl_model_nlayers(m); i < fl_archive_ntensors(a); i++) {
+		fl_archive_tensor(a, i, &t);
+		if (strncmp(t.name, "state/", 6) != 0)
+			return fl_err_set(err, FL_ESHAPE, "tensor %zu is '%s', "
+			    "expected a state/ tensor after the parameters", i,
+			    t.name);
+	}
+	i = 0;
 	for (l = 0; l < fl_model_nlayers(m); l++)
 		for (b = 0; b < 2; b++, i++) {
 			fl_archive_tensor(a, i, &t);
@@ -268,11 +277,12 @@ fl_model_from_archive(struct fl_model **mp, const struct fl_archive *a,
 	    (rc = check_tensors(m, a, err)) < 0)
 		goto out;
 	data = fl_archive_data(a, &n);
-	if (n != fl_model_nparams(m) * sizeof(float)) {
+	if (n < fl_model_nparams(m) * sizeof(float)) {
 		rc = fl_err_set(err, FL_ESHAPE, "tensor data is %zu bytes, "
 		    "expected %zu", n, fl_model_nparams(m) * sizeof(float));
 		goto out;
 	}
+	n = fl_model_nparams(m) * sizeof(float);	/* state/ follows */
 	memcpy(fl_model_params(m), data, n);
 	bad = first_nonfinite(fl_model_params(m), fl_model_nparams(m));
 	if (bad != fl_model_nparams(m)) {
@@ -286,6 +296,53 @@ out:
 	fl_model_free(m);
 	free(names);
 	return rc;
+}
+
+/* Whether name is 1..64 of [a-z0-9_]. */
+static int
+state_name_ok(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name[i] != '\0'; i++)
+		if (i >= 64 || !((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+			return 0;
+	return i > 0;
+}
+
+int
+fl_archive_state(const struct fl_archive *a, const char *name, size_t n,
+    const float **v, struct fl_err *err)
+{
+	struct fl_tensor t;
+	char full[80];
+
+	*v = NULL;
+	if (!state_name_ok(name))
+		return fl_err_set(err, FL_EUSAGE, "bad state name '%s'", name);
+	snprintf(full, sizeof(full), "state/%s", name);
+	if (fl_archive_find(a, full, &t) < 0)
+		return 0;
+	if (t.dtype != FL_DTYPE_F32 || t.nbytes != n * sizeof(float))
+		return fl_err_set(err, FL_EFORMAT, "state '%s' is not %zu F32 "
+		    "values", name, n);
+	*v = t.data;
+	return 1;
+}
+
+int
+fl_archive_add_state(struct fl_archive *a, const char *name, const float *v,
+    size_t n, struct fl_err *err)
+{
+	char full[80];
+	size_t shape[1];
+
+	if (!state_name_ok(name))
+		return fl_err_set(err, FL_EUSAGE, "bad state name '%s'", name);
+	snprintf(full, sizeof(full), "state/%s", name);
+	shape[0] = n;
+	return fl_archive_add_tensor(a, full, FL_DTYPE_F32, 1, shape, v, err);
 }
 
 /* Read the one model archive at path and build its model. */

@@ -189,7 +189,7 @@ test_fedavg(void)
 	CHECK_OK(fl_agg_new(&g, base, id, 0, "fedavg", &err), &err);
 	CHECK(fl_agg_finish(g, &out, &err) == FL_EUSAGE);
 	fl_agg_free(g);
-	CHECK(fl_agg_new(&g, base, id, 0, "median", &err) == FL_EUSAGE);
+	CHECK(fl_agg_new(&g, base, id, 0, "bogus", &err) == FL_EUSAGE);
 	fl_archive_free(u1);
 	fl_archive_free(u2);
 	fl_model_free(base);
@@ -242,9 +242,54 @@ test_history(void)
 	json_decref(man);
 }
 
+/* State vectors ride after the parameters and are ignored by readers. */
+static void
+test_state(void)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_model *m = model3(1, 2, 3), *back = NULL, *next = NULL;
+	struct fl_archive *a = NULL, *u, *out = NULL;
+	struct fl_agg *g = NULL;
+	const float sv[3] = { 0.5f, -1, 2 }, *v = NULL;
+
+	CHECK_OK(fl_model_to_archive(m, FL_KIND_MODEL, &a, &err), &err);
+	CHECK(fl_archive_state(a, "fedopt_m", 3, &v, &err) == 0 && v == NULL);
+	CHECK_OK(fl_archive_add_state(a, "fedopt_m", sv, 3, &err), &err);
+	CHECK(fl_archive_add_state(a, "fedopt_m", sv, 3, &err) == FL_EUSAGE);
+	CHECK(fl_archive_add_state(a, "Bad-Name", sv, 3, &err) == FL_EUSAGE);
+	CHECK(fl_archive_add_state(a, "", sv, 3, &err) == FL_EUSAGE);
+	CHECK(fl_archive_state(a, "fedopt_m", 3, &v, &err) == 1);
+	CHECK(v != NULL && v[0] == 0.5f && v[2] == 2);
+	CHECK(fl_archive_state(a, "fedopt_m", 4, &v, &err) == FL_EFORMAT);
+	CHECK_OK(fl_model_from_archive(&back, a, &err), &err);
+	if (back != NULL)
+		CHECK(fl_model_params(back)[2] == 3);
+	fl_model_free(back);
+	fl_archive_free(a);
+
+	/* An update carrying scaffold_dc is aggregated as before. */
+	u = update("sha256:b", "s1", 10, 1, 0, -1);
+	CHECK_OK(fl_archive_add_state(u, "scaffold_dc", sv, 3, &err), &err);
+	CHECK_OK(fl_agg_new(&g, m, "sha256:b", 0, "fedavg", &err), &err);
+	CHECK_OK(fl_agg_add(g, u, "u", NULL, &err), &err);
+	CHECK_OK(fl_agg_finish(g, &out, &err), &err);
+	if (out != NULL) {
+		CHECK_OK(fl_model_from_archive(&next, out, &err), &err);
+		if (next != NULL)
+			CHECK(fl_model_params(next)[0] == 2 &&
+			    fl_model_params(next)[2] == 2);
+	}
+	fl_model_free(next);
+	fl_archive_free(out);
+	fl_archive_free(u);
+	fl_agg_free(g);
+	fl_model_free(m);
+}
+
 int
 main(void)
 {
+	test_state();
 	test_history();
 	test_round_trip();
 	test_fedavg();
