@@ -25,7 +25,7 @@
 #define WRITE_CHUNK	((size_t)1 << 20)
 
 static const char *const kind_names[] = { "model", "update", "stats",
-    "metrics" };
+    "metrics", "state" };
 
 const char *
 fl_kind_name(enum fl_kind kind)
