@@ -1,10 +1,12 @@
 /*
- * fl-aggregate: combine the sites' updates into the next model (FedAvg),
- * or the sites' statistics into pooled statistics.  Inputs are streamed
+ * fl-aggregate: combine the sites' updates into the next model (FedAvg,
+ * a server optimizer or a robust strategy, optionally with central
+ * differential privacy), or the sites' statistics into pooled statistics.  Inputs are streamed
  * one archive at a time, so memory does not grow with their number.
  * Manual: man/fl-aggregate.1.
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +14,13 @@
 #include "fl.h"
 
 static const char usage[] =
-    "usage: fl-aggregate [-q] [-m model] [--strategy fedavg] [--trust dir]\n"
-    "                    [--key key] [--sign key] [-o file] [archive ...]";
+    "usage: fl-aggregate [-q] [-m model] [--strategy name] [--server-lr x]\n"
+    "                    [--server-momentum x] [--beta1 x] [--beta2 x]\n"
+    "                    [--tau x] [--trim x] [--byzantine f] [--select m]\n"
+    "                    [--clip c] [--dp-noise z] [--population n]\n"
+    "                    [--dp-delta d] [--max-epsilon e] [--seed n]\n"
+    "                    [--trust dir] [--key key] [--sign key] [-o file]\n"
+    "                    [archive ...]";
 
 static const char help[] =
     "Combine updates into the next model, or statistics into pooled\n"
@@ -22,8 +29,24 @@ static const char help[] =
     "concatenated.  Without --model, the first archive decides: a model is\n"
     "the base for the updates that follow it; stats archives are merged.\n\n"
     "  -m, --model FILE      the model the updates were trained from\n"
-    "      --strategy NAME   fedavg: the sample-weighted mean of the deltas\n"
-    "                        (default fedavg)\n"
+    "      --strategy NAME   fedavg (default), fedavgm, fedadam, fedyogi,\n"
+    "                        fedadagrad, median, trimmed-mean, krum or\n"
+    "                        multi-krum; see fl-aggregate(1)\n"
+    "      --server-lr X     server learning rate (fedavgm 1, fedadam,\n"
+    "                        fedyogi, fedadagrad 0.1)\n"
+    "      --server-momentum X  fedavgm's momentum (0.9)\n"
+    "      --beta1 X         first-moment decay (0.9)\n"
+    "      --beta2 X         second-moment decay of fedadam, fedyogi (0.99)\n"
+    "      --tau X           adaptivity: the moments' epsilon (0.001)\n"
+    "      --trim X          trimmed-mean: fraction cut per side (0.1)\n"
+    "      --byzantine F     krum: faulty sites tolerated (1)\n"
+    "      --select M        multi-krum: updates averaged (n - F)\n"
+    "      --clip C          scale each update down to L2 norm C\n"
+    "      --dp-noise Z      central DP: add noise of std Z*C to the sum\n"
+    "      --population N    sites in all, of which these are the sample\n"
+    "      --dp-delta D      delta of the reported epsilon (1e-5)\n"
+    "      --max-epsilon E   refuse a round that would pass epsilon E\n"
+    "      --seed N          fix the noise (for tests; never in real runs)\n"
     "      --trust DIR       accept only archives signed by a key in DIR,\n"
     "                        each update by the key named as its site\n"
     "      --key FILE        open sealed inputs with this secret key\n"
@@ -38,6 +61,7 @@ static const char help[] =
 
 struct opts {
 	const char	*model, *strategy, *out, *trust, *key, *sign;
+	struct fl_agg_opts agg;
 	char		**inputs;
 	int		 ninputs, progress;
 };
@@ -58,25 +82,44 @@ static void
 parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_STRATEGY = 256, OPT_PROG, OPT_NOPROG, OPT_TRUST, OPT_KEY,
-	    OPT_SIGN };
+	    OPT_SIGN, OPT_LR, OPT_MOM, OPT_B1, OPT_B2, OPT_TAU, OPT_TRIM,
+	    OPT_BYZ, OPT_SEL, OPT_CLIP, OPT_NOISE, OPT_POP, OPT_DELTA, OPT_EPS,
+	    OPT_SEED };
 	static const struct option longopts[] = {
+		{ "beta1", required_argument, NULL, OPT_B1 },
+		{ "beta2", required_argument, NULL, OPT_B2 },
+		{ "byzantine", required_argument, NULL, OPT_BYZ },
+		{ "clip", required_argument, NULL, OPT_CLIP },
+		{ "dp-delta", required_argument, NULL, OPT_DELTA },
+		{ "dp-noise", required_argument, NULL, OPT_NOISE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "key", required_argument, NULL, OPT_KEY },
+		{ "max-epsilon", required_argument, NULL, OPT_EPS },
 		{ "model", required_argument, NULL, 'm' },
 		{ "no-progress", no_argument, NULL, OPT_NOPROG },
 		{ "output", required_argument, NULL, 'o' },
+		{ "population", required_argument, NULL, OPT_POP },
 		{ "progress", no_argument, NULL, OPT_PROG },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "select", required_argument, NULL, OPT_SEL },
+		{ "server-lr", required_argument, NULL, OPT_LR },
+		{ "server-momentum", required_argument, NULL, OPT_MOM },
 		{ "sign", required_argument, NULL, OPT_SIGN },
 		{ "strategy", required_argument, NULL, OPT_STRATEGY },
+		{ "tau", required_argument, NULL, OPT_TAU },
+		{ "trim", required_argument, NULL, OPT_TRIM },
 		{ "trust", required_argument, NULL, OPT_TRUST },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static char *dash[] = { "-", NULL };
+	const struct fl_agg_opts defaults = FL_AGG_OPTS_INIT;
+	const char *const *names;
 	int c, i, nstdin = 0;
 
 	memset(o, 0, sizeof(*o));
+	o->agg = defaults;
 	o->strategy = "fedavg";
 	o->progress = -1;
 	opterr = 0;
@@ -114,10 +157,72 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->trust = optarg;
 			break;
 		case OPT_STRATEGY:
-			if (strcmp(optarg, "fedavg") != 0)
+			for (names = fl_agg_strategies(); *names != NULL;
+			    names++)
+				if (strcmp(optarg, *names) == 0)
+					break;
+			if (*names == NULL)
 				fl_usage_error(usage, "--strategy: unknown "
-				    "strategy '%s' (fedavg)", optarg);
+				    "strategy '%s' (fedavg, fedavgm, fedadam, "
+				    "fedyogi, fedadagrad, median, trimmed-mean, "
+				    "krum, multi-krum)", optarg);
 			o->strategy = optarg;
+			break;
+		case OPT_LR:
+			o->agg.server_lr = fl_opt_double(usage, "--server-lr",
+			    optarg, 1e-12, 1e6);
+			break;
+		case OPT_MOM:
+			o->agg.momentum = fl_opt_double(usage,
+			    "--server-momentum", optarg, 0, 0.999999);
+			break;
+		case OPT_B1:
+			o->agg.beta1 = fl_opt_double(usage, "--beta1", optarg,
+			    0, 0.999999);
+			break;
+		case OPT_B2:
+			o->agg.beta2 = fl_opt_double(usage, "--beta2", optarg,
+			    0, 0.999999);
+			break;
+		case OPT_TAU:
+			o->agg.tau = fl_opt_double(usage, "--tau", optarg,
+			    1e-30, 1e6);
+			break;
+		case OPT_TRIM:
+			o->agg.trim = fl_opt_double(usage, "--trim", optarg, 0,
+			    0.499999);
+			break;
+		case OPT_BYZ:
+			o->agg.byzantine = fl_opt_long(usage, "--byzantine",
+			    optarg, 0, 1000000);
+			break;
+		case OPT_SEL:
+			o->agg.select = fl_opt_long(usage, "--select", optarg,
+			    1, 1000000);
+			break;
+		case OPT_CLIP:
+			o->agg.clip = fl_opt_double(usage, "--clip", optarg,
+			    1e-30, 1e30);
+			break;
+		case OPT_NOISE:
+			o->agg.dp_noise = fl_opt_double(usage, "--dp-noise",
+			    optarg, 1e-6, 1e6);
+			break;
+		case OPT_POP:
+			o->agg.population = fl_opt_long(usage, "--population",
+			    optarg, 1, 1000000000);
+			break;
+		case OPT_DELTA:
+			o->agg.dp_delta = fl_opt_double(usage, "--dp-delta",
+			    optarg, 1e-300, 0.999999);
+			break;
+		case OPT_EPS:
+			o->agg.max_epsilon = fl_opt_double(usage,
+			    "--max-epsilon", optarg, 1e-12, 1e9);
+			break;
+		case OPT_SEED:
+			o->agg.seed = fl_opt_seed(usage, "--seed", optarg);
+			o->agg.seeded = 1;
 			break;
 		default:
 			fl_opt_error(usage, c, argv);
@@ -135,6 +240,12 @@ parse_args(int argc, char **argv, struct opts *o)
 		nstdin++;
 	if (nstdin > 1)
 		fl_usage_error(usage, "stdin can be read only once");
+	if (o->agg.dp_noise > 0 && !(o->agg.clip > 0))
+		fl_usage_error(usage, "--dp-noise needs --clip");
+	if ((o->agg.population > 0 || o->agg.max_epsilon > 0 ||
+	    o->agg.seeded) && !(o->agg.dp_noise > 0))
+		fl_usage_error(usage, "--population, --max-epsilon and --seed "
+		    "need --dp-noise");
 	fl_refuse_tty(o->out);
 }
 
@@ -155,8 +266,9 @@ take_base(struct state *s, struct fl_archive *a, const char *name,
 		return fl_err_set(err, FL_EFORMAT, "%s: bad round %lld", name,
 		    (long long)round);
 	if ((rc = fl_agg_new(&s->agg, s->base, fl_archive_id(a), (int)round,
-	    s->o->strategy, err)) < 0)
-		return rc;
+	    s->o->strategy, err)) < 0 ||
+	    (rc = fl_agg_configure(s->agg, &s->o->agg, a, err)) < 0)
+		return rc == FL_EUSAGE ? rc : fl_err_prefix(err, "%s", name);
 	if ((rc = fl_agg_set_history(s->agg, json_object_get(
 	    fl_archive_manifest(a), "history"), err)) < 0)
 		return fl_err_prefix(err, "%s", name);

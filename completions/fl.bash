@@ -22,6 +22,9 @@ _fl_opts() {
 	fl-aggregate)
 		echo "-m --model --strategy --trust --key --sign --progress
 		    --no-progress
+		    --server-lr --server-momentum --beta1 --beta2 --tau --trim
+		    --byzantine --select --clip --dp-noise --population
+		    --dp-delta --max-epsilon --seed
 		    -o --output -q --quiet -h --help -V --version" ;;
 	fl-eval)
 		echo "-d --data --format -p --predictions --key -q --quiet
@@ -72,7 +75,7 @@ _fl() {
 		mapfile -t COMPREPLY < <(compgen -W "none gzip zstd" -- "$cur")
 		return ;;
 	--strategy)
-		mapfile -t COMPREPLY < <(compgen -W "fedavg" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "fedavg fedavgm fedadam fedyogi fedadagrad median trimmed-mean krum multi-krum" -- "$cur")
 		return ;;
 	-C|--directory|--trust)
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;

@@ -757,7 +757,8 @@ json_t		*fl_metrics_json(const struct fl_metrics *m);
  * borrowed and must outlive the aggregator.
  */
 struct fl_agg;
-/* strategy: "fedavg".  Errors: FL_EUSAGE (unknown strategy), FL_ENOMEM. */
+/* strategy: one of fl_agg_strategies().  Errors: FL_EUSAGE (unknown
+ * strategy), FL_ENOMEM. */
 int		 fl_agg_new(struct fl_agg **g, const struct fl_model *base,
 		    const char *base_id, int base_round, const char *strategy,
 		    struct fl_err *err);
@@ -783,6 +784,39 @@ size_t		 fl_agg_count(const struct fl_agg *g);
 int		 fl_agg_finish(struct fl_agg *g, struct fl_archive **out,
 		    struct fl_err *err);
 void		 fl_agg_free(struct fl_agg *g);
+
+/*
+ * Server strategies and central differential privacy (lib/aggregate.c,
+ * lib/robust.c), documented in fl-aggregate(1).  fl_agg_new accepts every
+ * name of fl_agg_strategies(); fl_agg_configure, called before the first
+ * fl_agg_add, sets their parameters and reads the state the base model's
+ * archive carries (server moments, SCAFFOLD's "scaffold_c", "privacy").
+ * A field left NAN (or 0 for the counts) takes the strategy's default.
+ */
+struct fl_agg_opts {
+	double		 server_lr;	/* fedavgm, fedadam, fedyogi, fedadagrad */
+	double		 momentum;	/* fedavgm */
+	double		 beta1, beta2, tau;	/* fedadam, fedyogi, fedadagrad */
+	double		 trim;		/* trimmed-mean: fraction cut per side */
+	long		 byzantine;	/* krum, multi-krum: F (-1: default 1) */
+	long		 select;	/* multi-krum: M (0: n - F) */
+	double		 clip;		/* L2 bound on each update; 0: none */
+	double		 dp_noise;	/* noise multiplier; 0: no noise */
+	long		 population;	/* sites in all; 0: this round's */
+	double		 dp_delta;	/* delta of the reported epsilon */
+	double		 max_epsilon;	/* refuse a round past it; 0: none */
+	int		 seeded;	/* noise from seed (tests only) */
+	uint64_t	 seed;
+	size_t		 chunk;		/* floats per chunk (robust); 0: 65536 */
+};
+#define FL_AGG_OPTS_INIT { NAN, NAN, NAN, NAN, NAN, NAN, -1, 0, 0, 0, 0, \
+	1e-5, 0, 0, 0, 0 }
+/* The strategy names, NULL-terminated. */
+const char *const *fl_agg_strategies(void);
+/* Errors: FL_EUSAGE (a parameter out of range or not for this strategy),
+ * FL_EFORMAT (base's state or "privacy" malformed), FL_ENOMEM, FL_EIO. */
+int		 fl_agg_configure(struct fl_agg *g, const struct fl_agg_opts *o,
+		    const struct fl_archive *base, struct fl_err *err);
 
 /* Set a new manifest's "writer" {tool, version} and, when
  * SOURCE_DATE_EPOCH is set, "created" (UTC, ISO 8601) (lib/manifest.c).

@@ -174,7 +174,7 @@ edit_manifest() {
 	run --separate-stderr fl-aggregate -m a.upd -o r1.fla b.upd
 	[ "$status" -eq 1 ]
 	assert_one_line_naming a.upd
-	run --separate-stderr fl-aggregate --strategy median -m r0.fla a.upd
+	run --separate-stderr fl-aggregate --strategy bogus -m r0.fla a.upd
 	[ "$status" -eq 2 ]
 	run --separate-stderr fl-aggregate -m - - < a.upd
 	[ "$status" -eq 2 ]

@@ -189,7 +189,7 @@ test_fedavg(void)
 	CHECK_OK(fl_agg_new(&g, base, id, 0, "fedavg", &err), &err);
 	CHECK(fl_agg_finish(g, &out, &err) == FL_EUSAGE);
 	fl_agg_free(g);
-	CHECK(fl_agg_new(&g, base, id, 0, "median", &err) == FL_EUSAGE);
+	CHECK(fl_agg_new(&g, base, id, 0, "bogus", &err) == FL_EUSAGE);
 	fl_archive_free(u1);
 	fl_archive_free(u2);
 	fl_model_free(base);
