@@ -14,8 +14,9 @@ _fl_opts() {
 		    -h --help -V --version" ;;
 	fl-train)
 		echo "-d --data -e --epochs -b --batch --lr --optimizer
-		    --momentum --l2 --seed --site --pass-model --trust --key
-		    --sign --progress
+		    --momentum --l2 --seed --prox-mu --scaffold --dp-clip
+		    --dp-noise --dp-delta --dp-seed --site --pass-model --trust
+		    --key --sign --progress
 		    --no-progress -o --output -q --quiet -h --help
 		    -V --version" ;;
 	fl-aggregate)

@@ -197,7 +197,8 @@ enum fl_kind {
 	FL_KIND_MODEL,
 	FL_KIND_UPDATE,
 	FL_KIND_STATS,
-	FL_KIND_METRICS
+	FL_KIND_METRICS,
+	FL_KIND_STATE		/* a site's local state (fl-train --scaffold) */
 };
 const char	*fl_kind_name(enum fl_kind kind);
 /* Return the kind named s, or -1. */
@@ -615,9 +616,25 @@ struct fl_hparams {
 	/* Called after each batch with steps done and total; may be NULL. */
 	void		(*progress)(void *ctx, size_t done, size_t total);
 	void		*progress_ctx;
+	/*
+	 * Issue 4, the client's side; zero or NULL leaves each off.
+	 * FedProx adds prox_mu/2 |w - w_start|^2 to the objective, w_start
+	 * being the parameters fl_train starts from.  SCAFFOLD adds
+	 * correction (nparams: c - c_i) to every gradient.  DP-SGD clips
+	 * each row's gradient to L2 norm dp_clip, adds N(0, (dp_noise *
+	 * dp_clip)^2) to each coordinate of the batch's sum and divides by
+	 * the batch's rows; the noise comes from OpenSSL's RAND_bytes, or
+	 * from dp_seed when dp_seeded (for tests: a known seed voids the
+	 * guarantee).  dp_noise 0 clips without noise.
+	 */
+	double		 prox_mu;
+	const float	*correction;
+	double		 dp_clip, dp_noise;
+	int		 dp_seeded;
+	uint64_t	 dp_seed;
 };
 #define FL_HPARAMS_INIT { 1, 32, 0.1, FL_OPT_SGD, 0.0, 0.0, 0.9, 0.999, \
-	1e-8, 1, NULL, NULL, NULL }
+	1e-8, 1, NULL, NULL, NULL, 0.0, NULL, 0.0, 0.0, 0, 0 }
 
 struct fl_train_result {
 	double	loss;		/* mean training loss over the last epoch */
@@ -646,6 +663,63 @@ int		 fl_loss_grad(const struct fl_model *m, size_t n,
 		    const float *X, const float *y, double l2,
 		    const struct fl_backend *be, float *grad, double *loss,
 		    struct fl_err *err);
+
+/*
+ * A test hook: the gradient one non-private fl_train step uses, at m's
+ * parameters, over n rows of X (n, d) and y (n): the mean data loss's
+ * gradient plus hp->l2 w (weights), hp->prox_mu (w - start) and
+ * hp->correction, into grad (nparams); *loss gets the objective whose
+ * gradient that is: the mean loss + l2/2 |W|^2 + prox_mu/2 |w - start|^2 +
+ * <correction, w>.  start (nparams) may be NULL when prox_mu is 0.
+ * Errors: those of fl_loss_grad.
+ */
+int		 fl_step_grad(const struct fl_model *m, size_t n,
+		    const float *X, const float *y,
+		    const struct fl_hparams *hp, const float *start,
+		    float *grad, double *loss, struct fl_err *err);
+
+/* 1 when m's loss is a sum over rows, so that per-row gradients exist and
+ * DP-SGD applies; 0 otherwise (a head that couples rows). */
+int		 fl_dp_sgd_supported(const struct fl_model *m);
+
+/*
+ * The privacy of fl_train's DP-SGD on n rows with hp (batch, epochs,
+ * dp_noise): q = min(batch, n) / n, steps = epochs * ceil(n / batch),
+ * sigma = dp_noise, epsilon at delta from the RDP accountant
+ * (fl_dp_rdp_add, fl_dp_epsilon), which treats the shuffled fixed-size
+ * batches as Poisson sampling with rate q.  Errors: FL_EUSAGE (no rows,
+ * no noise, delta not in (0, 1)), FL_ENOMEM.
+ */
+struct fl_dp_sgd {
+	double	epsilon, delta, q, sigma, clip, order;
+	size_t	steps;
+};
+int		 fl_dp_sgd_account(size_t n, const struct fl_hparams *hp,
+		    double delta, struct fl_dp_sgd *out, struct fl_err *err);
+
+/*
+ * SCAFFOLD's site state (lib/scaffold.c), kept in a local file between
+ * rounds: an archive of kind "state" (see fl-train(1)) bound to the
+ * model's spec, features and label.  fl_scaffold_load reads c_i (nparams,
+ * malloc'd, the caller frees) from path, zeros when path does not exist;
+ * when the state was last written after training model_id, the c_i it
+ * started from is returned, so that training the same model again gives
+ * the same update.  Errors: FL_EIO, FL_EFORMAT, FL_ESHAPE (another
+ * model), FL_ENOMEM.
+ */
+int		 fl_scaffold_load(const char *path, const struct fl_model *m,
+		    const char *model_id, float **ci, struct fl_err *err);
+/* Write the state atomically: ci_new, and ci (what it replaces) with
+ * model_id, the model trained.  Errors: FL_EIO, FL_ENOMEM. */
+int		 fl_scaffold_save(const char *path, const struct fl_model *m,
+		    const char *model_id, const float *ci, const float *ci_new,
+		    struct fl_err *err);
+/* Option II of Karimireddy et al. (2020): ci_new = ci - c + (x - y) /
+ * (steps lr), from the received parameters x and trained y; every vector
+ * is (n), computed in double. */
+void		 fl_scaffold_update(size_t n, const float *ci, const float *c,
+		    const float *x, const float *y, size_t steps, double lr,
+		    float *ci_new);
 
 /* Model outputs for every row: out is (n, noutputs): the probability of
  * class 1 (binary), the class probabilities (multiclass) or the predicted

@@ -1,11 +1,16 @@
 /*
  * train.c: fl_train and fl_predict, minibatch loops over a dataset on top
  * of the fast path (nn.c) and the optimizers (optim.c).  One workspace is
- * allocated per call and reused for every batch.
+ * allocated per call and reused for every batch.  The terms issue 4 adds
+ * to a step (FedProx, SCAFFOLD's correction, DP-SGD's clipping and noise)
+ * are here too; fl-train(1) documents them.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "fl.h"
 #include "model_int.h"
@@ -52,6 +57,226 @@ all_finite(const float *v, size_t n)
 }
 
 /*
+ * Add the data-independent terms of a step to grad (n): prox_mu (w -
+ * start) and the SCAFFOLD correction.  Return their part of the objective,
+ * prox_mu/2 |w - start|^2 + <correction, w>, in double.
+ */
+static double
+add_terms(const struct fl_hparams *hp, size_t n, const float *w,
+    const float *start, float *grad)
+{
+	double obj = 0.0, dw;
+	size_t i;
+
+	if (hp->prox_mu != 0.0)
+		for (i = 0; i < n; i++) {
+			dw = (double)w[i] - start[i];
+			obj += 0.5 * hp->prox_mu * dw * dw;
+			grad[i] += (float)(hp->prox_mu * dw);
+		}
+	if (hp->correction != NULL)
+		for (i = 0; i < n; i++) {
+			obj += (double)hp->correction[i] * w[i];
+			grad[i] += hp->correction[i];
+		}
+	return obj;
+}
+
+/*
+ * Gaussian noise for DP-SGD: from OpenSSL's RAND_bytes, 64 bits per
+ * uniform, read in blocks; or, for tests, from a seeded fl_rng stream.
+ * Normal deviates by Box-Muller in double.
+ */
+#define NOISE_BLOCK 512
+struct noise {
+	int		seeded;
+	struct fl_rng	rng;
+	uint64_t	buf[NOISE_BLOCK];
+	size_t		pos;
+	double		spare;
+	int		has_spare;
+};
+
+/* A uniform in (0, 1]; -1 when OpenSSL has no randomness to give. */
+static double
+noise_uniform(struct noise *ns)
+{
+	uint64_t u;
+
+	if (ns->seeded)
+		u = fl_rng_u64(&ns->rng);
+	else {
+		if (ns->pos == NOISE_BLOCK) {
+			if (RAND_bytes((unsigned char *)ns->buf,
+			    (int)sizeof(ns->buf)) != 1)
+				return -1.0;
+			ns->pos = 0;
+		}
+		u = ns->buf[ns->pos++];
+	}
+	return ((double)(u >> 11) + 1.0) * 0x1p-53;
+}
+
+/* Fill v (n) with N(0, sd^2) deviates added to it.  Errors: FL_EIO. */
+static int
+noise_add(struct noise *ns, float *v, size_t n, double sd,
+    struct fl_err *err)
+{
+	double u1, u2, r;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (ns->has_spare) {
+			ns->has_spare = 0;
+			v[i] += (float)(sd * ns->spare);
+			continue;
+		}
+		if ((u1 = noise_uniform(ns)) < 0.0 ||
+		    (u2 = noise_uniform(ns)) < 0.0)
+			return fl_err_set(err, FL_EIO, "no randomness from "
+			    "OpenSSL for the DP noise");
+		r = sqrt(-2.0 * log(u1));
+		ns->spare = r * sin(2.0 * M_PI * u2);
+		ns->has_spare = 1;
+		v[i] += (float)(sd * r * cos(2.0 * M_PI * u2));
+	}
+	return 0;
+}
+
+/* 1 when the loss is a sum over rows; see fl.h.  A new task whose head
+ * couples rows (a partial likelihood) must not be listed here. */
+int
+fl_dp_sgd_supported(const struct fl_model *m)
+{
+	switch (m->task) {
+	case FL_TASK_BINARY:
+	case FL_TASK_MULTICLASS:
+	case FL_TASK_REGRESSION:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * DP-SGD's gradient over the rows gathered in nn (Abadi et al. 2016):
+ * each row's gradient exactly, by a backward pass over that row alone
+ * (g1, nparams), scaled to L2 norm at most clip and summed in double
+ * (acc, nparams); then noise of sd noise * clip on every coordinate, and
+ * the mean over rows into grad.  *loss gets the summed loss.  Errors:
+ * FL_EIO (no randomness).
+ */
+static int
+dp_batch_grad(struct fl_nn *nn, const float *params, size_t rows,
+    const struct fl_hparams *hp, struct noise *ns, float *g1, double *acc,
+    float *grad, double *loss, struct fl_err *err)
+{
+	const struct fl_model *m = nn->m;
+	size_t d = m->widths[0], np = m->nparams, i, j;
+	double norm, f;
+	int rc;
+
+	*loss = 0.0;
+
+	memset(acc, 0, np * sizeof(*acc));
+	for (i = 0; i < rows; i++) {
+		*loss += fl_nn_loss_grad(nn, params, nn->x + i * d,
+		    nn->y + i, 1, 1.0f, g1);
+		norm = 0.0;
+		for (j = 0; j < np; j++)
+			norm += (double)g1[j] * g1[j];
+		norm = sqrt(norm);
+		f = norm > hp->dp_clip ? hp->dp_clip / norm : 1.0;
+		for (j = 0; j < np; j++)
+			acc[j] += f * g1[j];
+	}
+	for (j = 0; j < np; j++)
+		grad[j] = (float)acc[j];
+	if (hp->dp_noise > 0.0 && (rc = noise_add(ns, grad, np,
+	    hp->dp_noise * hp->dp_clip, err)) < 0)
+		return rc;
+	for (j = 0; j < np; j++)
+		grad[j] /= (float)rows;
+	return 0;
+}
+
+/* Check the issue 4 hyperparameters.  Errors: FL_EUSAGE. */
+static int
+check_extras(const struct fl_model *m, const struct fl_hparams *hp,
+    struct fl_err *err)
+{
+	if (!(hp->prox_mu >= 0.0) || !isfinite(hp->prox_mu))
+		return fl_err_set(err, FL_EUSAGE, "the proximal term's mu "
+		    "must be 0 or more");
+	if (!(hp->dp_clip >= 0.0) || !isfinite(hp->dp_clip) ||
+	    !(hp->dp_noise >= 0.0) || !isfinite(hp->dp_noise))
+		return fl_err_set(err, FL_EUSAGE, "DP-SGD's clip and noise "
+		    "must be 0 or more");
+	if (hp->dp_clip == 0.0 && hp->dp_noise > 0.0)
+		return fl_err_set(err, FL_EUSAGE, "DP-SGD's noise needs a "
+		    "clipping norm");
+	if (hp->dp_clip > 0.0 && !fl_dp_sgd_supported(m))
+		return fl_err_set(err, FL_EUSAGE, "DP-SGD needs per-row "
+		    "gradients, which the %s head does not have",
+		    fl_task_name(m->task));
+	return 0;
+}
+
+/* The gradient of a non-private step; see fl.h. */
+int
+fl_step_grad(const struct fl_model *m, size_t n, const float *X,
+    const float *y, const struct fl_hparams *hp, const float *start,
+    float *grad, double *loss, struct fl_err *err)
+{
+	int rc;
+
+	if ((rc = check_extras(m, hp, err)) < 0)
+		return rc;
+	if (hp->prox_mu != 0.0 && start == NULL)
+		return fl_err_set(err, FL_EUSAGE, "no starting point for the "
+		    "proximal term");
+	if ((rc = fl_loss_grad(m, n, X, y, hp->l2, hp->backend, grad, loss,
+	    err)) < 0)
+		return rc;
+	*loss += add_terms(hp, m->nparams, m->params, start, grad);
+	return 0;
+}
+
+/* The privacy of DP-SGD on n rows; see fl.h. */
+int
+fl_dp_sgd_account(size_t n, const struct fl_hparams *hp, double delta,
+    struct fl_dp_sgd *out, struct fl_err *err)
+{
+	size_t norders, bsz;
+	double *rdp;
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0 || hp->batch == 0 || hp->epochs == 0)
+		return fl_err_set(err, FL_EUSAGE, "no rows or no steps");
+	if (!(hp->dp_noise > 0.0) || !isfinite(hp->dp_noise))
+		return fl_err_set(err, FL_EUSAGE, "no DP noise to account");
+	if (!(delta > 0.0 && delta < 1.0))
+		return fl_err_set(err, FL_EUSAGE, "delta must be in (0, 1)");
+	bsz = hp->batch < n ? hp->batch : n;
+	out->q = (double)bsz / (double)n;
+	out->steps = (size_t)hp->epochs * ((n + bsz - 1) / bsz);
+	out->sigma = hp->dp_noise;
+	out->clip = hp->dp_clip;
+	out->delta = delta;
+	fl_dp_orders(&norders);
+	if ((rdp = calloc(norders, sizeof(*rdp))) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	if (fl_dp_rdp_add(rdp, out->q, out->sigma, (double)out->steps) < 0) {
+		free(rdp);
+		return fl_err_set(err, FL_EUSAGE, "the accountant refused "
+		    "q %g, sigma %g", out->q, out->sigma);
+	}
+	out->epsilon = fl_dp_epsilon(rdp, delta, &out->order);
+	free(rdp);
+	return 0;
+}
+
+/*
  * Train m in place; see fl.h.  res->loss is the mean data loss (without
  * the L2 penalty) over the last epoch's rows.  On error m's parameters
  * are partly trained and should be discarded.
@@ -65,16 +290,19 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 	struct fl_nn nn;
 	struct fl_optim opt;
 	struct fl_rng rng;
+	struct noise *ns = NULL;
 	size_t *order = NULL, bsz, nbatch, total, step = 0, i, b, rows;
-	float *grad = NULL;
-	double loss, epoch_loss = 0.0;
+	float *grad = NULL, *start = NULL, *g1 = NULL;
+	double loss, epoch_loss = 0.0, *acc = NULL;
+	int dp = hp->dp_clip > 0.0;
 	unsigned e;
 	int rc;
 
 	memset(&nn, 0, sizeof(nn));
 	memset(&opt, 0, sizeof(opt));
 	memset(res, 0, sizeof(*res));
-	if ((rc = check_data(m, ds, err)) < 0)
+	if ((rc = check_data(m, ds, err)) < 0 ||
+	    (rc = check_extras(m, hp, err)) < 0)
 		return rc;
 	if (hp->epochs == 0 || hp->batch == 0)
 		return fl_err_set(err, FL_EUSAGE, "epochs and batch size "
@@ -95,7 +323,21 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 		goto out;
 	order = malloc(ds->n * sizeof(*order));
 	grad = malloc(m->nparams * sizeof(*grad));
-	if (order == NULL || grad == NULL) {
+	if (hp->prox_mu != 0.0 && (start = malloc(m->nparams *
+	    sizeof(*start))) != NULL)
+		memcpy(start, m->params, m->nparams * sizeof(*start));
+	if (dp) {
+		g1 = malloc(m->nparams * sizeof(*g1));
+		acc = malloc(m->nparams * sizeof(*acc));
+		if ((ns = calloc(1, sizeof(*ns))) != NULL) {
+			ns->pos = NOISE_BLOCK;
+			ns->seeded = hp->dp_seeded;
+			fl_rng_seed(&ns->rng, hp->dp_seed, "dp-noise");
+		}
+	}
+	if (order == NULL || grad == NULL ||
+	    (hp->prox_mu != 0.0 && start == NULL) ||
+	    (dp && (g1 == NULL || acc == NULL || ns == NULL))) {
 		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -109,8 +351,13 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 		for (b = 0; b < nbatch; b++) {
 			rows = ds->n - b * bsz < bsz ? ds->n - b * bsz : bsz;
 			gather(&nn, ds, order + b * bsz, rows);
-			loss = fl_nn_loss_grad(&nn, m->params, nn.x, nn.y,
-			    rows, 1.0f / (float)rows, grad);
+			if (dp) {
+				if ((rc = dp_batch_grad(&nn, m->params, rows,
+				    hp, ns, g1, acc, grad, &loss, err)) < 0)
+					goto out;
+			} else
+				loss = fl_nn_loss_grad(&nn, m->params, nn.x,
+				    nn.y, rows, 1.0f / (float)rows, grad);
 			if (!isfinite(loss)) {
 				rc = fl_err_set(err, FL_ENUM, "training "
 				    "diverged (loss is %s); lower --lr",
@@ -119,6 +366,7 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 			}
 			epoch_loss += loss;
 			fl_nn_add_l2(m, m->params, grad, hp->l2);
+			add_terms(hp, m->nparams, m->params, start, grad);
 			fl_optim_step(&opt, m->params, grad);
 			step++;
 			if (hp->progress != NULL)
@@ -137,6 +385,12 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 out:
 	free(order);
 	free(grad);
+	free(start);
+	free(g1);
+	free(acc);
+	if (ns != NULL)
+		OPENSSL_cleanse(ns, sizeof(*ns));
+	free(ns);
 	fl_optim_release(&opt);
 	fl_nn_release(&nn);
 	return rc;

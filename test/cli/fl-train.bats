@@ -146,3 +146,121 @@ setup() {
 	[ "$status" -eq 1 ]
 	assert_one_line_naming /dev/full
 }
+
+@test "fl-train: --prox-mu changes the update and is recorded" {
+	fl-train -d a.csv -e 3 -o base.upd r0.fla
+	fl-train -d a.csv -e 3 --prox-mu 0.5 -o p.upd r0.fla
+	! cmp -s base.upd p.upd
+	m=$(fl-pack manifest p.upd | tr -d ' \n')
+	[[ "$m" == *'"prox_mu":0.5'* ]]
+	m=$(fl-pack manifest base.upd | tr -d ' \n')
+	[[ "$m" != *prox_mu* ]]
+	# mu 0 is FedAvg's update, byte for byte.
+	fl-train -d a.csv -e 3 --prox-mu 0 -o z.upd r0.fla
+	cmp base.upd z.upd
+	run --separate-stderr fl-train -d a.csv --prox-mu -1 r0.fla
+	[ "$status" -eq 2 ]
+	run --separate-stderr fl-train -d a.csv --prox-mu x r0.fla
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--prox-mu: 'x' is not a number"* ]]
+}
+
+@test "fl-train: --scaffold keeps the site's state between rounds" {
+	run --separate-stderr fl-train -d a.csv --scaffold a.state -o u1.upd r0.fla
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	[ "$(manifest_get a.state kind)" = state ]
+	[ "$(manifest_get a.state state)" = scaffold ]
+	[ "$(manifest_get a.state trained)" = "$(manifest_get r0.fla id)" ]
+	fl-pack list u1.upd | grep -q '^state/scaffold_dc	F32	12$'
+	fl-pack list a.state | grep -q '^scaffold_ci	F32	12$'
+	m=$(fl-pack manifest u1.upd | tr -d ' \n')
+	[[ "$m" == *'"scaffold":true'* ]]
+	# Training the same model again gives the same update and state.
+	cp a.state first.state
+	fl-train -d a.csv --scaffold a.state -o u2.upd r0.fla
+	cmp u1.upd u2.upd
+	cmp a.state first.state
+	# The next round moves the state on, bound to the new model.
+	fl-train -d b.csv -o b.upd r0.fla
+	fl-aggregate -m r0.fla -o r1.fla u1.upd b.upd
+	fl-train -d a.csv --scaffold a.state -o s2.upd r1.fla
+	[ "$(manifest_get a.state trained)" = "$(manifest_get r1.fla id)" ]
+	! cmp -s a.state first.state
+	assert_files a.csv b.csv test.csv stats.fls r0.fla r1.fla a.state \
+	    first.state u1.upd u2.upd b.upd s2.upd
+}
+
+@test "fl-train: --scaffold refuses another model's state, adam and momentum" {
+	fl-train -d a.csv --scaffold a.state -o u.upd r0.fla
+	fl-init -m mlp:4 -l death_5y -f "$COLON_FEATURES" -s stats.fls -o mlp.fla
+	run --separate-stderr fl-train -d a.csv --scaffold a.state -o v.upd mlp.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming a.state
+	[ ! -e v.upd ]
+	run --separate-stderr fl-train -d a.csv --scaffold x.state \
+	    --optimizer adam r0.fla
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--scaffold needs plain SGD"* ]]
+	run --separate-stderr fl-train -d a.csv --scaffold x.state \
+	    --momentum 0.9 r0.fla
+	[ "$status" -eq 2 ]
+	[ ! -e x.state ]
+	run --separate-stderr fl-train -d a.csv --scaffold a.csv -o v.upd r0.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming a.csv
+}
+
+@test "fl-train: DP-SGD records its privacy; seeded noise repeats" {
+	fl-train -d a.csv -e 5 --dp-clip 1 --dp-noise 1.1 -o d.upd r0.fla
+	m=$(fl-pack manifest d.upd | tr -d ' \n')
+	[[ "$m" == *'"privacy":{"accountant":"rdp","clip":1.0,"delta":1'*'e-5,"epsilon":'* ]]
+	[[ "$m" == *'"noise":"openssl"'* ]]
+	[[ "$m" == *'"sigma":1.1'* ]]
+	[[ "$m" == *'"dp_clip":1.0'* ]]
+	n=$(manifest_get d.upd samples)
+	steps=$(( 5 * ((n + 31) / 32) ))
+	[[ "$m" == *"\"steps\":$steps,\"unit\":\"row\""* ]]
+	# OpenSSL's noise differs every time; a --dp-seed repeats.
+	fl-train -d a.csv -e 5 --dp-clip 1 --dp-noise 1.1 -o e.upd r0.fla
+	! cmp -s d.upd e.upd
+	fl-train -d a.csv --dp-clip 1 --dp-noise 1.1 --dp-seed 3 -o s1.upd r0.fla
+	fl-train -d a.csv --dp-clip 1 --dp-noise 1.1 --dp-seed 3 -o s2.upd r0.fla
+	cmp s1.upd s2.upd
+	[[ "$(fl-pack manifest s1.upd | tr -d ' \n')" == *'"noise":"seeded"'* ]]
+	# More noise, less epsilon; a larger delta, less epsilon.
+	e1=$(fl-pack manifest s1.upd | sed -n 's/^ *"epsilon": \([^,]*\),*$/\1/p')
+	fl-train -d a.csv --dp-clip 1 --dp-noise 3 --dp-seed 3 -o s3.upd r0.fla
+	e3=$(fl-pack manifest s3.upd | sed -n 's/^ *"epsilon": \([^,]*\),*$/\1/p')
+	fl-train -d a.csv --dp-clip 1 --dp-noise 1.1 --dp-delta 1e-3 \
+	    --dp-seed 3 -o s4.upd r0.fla
+	e4=$(fl-pack manifest s4.upd | sed -n 's/^ *"epsilon": \([^,]*\),*$/\1/p')
+	awk -v a="$e1" -v b="$e3" -v c="$e4" 'BEGIN { exit !(b < a && c < a) }'
+	# Without DP there is no privacy record.
+	fl-train -d a.csv -o p.upd r0.fla
+	[ -z "$(manifest_get p.upd privacy)" ]
+}
+
+@test "fl-train: DP flags alone or out of range exit 2" {
+	for f in "--dp-clip 1" "--dp-noise 1" "--dp-delta 1e-5" "--dp-seed 1" \
+	    "--dp-clip 0 --dp-noise 1" "--dp-clip 1 --dp-noise -1" \
+	    "--dp-clip 1 --dp-noise 1 --dp-delta 0" \
+	    "--dp-clip 1 --dp-noise 1 --dp-delta 1" \
+	    "--dp-clip abc --dp-noise 1"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr fl-train -d a.csv $f -o u.upd r0.fla
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == *"Try 'fl-train --help'."* ]]
+	done
+	[ ! -e u.upd ]
+}
+
+@test "fl-train: examples/noniid.sh compares FedAvg, FedProx and DP-SGD" {
+	run --separate-stderr "$TOP/examples/noniid.sh" 2
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[[ "$output" == *"method	auc_round1	auc_final"* ]]
+	printf '%s\n' "$output" | grep -Eq '^fedavg	0\.[0-9]+	0\.[0-9]+'
+	printf '%s\n' "$output" | grep -Eq '^fedprox_mu0.1	0\.[0-9]+'
+	printf '%s\n' "$output" | grep -Eq '^(scaffold	0\.|scaffold	skipped)'
+	printf '%s\n' "$output" | grep -Eq '^2.0	[0-9.]+	0\.[0-9]+$'
+}
