@@ -23,7 +23,8 @@ _fl_opts() {
 		    --no-progress
 		    -o --output -q --quiet -h --help -V --version" ;;
 	fl-eval)
-		echo "-d --data --format -p --predictions --key -q --quiet
+		echo "-d --data --format -p --predictions --key --curve --emit
+		    --site -o --output --report -q --quiet
 		    -h --help -V --version" ;;
 	fl-stats)
 		echo "--data --tsv -o --output -q --quiet -h --help
@@ -70,6 +71,9 @@ _fl() {
 	--compress)
 		mapfile -t COMPREPLY < <(compgen -W "none gzip zstd" -- "$cur")
 		return ;;
+	--curve)
+		mapfile -t COMPREPLY < <(compgen -W "roc calibration km" \
+		    -- "$cur"); return ;;
 	--strategy)
 		mapfile -t COMPREPLY < <(compgen -W "fedavg" -- "$cur")
 		return ;;

@@ -675,6 +675,60 @@ int		 fl_metrics_compute(enum fl_task task, size_t n, size_t k,
 json_t		*fl_metrics_json(const struct fl_metrics *m);
 
 /* ------------------------------------------------------------------------ */
+/* Federated evaluation (lib/fedeval.c).                                    */
+
+/*
+ * The sufficient statistics of a model's metrics on some rows: sums that
+ * add up across sites (n, correct, log loss, Brier, squared and absolute
+ * errors, the label's sum and squared deviations) and, for binary tasks,
+ * per-class histograms of the score on FL_FEDEVAL_BINS equal bins of
+ * [0, 1] and the sum of scores per bin.  Pooled metrics are exact but for
+ * the AUC, which is binned: within "auc_bound" = (1/2) sum_b pos_b neg_b
+ * / (P N) of the exact AUC of the pooled rows.  A metrics archive (kind
+ * "metrics") holds them; see man/fl-archive.5.
+ */
+#define FL_FEDEVAL_BINS 10000
+struct fl_fedeval;
+/* Empty statistics for task (classes for multiclass) of the model whose
+ * archive id is parent (may be NULL), from site (may be NULL).  Errors:
+ * FL_ENOMEM. */
+int		 fl_fedeval_new(struct fl_fedeval **e, enum fl_task task,
+		    size_t classes, const char *parent, const char *site,
+		    int64_t round, struct fl_err *err);
+void		 fl_fedeval_free(struct fl_fedeval *e);
+/* Add n rows: pred (n, k) as from fl_predict, labels y (n).  Errors:
+ * FL_EUSAGE (k does not fit), FL_ENUM (a bad label or a NaN score). */
+int		 fl_fedeval_add(struct fl_fedeval *e, size_t n, size_t k,
+		    const float *pred, const float *y, struct fl_err *err);
+/* The metrics (the keys of fl_metrics_json) and the AUC's bound (NaN
+ * unless binary with both classes present). */
+void		 fl_fedeval_metrics(const struct fl_fedeval *e,
+		    struct fl_metrics *m, double *auc_bound);
+/* A metrics archive: manifest "task", "classes", "bins", "parent",
+ * "site", "round", "samples", "metrics" (fl-eval's keys, plus
+ * "auc_bound"), and once merged "sites" (one row per site).  Errors:
+ * FL_ENOMEM. */
+int		 fl_fedeval_to_archive(const struct fl_fedeval *e,
+		    struct fl_archive **a, struct fl_err *err);
+/* Read and check a metrics archive.  Errors: FL_EFORMAT, FL_ENUM,
+ * FL_ENOMEM. */
+int		 fl_fedeval_from_archive(struct fl_fedeval **e,
+		    const struct fl_archive *a, struct fl_err *err);
+/* Add src into dst, keeping one row per site.  Refused: another task or
+ * model (FL_ESHAPE), a site already in dst (FL_EFORMAT). */
+int		 fl_fedeval_merge(struct fl_fedeval *dst,
+		    const struct fl_fedeval *src, struct fl_err *err);
+/* The per-site rows and a "pooled" row, as TSV (header "site" and the
+ * metric keys) or one JSON object per line.  Errors: FL_EIO, FL_EFORMAT. */
+int		 fl_fedeval_report(const struct fl_fedeval *e, FILE *f,
+		    int json, const char *name, struct fl_err *err);
+/* A binary curve as TSV: "roc" (fpr tpr threshold, one point per
+ * non-empty bin) or "calibration" (bin mean_pred observed n, ten bins).
+ * Errors: FL_EUSAGE (other tasks, unknown curve), FL_EIO. */
+int		 fl_fedeval_curve(const struct fl_fedeval *e, const char *curve,
+		    FILE *f, const char *name, struct fl_err *err);
+
+/* ------------------------------------------------------------------------ */
 /* Aggregation (lib/aggregate.c).                                           */
 
 /*
