@@ -188,7 +188,7 @@ add_stats(struct state *s, const struct fl_archive *a, const char *name,
 		rc = fl_stats_merge(s->stats, st, err);
 		fl_stats_free(st);
 		if (rc < 0)
-			return rc;
+			return fl_err_prefix(err, "%s", name);
 	}
 	c = json_pack("{s:s, s:O?, s:I}", "id", fl_archive_id(a), "site",
 	    json_object_get(fl_archive_manifest((struct fl_archive *)a),

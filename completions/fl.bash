@@ -27,8 +27,9 @@ _fl_opts() {
 		    --site -o --output --report -q --quiet
 		    -h --help -V --version" ;;
 	fl-stats)
-		echo "--data --tsv -o --output -q --quiet -h --help
-		    -V --version" ;;
+		echo "--data --tsv --table1 --curve --bins-from --bins
+		    --survival --min-count --dp-epsilon -o --output -q --quiet
+		    -h --help -V --version" ;;
 	fl-keygen)
 		echo "-f --force -o --output -q --quiet -h --help
 		    -V --version" ;;
@@ -99,7 +100,8 @@ _fl() {
 			return
 		fi ;;
 	-l|--label|--classes|-f|--features|-x|--exclude|--seed|-e|--epochs|\
-	-b|--batch|--lr|--momentum|--l2|--site)
+	-b|--batch|--lr|--momentum|--l2|--site|--bins|--survival|\
+	--min-count|--dp-epsilon)
 		return ;;	# a value of the user's own
 	esac
 

@@ -415,6 +415,37 @@ int		 fl_stats_write_tsv(const struct fl_stats *s, FILE *f,
 		    const char *name, struct fl_err *err);
 void		 fl_stats_free(struct fl_stats *s);
 
+/*
+ * The clinical summary (issue 5).  fl_stats_from_csv_opts also computes,
+ * when grid is given, a histogram of every column on bins equal bins of
+ * [min, max] taken from grid's column of the same name (values outside
+ * are clamped to the end bins), and when time is given, a Kaplan-Meier
+ * table (time, events, censored per distinct time) of the rows with both
+ * time and event (0 or 1).  min_count K > 1 suppresses cells from fewer
+ * than K patients; epsilon > 0 adds Laplace noise to the histogram and KM
+ * cells (see man/fl-stats.1).  All of it is kept in the archive and
+ * merged by fl_stats_merge (FL_ESHAPE for another grid or other survival
+ * columns).
+ */
+struct fl_stats_opts {
+	const struct fl_stats	*grid;		/* or NULL: no histograms */
+	size_t			 bins;
+	const char		*time, *event;	/* or NULL: no KM table */
+	size_t			 min_count;	/* 0 or 1: none */
+	double			 epsilon;	/* 0: none */
+};
+int		 fl_stats_from_csv_opts(struct fl_stats **s, const char *path,
+		    const struct fl_stats_opts *opt, struct fl_err *err);
+/* "Table 1": column n missing mean sd median q1 q3 quantile_error, the
+ * quantiles from the histograms (empty without), within quantile_error
+ * (one bin width) of the exact ones.  Errors: FL_EIO. */
+int		 fl_stats_write_table1(const struct fl_stats *s, FILE *f,
+		    const char *name, struct fl_err *err);
+/* The Kaplan-Meier curve: time survival at_risk events.  Errors:
+ * FL_EUSAGE (no table), FL_EIO. */
+int		 fl_stats_write_km(const struct fl_stats *s, FILE *f,
+		    const char *name, struct fl_err *err);
+
 /* ------------------------------------------------------------------------ */
 /* Models (lib/model.c).                                                    */
 
