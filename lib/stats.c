@@ -701,7 +701,7 @@ fl_stats_from_archive(struct fl_stats **sp, const struct fl_archive *a,
 		goto out;
 	if (fl_archive_ntensors(a) != want) {
 		rc = fl_err_set(err, FL_EFORMAT,
-		    "%zu tensors, this stats archive has %zu",
+		    "%zu tensors, a stats archive has %zu",
 		    fl_archive_ntensors(a), want);
 		goto out;
 	}
