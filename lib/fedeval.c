@@ -98,6 +98,12 @@ fl_fedeval_new(struct fl_fedeval **ep, enum fl_task task, size_t classes,
 	struct fl_fedeval *e;
 
 	*ep = NULL;
+	/* Other tasks (survival, lib/cox.c) have no sufficient statistics
+	 * here yet. */
+	if (task != FL_TASK_BINARY && task != FL_TASK_MULTICLASS &&
+	    task != FL_TASK_REGRESSION)
+		return fl_err_set(err, FL_EUSAGE, "no federated evaluation "
+		    "for task '%s'", fl_task_name(task));
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	e->task = task;
@@ -186,6 +192,8 @@ fl_fedeval_add(struct fl_fedeval *e, size_t n, size_t k, const float *pred,
 			e->s[S_SAE] += fabs(d);
 			ysum += y[i];
 			break;
+		default:
+			break;
 		}
 	}
 	if (e->task == FL_TASK_REGRESSION && n > 0) {
@@ -256,6 +264,8 @@ fl_fedeval_metrics(const struct fl_fedeval *e, struct fl_metrics *m,
 		m->mae = e->s[S_SAE] / n;
 		m->r2 = e->s[S_YM2] > 0 ? 1.0 - e->s[S_SSE] / e->s[S_YM2] :
 		    NAN;
+		break;
+	default:
 		break;
 	}
 }

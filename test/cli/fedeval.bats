@@ -166,3 +166,14 @@ cell() {
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "fl-eval: --curve roc needs a binary task, not 'regression'" ]
 }
+
+@test "fedeval: examples/plots/plots.sh renders three PNGs" {
+	command -v gnuplot >/dev/null || skip "gnuplot not installed"
+	mkdir out
+	run --separate-stderr "$TOP/examples/plots/plots.sh" out
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	for p in roc calibration km; do
+		[ "$(head -c 4 out/$p.png | tail -c 3)" = PNG ]
+	done
+}
