@@ -27,7 +27,8 @@ static const char help[] =
     "statistics.  Archives are read from the operands, or stdin when there\n"
     "are none ('-' also means stdin); each may hold several archives\n"
     "concatenated.  Without --model, the first archive decides: a model is\n"
-    "the base for the updates that follow it; stats archives are merged.\n\n"
+    "the base for the updates that follow it; stats archives are merged,\n"
+    "and so are metrics archives (written by fl-eval).\n\n"
     "  -m, --model FILE      the model the updates were trained from\n"
     "      --strategy NAME   fedavg (default), fedavgm, fedadam, fedyogi,\n"
     "                        fedadagrad, median, trimmed-mean, krum or\n"
@@ -73,6 +74,7 @@ struct state {
 	struct fl_agg		*agg;
 	struct fl_stats		*stats;		/* merged statistics */
 	json_t			*contributors;	/* of the stats */
+	struct fl_fedeval	*metrics;	/* merged metrics (fedeval) */
 	const struct opts	*o;
 	struct fl_trust		*trust;
 	struct fl_seckey	*key;		/* opens sealed input */
@@ -298,7 +300,7 @@ add_stats(struct state *s, const struct fl_archive *a, const char *name,
 		rc = fl_stats_merge(s->stats, st, err);
 		fl_stats_free(st);
 		if (rc < 0)
-			return rc;
+			return fl_err_prefix(err, "%s", name);
 	}
 	c = json_pack("{s:s, s:O?, s:I}", "id", fl_archive_id(a), "site",
 	    json_object_get(fl_archive_manifest((struct fl_archive *)a),
@@ -306,6 +308,29 @@ add_stats(struct state *s, const struct fl_archive *a, const char *name,
 	if (c == NULL || json_array_append_new(s->contributors, c) < 0)
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	return 0;
+}
+
+/* Metrics-merge mode: merge one metrics archive (lib/fedeval.c). */
+static int
+add_metrics(struct state *s, const struct fl_archive *a, const char *name,
+    struct fl_err *err)
+{
+	struct fl_fedeval *e;
+	int rc;
+
+	if (fl_archive_kind(a) != FL_KIND_METRICS)
+		return fl_err_set(err, FL_EFORMAT, "%s: a %s archive among "
+		    "metrics archives", name, fl_kind_name(fl_archive_kind(a)));
+	if ((rc = fl_fedeval_from_archive(&e, a, err)) < 0)
+		return fl_err_prefix(err, "%s", name);
+	if (s->metrics == NULL) {
+		s->metrics = e;
+		return 0;
+	}
+	if ((rc = fl_fedeval_merge(s->metrics, e, err)) < 0)
+		fl_err_prefix(err, "%s", name);
+	fl_fedeval_free(e);
+	return rc;
 }
 
 /*
@@ -323,6 +348,9 @@ consume(struct state *s, struct fl_archive *a, const char *name, int *keep,
 	if (s->trust != NULL &&
 	    (rc = fl_archive_trusted(a, s->trust, name, &signer, err)) < 0)
 		return rc;
+	if (s->metrics != NULL || (s->agg == NULL && s->stats == NULL &&
+	    fl_archive_kind(a) == FL_KIND_METRICS))
+		return add_metrics(s, a, name, err);
 	if (s->agg == NULL && s->stats == NULL) {
 		if (fl_archive_kind(a) == FL_KIND_MODEL) {
 			*keep = 1;
@@ -435,6 +463,8 @@ main(int argc, char **argv)
 		rc = fl_agg_finish(s.agg, &out, &err);
 	else if (s.stats != NULL)
 		rc = stats_result(&s, &out, &err);
+	else if (s.metrics != NULL)
+		rc = fl_fedeval_to_archive(s.metrics, &out, &err);
 	else
 		rc = fl_err_set(&err, FL_EFORMAT, "no archives to aggregate");
 	if (rc < 0)
@@ -456,6 +486,7 @@ out:
 	fl_model_free(s.base);
 	fl_agg_free(s.agg);
 	fl_stats_free(s.stats);
+	fl_fedeval_free(s.metrics);
 	json_decref(s.contributors);
 	fl_seckey_free(sk);
 	fl_seckey_free(s.key);

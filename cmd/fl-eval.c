@@ -12,7 +12,10 @@
 
 static const char usage[] =
     "usage: fl-eval [-q] -d data.csv [--format json|tsv] [-p] [--key key]\n"
-    "               [model]";
+    "               [--curve roc|calibration] [--emit [--site name] [-o file]]\n"
+    "               [model]\n"
+    "       fl-eval --report [--format json|tsv] [--curve roc|calibration]\n"
+    "               metrics.fla";
 
 static const char help[] =
     "Score a model on a local CSV.  The model is read from the operand, or\n"
@@ -25,6 +28,16 @@ static const char help[] =
     "  -p, --predictions     print one line per row instead: the label and\n"
     "                        the prediction\n"
     "      --key FILE        open a sealed model with this secret key\n"
+    "      --curve NAME      print a curve as TSV instead (binary): roc\n"
+    "                        (fpr tpr threshold) or calibration (bin\n"
+    "                        mean_pred observed n)\n"
+    "      --emit            write a metrics archive of sufficient\n"
+    "                        statistics, for fl-aggregate to pool\n"
+    "      --site NAME       the site named in the metrics archive\n"
+    "  -o, --output FILE     write the metrics archive here (default\n"
+    "                        stdout)\n"
+    "      --report          read a metrics archive (the operand) and print\n"
+    "                        its per-site and pooled rows (default tsv)\n"
     "  -q, --quiet           print nothing but errors on stderr\n"
     "  -h, --help            print this help\n"
     "  -V, --version         print the version\n";
@@ -32,19 +45,46 @@ static const char help[] =
 struct opts {
 	const char	*data, *model, *key;
 	int		 tsv, predictions;
+	/* Federated evaluation (lib/fedeval.c). */
+	const char	*curve, *site, *out;
+	int		 emit, report, format;
 };
+
+/* The federated evaluation flags' conflicts. */
+static void
+check_fedeval(struct opts *o)
+{
+	if (o->emit + o->report + (o->curve != NULL) + o->predictions > 1 &&
+	    !(o->report && o->curve != NULL))
+		fl_usage_error(usage, "--emit, --curve, --report and "
+		    "--predictions conflict");
+	if ((o->site != NULL || o->out != NULL) && !o->emit)
+		fl_usage_error(usage, "--site and --output need --emit");
+	if (o->report && o->data != NULL)
+		fl_usage_error(usage, "--report reads no --data");
+	if (o->report && !o->format)
+		o->tsv = 1;
+	if (o->emit)
+		fl_refuse_tty(o->out);
+}
 
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_FORMAT = 256, OPT_KEY };
+	enum { OPT_FORMAT = 256, OPT_KEY, OPT_CURVE, OPT_EMIT, OPT_REPORT,
+	    OPT_SITE };
 	static const struct option longopts[] = {
+		{ "curve", required_argument, NULL, OPT_CURVE },
 		{ "data", required_argument, NULL, 'd' },
+		{ "emit", no_argument, NULL, OPT_EMIT },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "key", required_argument, NULL, OPT_KEY },
+		{ "output", required_argument, NULL, 'o' },
 		{ "predictions", no_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "report", no_argument, NULL, OPT_REPORT },
+		{ "site", required_argument, NULL, OPT_SITE },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -52,7 +92,7 @@ parse_args(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:hpqV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:ho:pqV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			o->data = optarg;
@@ -60,6 +100,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'h':
 			printf("%s\n\n%s", usage, help);
 			exit(fl_close_stdout());
+		case 'o':
+			o->out = optarg;
+			break;
 		case 'p':
 			o->predictions = 1;
 			break;
@@ -71,7 +114,24 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_KEY:
 			o->key = optarg;
 			break;
+		case OPT_CURVE:
+			if (strcmp(optarg, "roc") != 0 &&
+			    strcmp(optarg, "calibration") != 0)
+				fl_usage_error(usage, "--curve: unknown curve "
+				    "'%s' (roc, calibration)", optarg);
+			o->curve = optarg;
+			break;
+		case OPT_EMIT:
+			o->emit = 1;
+			break;
+		case OPT_REPORT:
+			o->report = 1;
+			break;
+		case OPT_SITE:
+			o->site = optarg;
+			break;
 		case OPT_FORMAT:
+			o->format = 1;
 			if (strcmp(optarg, "tsv") == 0)
 				o->tsv = 1;
 			else if (strcmp(optarg, "json") == 0)
@@ -87,6 +147,9 @@ parse_args(int argc, char **argv, struct opts *o)
 	if (argc - optind > 1)
 		fl_usage_error(usage, "one model at most");
 	o->model = optind < argc ? argv[optind] : NULL;
+	check_fedeval(o);
+	if (o->report)
+		return;
 	if (o->data == NULL)
 		fl_usage_error(usage, "--data is required");
 	if (strcmp(o->data, "-") == 0 &&
@@ -195,6 +258,58 @@ print_predictions(const struct fl_model *m, const struct fl_dataset *ds,
 	}
 }
 
+/*
+ * Federated evaluation: with --report, print the per-site and pooled rows
+ * (or the pooled curve) of a metrics archive; else reduce the predictions
+ * to sufficient statistics and write them (--emit) or print a curve.
+ */
+static int
+fedeval(const struct opts *o, const struct fl_archive *ma,
+    const struct fl_model *m, const struct fl_dataset *ds, const float *pred,
+    struct fl_err *err)
+{
+	struct fl_fedeval *e = NULL;
+	struct fl_archive *a = NULL, *out = NULL;
+	const json_t *man;
+	json_int_t round;
+	int rc;
+
+	if (o->report) {
+		if ((rc = fl_archive_read_file(o->model, &a, err)) < 0)
+			return rc;
+		if ((rc = fl_fedeval_from_archive(&e, a, err)) < 0)
+			fl_err_prefix(err, "%s", fl_in_name(o->model));
+		else if (o->curve != NULL)
+			rc = fl_fedeval_curve(e, o->curve, stdout,
+			    "<stdout>", err);
+		else
+			rc = fl_fedeval_report(e, stdout, !o->tsv,
+			    "<stdout>", err);
+		goto out;
+	}
+	man = fl_archive_manifest((struct fl_archive *)ma);
+	round = json_integer_value(json_object_get(man, "round"));
+	if ((rc = fl_fedeval_new(&e, fl_model_task(m), fl_model_nclasses(m),
+	    fl_archive_id(ma), o->site, round, err)) < 0 ||
+	    (rc = fl_fedeval_add(e, ds->n, fl_model_noutputs(m), pred, ds->y,
+	    err)) < 0)
+		goto out;
+	if (o->curve != NULL) {
+		rc = fl_fedeval_curve(e, o->curve, stdout, "<stdout>", err);
+		goto out;
+	}
+	if ((rc = fl_fedeval_to_archive(e, &out, err)) < 0 ||
+	    (rc = fl_manifest_set_writer(fl_archive_manifest(out), "fl-eval",
+	    err)) < 0)
+		goto out;
+	rc = fl_archive_save(&out, 1, o->out, err);
+out:
+	fl_archive_free(a);
+	fl_archive_free(out);
+	fl_fedeval_free(e);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -212,6 +327,10 @@ main(int argc, char **argv)
 
 	fl_setprogname(argv[0]);
 	parse_args(argc, argv, &o);
+	if (o.report) {
+		rc = fedeval(&o, NULL, NULL, NULL, NULL, &err);
+		goto out;
+	}
 	if (o.key != NULL && (rc = fl_seckey_read(&sk, o.key, &err)) < 0)
 		goto out;
 	if ((rc = fl_model_read(o.model, sk, &a, &m, &err)) < 0 ||
@@ -231,6 +350,10 @@ main(int argc, char **argv)
 		goto out;
 	if (o.predictions) {
 		print_predictions(m, ds, pred, o.tsv);
+		goto out;
+	}
+	if (o.emit || o.curve != NULL) {
+		rc = fedeval(&o, a, m, ds, pred, &err);
 		goto out;
 	}
 	if ((rc = fl_metrics_compute(fl_model_task(m), ds->n,

@@ -11,17 +11,22 @@
 #include "fl.h"
 
 static const char usage[] =
-    "usage: fl-stats [-q] [--tsv] [-o file] (--data file.csv | archive)";
+    "usage: fl-stats [-q] [--tsv | --table1 | --curve km] [-o file]\n"
+    "                [--bins-from pooled.fls [--bins n]] [--survival time,event]\n"
+    "                [--min-count k] [--dp-epsilon e] (--data file.csv | archive)";
 
 struct opts {
 	const char	*data;		/* CSV to compute, or NULL */
 	const char	*archive;	/* stats archive to read, or NULL */
 	const char	*out;		/* NULL: stdout */
 	int		 quiet;
-	int		 tsv;
+	int		 tsv;		/* 1: table, 2: table 1, 3: KM curve */
+	const char	*bins_from;
+	struct fl_stats_opts so;
 };
 
-enum { OPT_DATA = 256, OPT_TSV };
+enum { OPT_DATA = 256, OPT_TSV, OPT_BINS, OPT_BINS_FROM, OPT_CURVE,
+	OPT_DP, OPT_MINCOUNT, OPT_SURV, OPT_TABLE1 };
 
 static void
 help(void)
@@ -36,6 +41,21 @@ help(void)
 	    "  -q, --quiet        print nothing on stderr but errors\n"
 	    "  --tsv              print a tab-separated table instead of an "
 	    "archive\n"
+	    "  --table1           print table 1: n missing mean sd median q1 "
+	    "q3\n"
+	    "                     quantile_error (quantiles need histograms)\n"
+	    "  --curve km         print the Kaplan-Meier curve: time survival "
+	    "at_risk\n"
+	    "                     events\n"
+	    "  --bins-from file   histograms on the grid [min, max] of each "
+	    "column\n"
+	    "                     of this (pooled) stats archive\n"
+	    "  --bins n           histogram bins (default 100)\n"
+	    "  --survival t,e     a Kaplan-Meier table of time column t and "
+	    "event\n"
+	    "                     column e (0 or 1)\n"
+	    "  --min-count k      suppress cells from fewer than k patients\n"
+	    "  --dp-epsilon e     add Laplace noise to histogram and KM cells\n"
 	    "  -h, --help         print this help and exit\n"
 	    "  -V, --version      print the version and exit\n", usage);
 }
@@ -44,15 +64,24 @@ static void
 parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
+		{ "bins",	required_argument,	NULL, OPT_BINS },
+		{ "bins-from",	required_argument,	NULL, OPT_BINS_FROM },
+		{ "curve",	required_argument,	NULL, OPT_CURVE },
 		{ "data",	required_argument,	NULL, OPT_DATA },
+		{ "dp-epsilon",	required_argument,	NULL, OPT_DP },
 		{ "help",	no_argument,		NULL, 'h' },
+		{ "min-count",	required_argument,	NULL, OPT_MINCOUNT },
 		{ "output",	required_argument,	NULL, 'o' },
 		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "survival",	required_argument,	NULL, OPT_SURV },
+		{ "table1",	no_argument,		NULL, OPT_TABLE1 },
 		{ "tsv",	no_argument,		NULL, OPT_TSV },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	int ch;
+	static char *surv[3];
+	char *comma;
+	int ch, views = 0;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":ho:qV", longopts, NULL)) != -1)
@@ -74,6 +103,44 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_TSV:
 			o->tsv = 1;
+			views++;
+			break;
+		case OPT_TABLE1:
+			o->tsv = 2;
+			views++;
+			break;
+		case OPT_CURVE:
+			if (strcmp(optarg, "km") != 0)
+				fl_usage_error(usage, "--curve: unknown curve "
+				    "'%s' (km)", optarg);
+			o->tsv = 3;
+			views++;
+			break;
+		case OPT_BINS:
+			o->so.bins = (size_t)fl_opt_long(usage, "--bins",
+			    optarg, 1, 100000);
+			break;
+		case OPT_BINS_FROM:
+			o->bins_from = optarg;
+			break;
+		case OPT_DP:
+			o->so.epsilon = fl_opt_double(usage, "--dp-epsilon",
+			    optarg, 1e-6, 1e6);
+			break;
+		case OPT_MINCOUNT:
+			o->so.min_count = (size_t)fl_opt_long(usage,
+			    "--min-count", optarg, 1, 1000000);
+			break;
+		case OPT_SURV:
+			if ((comma = strchr(optarg, ',')) == NULL ||
+			    comma == optarg || comma[1] == '\0' ||
+			    strchr(comma + 1, ',') != NULL)
+				fl_usage_error(usage, "--survival: want "
+				    "TIME,EVENT, not '%s'", optarg);
+			surv[0] = strndup(optarg, (size_t)(comma - optarg));
+			surv[1] = comma + 1;
+			o->so.time = surv[0];
+			o->so.event = surv[1];
 			break;
 		default:
 			fl_opt_error(usage, ch, argv);
@@ -86,6 +153,16 @@ parse_args(int argc, char **argv, struct opts *o)
 		fl_usage_error(usage, "--data and an archive operand conflict");
 	if (o->data == NULL && o->archive == NULL)
 		fl_usage_error(usage, "missing --data or an archive operand");
+	if (views > 1)
+		fl_usage_error(usage, "--tsv, --table1 and --curve conflict");
+	if (o->data == NULL && (o->bins_from != NULL || o->so.time != NULL ||
+	    o->so.min_count > 0 || o->so.epsilon > 0))
+		fl_usage_error(usage, "--bins-from, --survival, --min-count "
+		    "and --dp-epsilon need --data");
+	if (o->so.bins > 0 && o->bins_from == NULL)
+		fl_usage_error(usage, "--bins needs --bins-from");
+	if (o->so.bins == 0)
+		o->so.bins = 100;
 }
 
 /* The statistics of the CSV, or those held by the stats archive. */
@@ -95,8 +172,23 @@ load(struct fl_stats **s, const struct opts *o, struct fl_err *err)
 	struct fl_archive *a = NULL;
 	int rc;
 
+	if (o->data != NULL && o->bins_from != NULL) {
+		struct fl_stats *grid = NULL;
+
+		if ((rc = fl_archive_read_file(o->bins_from, &a, err)) < 0)
+			return rc;
+		if ((rc = fl_stats_from_archive(&grid, a, err)) < 0)
+			fl_err_prefix(err, "%s", o->bins_from);
+		fl_archive_free(a);
+		if (rc < 0)
+			return rc;
+		((struct opts *)o)->so.grid = grid;
+		rc = fl_stats_from_csv_opts(s, o->data, &o->so, err);
+		fl_stats_free(grid);
+		return rc;
+	}
 	if (o->data != NULL)
-		return fl_stats_from_csv(s, o->data, err);
+		return fl_stats_from_csv_opts(s, o->data, &o->so, err);
 	if ((rc = fl_archive_read_file(o->archive, &a, err)) < 0)
 		return rc;
 	if ((rc = fl_stats_from_archive(s, a, err)) < 0)
@@ -133,7 +225,13 @@ write_out(const struct fl_stats *s, const struct opts *o, struct fl_err *err)
 	}
 	if ((rc = fl_out_open(&out, o->out, err)) < 0)
 		goto out;
-	if (o->tsv)
+	if (o->tsv == 3)
+		rc = fl_stats_write_km(s, fl_out_stream(out),
+		    fl_out_name(out), err);
+	else if (o->tsv == 2)
+		rc = fl_stats_write_table1(s, fl_out_stream(out),
+		    fl_out_name(out), err);
+	else if (o->tsv)
 		rc = fl_stats_write_tsv(s, fl_out_stream(out),
 		    fl_out_name(out), err);
 	else
@@ -153,10 +251,11 @@ main(int argc, char **argv)
 {
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_stats *s = NULL;
-	struct opts o = { NULL, NULL, NULL, 0, 0 };
+	struct opts o;
 	int rc;
 
 	fl_setprogname(argv[0]);
+	memset(&o, 0, sizeof(o));
 	parse_args(argc, argv, &o);
 	if (!o.tsv)
 		fl_refuse_tty(o.out);

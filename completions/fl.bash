@@ -27,11 +27,13 @@ _fl_opts() {
 		    --dp-delta --max-epsilon --seed
 		    -o --output -q --quiet -h --help -V --version" ;;
 	fl-eval)
-		echo "-d --data --format -p --predictions --key -q --quiet
+		echo "-d --data --format -p --predictions --key --curve --emit
+		    --site -o --output --report -q --quiet
 		    -h --help -V --version" ;;
 	fl-stats)
-		echo "--data --tsv -o --output -q --quiet -h --help
-		    -V --version" ;;
+		echo "--data --tsv --table1 --curve --bins-from --bins
+		    --survival --min-count --dp-epsilon -o --output -q --quiet
+		    -h --help -V --version" ;;
 	fl-keygen)
 		echo "-f --force -o --output -q --quiet -h --help
 		    -V --version" ;;
@@ -74,6 +76,9 @@ _fl() {
 	--compress)
 		mapfile -t COMPREPLY < <(compgen -W "none gzip zstd" -- "$cur")
 		return ;;
+	--curve)
+		mapfile -t COMPREPLY < <(compgen -W "roc calibration km" \
+		    -- "$cur"); return ;;
 	--strategy)
 		mapfile -t COMPREPLY < <(compgen -W "fedavg fedavgm fedadam fedyogi fedadagrad median trimmed-mean krum multi-krum" -- "$cur")
 		return ;;
@@ -99,7 +104,8 @@ _fl() {
 			return
 		fi ;;
 	-l|--label|--classes|-f|--features|-x|--exclude|--seed|-e|--epochs|\
-	-b|--batch|--lr|--momentum|--l2|--site)
+	-b|--batch|--lr|--momentum|--l2|--site|--bins|--survival|\
+	--min-count|--dp-epsilon)
 		return ;;	# a value of the user's own
 	esac
 

@@ -416,6 +416,37 @@ int		 fl_stats_write_tsv(const struct fl_stats *s, FILE *f,
 		    const char *name, struct fl_err *err);
 void		 fl_stats_free(struct fl_stats *s);
 
+/*
+ * The clinical summary (issue 5).  fl_stats_from_csv_opts also computes,
+ * when grid is given, a histogram of every column on bins equal bins of
+ * [min, max] taken from grid's column of the same name (values outside
+ * are clamped to the end bins), and when time is given, a Kaplan-Meier
+ * table (time, events, censored per distinct time) of the rows with both
+ * time and event (0 or 1).  min_count K > 1 suppresses cells from fewer
+ * than K patients; epsilon > 0 adds Laplace noise to the histogram and KM
+ * cells (see man/fl-stats.1).  All of it is kept in the archive and
+ * merged by fl_stats_merge (FL_ESHAPE for another grid or other survival
+ * columns).
+ */
+struct fl_stats_opts {
+	const struct fl_stats	*grid;		/* or NULL: no histograms */
+	size_t			 bins;
+	const char		*time, *event;	/* or NULL: no KM table */
+	size_t			 min_count;	/* 0 or 1: none */
+	double			 epsilon;	/* 0: none */
+};
+int		 fl_stats_from_csv_opts(struct fl_stats **s, const char *path,
+		    const struct fl_stats_opts *opt, struct fl_err *err);
+/* "Table 1": column n missing mean sd median q1 q3 quantile_error, the
+ * quantiles from the histograms (empty without), within quantile_error
+ * (one bin width) of the exact ones.  Errors: FL_EIO. */
+int		 fl_stats_write_table1(const struct fl_stats *s, FILE *f,
+		    const char *name, struct fl_err *err);
+/* The Kaplan-Meier curve: time survival at_risk events.  Errors:
+ * FL_EUSAGE (no table), FL_EIO. */
+int		 fl_stats_write_km(const struct fl_stats *s, FILE *f,
+		    const char *name, struct fl_err *err);
+
 /* ------------------------------------------------------------------------ */
 /* Models (lib/model.c).                                                    */
 
@@ -747,6 +778,60 @@ int		 fl_metrics_compute(enum fl_task task, size_t n, size_t k,
 /* The metrics as a new JSON object holding exactly the task's keys, in the
  * order above (NaN written as null).  NULL when out of memory. */
 json_t		*fl_metrics_json(const struct fl_metrics *m);
+
+/* ------------------------------------------------------------------------ */
+/* Federated evaluation (lib/fedeval.c).                                    */
+
+/*
+ * The sufficient statistics of a model's metrics on some rows: sums that
+ * add up across sites (n, correct, log loss, Brier, squared and absolute
+ * errors, the label's sum and squared deviations) and, for binary tasks,
+ * per-class histograms of the score on FL_FEDEVAL_BINS equal bins of
+ * [0, 1] and the sum of scores per bin.  Pooled metrics are exact but for
+ * the AUC, which is binned: within "auc_bound" = (1/2) sum_b pos_b neg_b
+ * / (P N) of the exact AUC of the pooled rows.  A metrics archive (kind
+ * "metrics") holds them; see man/fl-archive.5.
+ */
+#define FL_FEDEVAL_BINS 10000
+struct fl_fedeval;
+/* Empty statistics for task (classes for multiclass) of the model whose
+ * archive id is parent (may be NULL), from site (may be NULL).  Errors:
+ * FL_ENOMEM. */
+int		 fl_fedeval_new(struct fl_fedeval **e, enum fl_task task,
+		    size_t classes, const char *parent, const char *site,
+		    int64_t round, struct fl_err *err);
+void		 fl_fedeval_free(struct fl_fedeval *e);
+/* Add n rows: pred (n, k) as from fl_predict, labels y (n).  Errors:
+ * FL_EUSAGE (k does not fit), FL_ENUM (a bad label or a NaN score). */
+int		 fl_fedeval_add(struct fl_fedeval *e, size_t n, size_t k,
+		    const float *pred, const float *y, struct fl_err *err);
+/* The metrics (the keys of fl_metrics_json) and the AUC's bound (NaN
+ * unless binary with both classes present). */
+void		 fl_fedeval_metrics(const struct fl_fedeval *e,
+		    struct fl_metrics *m, double *auc_bound);
+/* A metrics archive: manifest "task", "classes", "bins", "parent",
+ * "site", "round", "samples", "metrics" (fl-eval's keys, plus
+ * "auc_bound"), and once merged "sites" (one row per site).  Errors:
+ * FL_ENOMEM. */
+int		 fl_fedeval_to_archive(const struct fl_fedeval *e,
+		    struct fl_archive **a, struct fl_err *err);
+/* Read and check a metrics archive.  Errors: FL_EFORMAT, FL_ENUM,
+ * FL_ENOMEM. */
+int		 fl_fedeval_from_archive(struct fl_fedeval **e,
+		    const struct fl_archive *a, struct fl_err *err);
+/* Add src into dst, keeping one row per site.  Refused: another task or
+ * model (FL_ESHAPE), a site already in dst (FL_EFORMAT). */
+int		 fl_fedeval_merge(struct fl_fedeval *dst,
+		    const struct fl_fedeval *src, struct fl_err *err);
+/* The per-site rows and a "pooled" row, as TSV (header "site" and the
+ * metric keys) or one JSON object per line.  Errors: FL_EIO, FL_EFORMAT. */
+int		 fl_fedeval_report(const struct fl_fedeval *e, FILE *f,
+		    int json, const char *name, struct fl_err *err);
+/* A binary curve as TSV: "roc" (fpr tpr threshold, one point per
+ * non-empty bin) or "calibration" (bin mean_pred observed n, ten bins).
+ * Errors: FL_EUSAGE (other tasks, unknown curve), FL_EIO. */
+int		 fl_fedeval_curve(const struct fl_fedeval *e, const char *curve,
+		    FILE *f, const char *name, struct fl_err *err);
 
 /* ------------------------------------------------------------------------ */
 /* Aggregation (lib/aggregate.c).                                           */

@@ -161,7 +161,7 @@ mkcsv() {
 @test "fl-stats --help prints the usage on stdout" {
 	run --separate-stderr fl-stats --help
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "usage: fl-stats [-q] [--tsv] [-o file] (--data file.csv | archive)" ]
+	[ "${lines[0]}" = "usage: fl-stats [-q] [--tsv | --table1 | --curve km] [-o file]" ]
 	[[ $output == *"--tsv"* ]]
 	[ -z "$stderr" ]
 	run --separate-stderr fl-stats -h
@@ -182,7 +182,7 @@ mkcsv() {
 	[ "$status" -eq 2 ]
 	[ -z "$output" ]
 	[ "${stderr_lines[0]}" = "fl-stats: unknown option '--bogus'" ]
-	[ "${stderr_lines[2]}" = "Try 'fl-stats --help'." ]
+	[ "${stderr_lines[4]}" = "Try 'fl-stats --help'." ]
 	run --separate-stderr fl-stats
 	[ "$status" -eq 2 ]
 	[ "${stderr_lines[0]}" = "fl-stats: missing --data or an archive operand" ]
@@ -201,4 +201,87 @@ mkcsv() {
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 	[ "$stderr" = "fl-stats: <stdin>:3: column 'a': not a number: 'x'" ]
+}
+
+# The clinical summary (issue 5): colon split in two sites, a pooled
+# grid, histograms, table 1, Kaplan-Meier, suppression and noise.
+summary_sites() {
+	colon_sites
+	fl-stats --data a.csv -o a0.fls
+	fl-stats --data b.csv -o b0.fls
+	fl-aggregate -o grid.fls a0.fls b0.fls
+	{ cat a.csv; tail -n +2 b.csv; } >ab.csv
+}
+
+@test "fl-stats --survival: the merged KM curve equals the pooled rows'" {
+	summary_sites
+	for s in a b; do
+		fl-stats --data $s.csv --bins-from grid.fls \
+		    --survival death_time,death -o $s.fls
+	done
+	fl-aggregate -o p.fls a.fls b.fls
+	run --separate-stderr fl-stats --curve km p.fls
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${lines[0]}" = "$(printf 'time\tsurvival\tat_risk\tevents')" ]
+	[ "${lines[1]}" = "$(printf '0\t1\t595\t0')" ]
+	[ "$output" = "$(fl-stats --curve km --survival death_time,death \
+	    --data ab.csv)" ]
+	# Survival never rises.
+	printf '%s\n' "$output" | awk 'NR > 2 && $2 > last + 1e-12 { exit 1 }
+	    { last = $2 }'
+}
+
+@test "fl-stats --table1: merged quantiles within one bin of the exact" {
+	summary_sites
+	for s in a b; do
+		fl-stats --data $s.csv --bins-from grid.fls --bins 200 -o $s.fls
+	done
+	fl-aggregate -o p.fls a.fls b.fls
+	run --separate-stderr fl-stats --table1 p.fls
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(printf 'column\tn\tmissing\tmean\tsd\tmedian\tq1\tq3\tquantile_error')" ]
+	line=$(printf '%s\n' "$output" | grep '^age	')
+	# The exact median of age over the pooled rows.
+	med=$(awk -F, 'NR > 1 && $4 != "NA" { print $4 }' ab.csv | sort -n |
+	    awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
+	    else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	echo "$line" | awk -F'\t' -v m="$med" '{ d = $6 - m; if (d < 0) d = -d
+	    exit !(d <= $9) }'
+	# Another grid does not merge.
+	fl-stats --data b.csv --bins-from grid.fls --bins 50 -o c.fls
+	run --separate-stderr fl-aggregate -o q.fls a.fls c.fls
+	[ "$status" -eq 1 ]
+	assert_one_line_naming c.fls
+	# Without histograms, the quantile cells are empty.
+	run fl-stats --table1 --data a.csv
+	[ "$(printf '%s\n' "$output" | grep '^age	' | cut -f 6)" = "" ]
+}
+
+@test "fl-stats --min-count and --dp-epsilon are recorded and applied" {
+	summary_sites
+	fl-stats --data a.csv --bins-from grid.fls --survival death_time,death \
+	    --min-count 10 -o m.fls
+	fl-pack manifest m.fls | grep -q '"min_count": 10'
+	# Each KM row holds at least 10 patients: at_risk falls by 10 or more.
+	run fl-stats --curve km m.fls
+	[ "${#lines[@]}" -gt 5 ]
+	printf '%s\n' "$output" | awk -F'\t' 'NR > 3 && last - $3 < 10 { exit 1 }
+	    { last = $3 }'
+	fl-stats --data a.csv --bins-from grid.fls --dp-epsilon 1 -o d.fls
+	fl-pack manifest d.fls | grep -q '"mechanism": "laplace"'
+	fl-pack manifest d.fls | grep -q '"scale": 17.0'
+	# Noise changes the histograms but keeps them counts that merge.
+	fl-stats --data b.csv --bins-from grid.fls --dp-epsilon 1 -o e.fls
+	run --separate-stderr fl-aggregate -o p.fls d.fls e.fls
+	[ "$status" -eq 0 ]
+	run --separate-stderr fl-stats --min-count 3 a.fls
+	[ "$status" -eq 2 ]
+	run --separate-stderr fl-stats --survival death_time --data a.csv
+	[ "$status" -eq 2 ]
+	run --separate-stderr fl-stats --survival nope,death --data a.csv
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-stats: a.csv: no column 'nope'" ]
+	run --separate-stderr fl-stats --curve km --data a.csv
+	[ "$status" -eq 2 ]
 }
