@@ -10,7 +10,7 @@ _fl_opts() {
 	case $1 in
 	fl-init)
 		echo "-m --model -l --label -t --task --classes -f --features
-		    -s --stats -x --exclude --seed --sign -o --output -q --quiet
+		    --time --event --grid --tmax -s --stats -x --exclude --seed --sign -o --output -q --quiet
 		    -h --help -V --version" ;;
 	fl-train)
 		echo "-d --data -e --epochs -b --batch --lr --optimizer
@@ -23,7 +23,8 @@ _fl_opts() {
 		    --no-progress
 		    -o --output -q --quiet -h --help -V --version" ;;
 	fl-eval)
-		echo "-d --data --format -p --predictions --key -q --quiet
+		echo "-d --data --format -p --predictions --key --horizon
+		    -q --quiet
 		    -h --help -V --version" ;;
 	fl-stats)
 		echo "--data --tsv -o --output -q --quiet -h --help
@@ -60,7 +61,7 @@ _fl() {
 	case $prev in
 	-t|--task)
 		mapfile -t COMPREPLY < <(compgen -W \
-		    "binary multiclass regression" -- "$cur"); return ;;
+		    "binary multiclass regression survival" -- "$cur"); return ;;
 	--optimizer)
 		mapfile -t COMPREPLY < <(compgen -W "sgd adam" -- "$cur")
 		return ;;
@@ -91,11 +92,12 @@ _fl() {
 		# fl-init's --model takes a spec, not a file.
 		if [ "$tool" = fl-init ]; then
 			mapfile -t COMPREPLY < <(compgen -W \
-			    "logreg softmax linear mlp:" -- "$cur")
+			    "logreg softmax linear cox mlp:" -- "$cur")
 			return
 		fi ;;
 	-l|--label|--classes|-f|--features|-x|--exclude|--seed|-e|--epochs|\
-	-b|--batch|--lr|--momentum|--l2|--site)
+	-b|--batch|--lr|--momentum|--l2|--site|--time|--event|--grid|--tmax|\
+	--horizon)
 		return ;;	# a value of the user's own
 	esac
 

@@ -71,6 +71,9 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 	unsigned e;
 	int rc;
 
+	/* Survival models train full-batch on their own loss (cox.c). */
+	if (m->task == FL_TASK_SURVIVAL)
+		return fl_cox_train(m, ds, hp, res, err);
 	memset(&nn, 0, sizeof(nn));
 	memset(&opt, 0, sizeof(opt));
 	memset(res, 0, sizeof(*res));
