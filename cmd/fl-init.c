@@ -214,7 +214,8 @@ survival(struct fl_model *m, const struct opts *o, const struct fl_stats *st,
 	long col, k;
 	int rc;
 
-	if (tmax <= 0 && st != NULL && (col = fl_stats_find(st, o->time)) >= 0) {
+	if (tmax <= 0 && st != NULL &&
+	    (col = fl_stats_find(st, o->time)) >= 0) {
 		fl_stats_col(st, (size_t)col, &cs);
 		if (cs.count > 0 && cs.max > 0 && isfinite(cs.max))
 			tmax = cs.max;

@@ -422,7 +422,7 @@ enum fl_task {
 	FL_TASK_BINARY,		/* one logit, sigmoid, log loss; labels 0/1 */
 	FL_TASK_MULTICLASS,	/* K logits, softmax; labels 0..K-1 */
 	FL_TASK_REGRESSION,	/* one output, squared error */
-	FL_TASK_SURVIVAL	/* one log-risk, Cox partial likelihood (cox.c) */
+	FL_TASK_SURVIVAL	/* one log-risk, Cox partial likelihood */
 };
 const char	*fl_task_name(enum fl_task t);
 int		 fl_task_parse(const char *s);	/* or -1 */
@@ -534,17 +534,18 @@ struct fl_dataset {
 	float	*X;
 	float	*y;
 	size_t	 skipped;	/* rows dropped because the label was missing */
-	float	*time;		/* survival: (n) times, y the events; else NULL */
+	float	*time;		/* survival: (n) times (y: events), else NULL */
 };
 
 /*
  * Load path (NULL or "-" for stdin) with m's features, label and prep.
  * Columns are matched by header name; extra columns are ignored.  A
  * missing feature or label column, a non-number, a label outside the
- * task's range (binary 0/1, multiclass 0..K-1 integers) is FL_EFORMAT
- * naming file, line and column.  Rows whose label is missing are skipped
- * (and counted in skipped).  With need_label 0 (prediction) the label
- * column may be absent (y is then all NaN) and no row is skipped: a
+ * task's range (binary 0/1, multiclass 0..K-1 integers, survival event
+ * 0/1) or a survival time that is not >= 0 is FL_EFORMAT naming file,
+ * line and column.  Rows whose label (or survival time) is missing are
+ * skipped (and counted in skipped).  With need_label 0 (prediction) the
+ * label and time columns may be absent (NaN) and no row is skipped: a
  * missing label stays NaN in y.
  */
 int		 fl_dataset_load(struct fl_dataset **ds, const char *path,
@@ -753,7 +754,8 @@ int		 fl_survival_update_table(const struct fl_model *m,
 		    const struct fl_dataset *ds, json_t *manifest,
 		    struct fl_err *err);
 /* Sum the tables of the updates to base (whose id is base_id) and set the
- * aggregated model's "baseline" {"model": base_id, "grid", "cumhaz"}.
+ * aggregated model's "baseline" {"model": base_id, "sites", "events",
+ * "cumhaz": H0 at each grid point}.
  * fl_baseline_new gives *b NULL for a model without survival grid; the
  * other functions accept NULL and then do nothing.  Hooks of fl-aggregate.
  * Errors: FL_EFORMAT (a table of the wrong size), FL_ENOMEM. */
@@ -769,8 +771,9 @@ int		 fl_baseline_finish(struct fl_baseline *b, json_t *manifest,
 void		 fl_baseline_free(struct fl_baseline *b);
 /* Read a model manifest's "baseline" into *cumhaz (m's ngrid values, a
  * malloc'd copy): 1 when present, 0 when absent.  Errors: FL_EFORMAT. */
-int		 fl_baseline_read(const struct fl_model *m, const json_t *manifest,
-		    double **cumhaz, struct fl_err *err);
+int		 fl_baseline_read(const struct fl_model *m,
+		    const json_t *manifest, double **cumhaz,
+		    struct fl_err *err);
 /* The baseline cumulative hazard at time t >= 0, linear between grid
  * points (0 at 0); NaN beyond the last grid point. */
 double		 fl_baseline_at(const struct fl_model *m, const double *cumhaz,

@@ -193,6 +193,53 @@ cox_round() {
 	[ "$(wc -l < r.txt)" -eq 5 ]
 }
 
+@test "survival: C-index, td-AUC and Brier agree with R on held-out rows" {
+	command -v Rscript >/dev/null 2>&1 || skip "R is not installed"
+	Rscript -e 'library(survival)' >/dev/null 2>&1 ||
+	    skip "R's survival package is not installed (r-cran-survival)"
+	cox_model
+	cox_round r0.fla r1.fla
+	fl-eval --format tsv -d test.csv --horizon 365,1000 r1.fla |
+	    awk -F'\t' 'NR == 2 { print $2; print $3; print $4; print $5;
+		print $6 }' > fl.txt
+	fl-eval -p --format tsv -d test.csv --horizon 365,1000 r1.fla > p.tsv
+	# survival::concordance (a censored time tied with an event time
+	# counts as longer, as in fl), and IPCW weights from survfit's
+	# Kaplan-Meier estimate of censoring, G(t-) for cases.
+	cat > chk.R <<-'R'
+	suppressMessages(library(survival))
+	p <- read.delim("p.tsv")
+	out <- concordance(Surv(time, event) ~ eta, data = p,
+	    reverse = TRUE)$concordance
+	km <- survfit(Surv(time, 1 - event) ~ 1, data = p)
+	G <- stepfun(km$time, c(1, km$surv))
+	Gm <- function(t) G(t - 1e-9)
+	for (k in 1:2) {
+		tau <- c(365, 1000)[k]
+		S <- p[[3 + k]]
+		cs <- which(p$time <= tau & p$event == 1)
+		ct <- which(p$time > tau)
+		num <- 0
+		den <- 0
+		for (i in cs) {
+			w <- 1 / Gm(p$time[i])
+			num <- num + w * sum((p$eta[i] > p$eta[ct]) +
+			    0.5 * (p$eta[i] == p$eta[ct]))
+			den <- den + w * length(ct)
+		}
+		b <- mean(ifelse(p$time <= tau & p$event == 1,
+		    S^2 / Gm(p$time), 0) +
+		    ifelse(p$time > tau, (1 - S)^2 / G(tau), 0))
+		out <- c(out, num / den, b)
+	}
+	writeLines(sprintf("%.10f", out), "r.txt")
+	R
+	Rscript chk.R
+	[ "$(wc -l < r.txt)" -eq 5 ]
+	paste fl.txt r.txt | awk '{ d = $1 - $2; if (d < 0) d = -d
+	    if (d > 1e-6) { print "off:", $0; bad = 1 } } END { exit bad }'
+}
+
 @test "survival: examples/survival.sh runs; federated beats the mean site alone" {
 	run --separate-stderr "$TOP/examples/survival.sh"
 	[ "$status" -eq 0 ]
