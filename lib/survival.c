@@ -12,10 +12,16 @@
 
 #include "fl.h"
 
+/* A time and whether it was censored, sorted by time. */
+struct tc {
+	double	t;
+	int	cens;
+};
+
 static int
-cmp_double(const void *a, const void *b)
+cmp_tc(const void *a, const void *b)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	double x = ((const struct tc *)a)->t, y = ((const struct tc *)b)->t;
 
 	return (x > y) - (x < y);
 }
@@ -35,11 +41,12 @@ static int
 km_censoring(struct km *k, size_t n, const float *time, const float *event,
     struct fl_err *err)
 {
-	double *t, acc = 1.0, c;
+	struct tc *t;
+	double acc = 1.0, c;
 	size_t i, j, u = 0;
 
 	memset(k, 0, sizeof(*k));
-	t = malloc(n * sizeof(double));
+	t = malloc(n * sizeof(*t));
 	k->ut = malloc(n * sizeof(double));
 	k->g = malloc(n * sizeof(double));
 	if (t == NULL || k->ut == NULL || k->g == NULL) {
@@ -48,19 +55,17 @@ km_censoring(struct km *k, size_t n, const float *time, const float *event,
 		free(k->g);
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	}
-	for (i = 0; i < n; i++)
-		t[i] = time[i];
-	qsort(t, n, sizeof(double), cmp_double);
+	for (i = 0; i < n; i++) {
+		t[i].t = time[i];
+		t[i].cens = event[i] != 1.0f;
+	}
+	qsort(t, n, sizeof(*t), cmp_tc);
 	for (i = 0; i < n; i = j) {
-		for (j = i; j < n && t[j] == t[i]; j++)
-			;
 		c = 0.0;
-		/* Censored rows at t[i]: counted from the unsorted data. */
-		for (size_t r = 0; r < n; r++)
-			if ((double)time[r] == t[i] && event[r] != 1.0f)
-				c += 1.0;
+		for (j = i; j < n && t[j].t == t[i].t; j++)
+			c += t[j].cens;
 		acc *= 1.0 - c / (double)(n - i);
-		k->ut[u] = t[i];
+		k->ut[u] = t[i].t;
 		k->g[u] = acc;
 		u++;
 	}
