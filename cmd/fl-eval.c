@@ -26,7 +26,7 @@ static const char help[] =
     "  -p, --predictions     print one line per row instead: the label and\n"
     "                        the prediction\n"
     "      --key FILE        open a sealed model with this secret key\n"
-    "      --horizon T[,T...] survival: times at which to score the AUC\n"
+    "      --horizon T,...   survival: times at which to score the AUC\n"
     "                        and Brier score, and to predict S(T|x) with\n"
     "                        --predictions; repeatable\n"
     "  -q, --quiet           print nothing but errors on stderr\n"
