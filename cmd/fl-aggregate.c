@@ -78,6 +78,7 @@ struct state {
 	const struct opts	*o;
 	struct fl_trust		*trust;
 	struct fl_seckey	*key;		/* opens sealed input */
+	struct fl_baseline	*bl;		/* survival: lib/cox.c */
 };
 
 static void
@@ -274,7 +275,8 @@ take_base(struct state *s, struct fl_archive *a, const char *name,
 	if ((rc = fl_agg_set_history(s->agg, json_object_get(
 	    fl_archive_manifest(a), "history"), err)) < 0)
 		return fl_err_prefix(err, "%s", name);
-	return 0;
+	/* Survival hook: sum the updates' baseline tables (lib/cox.c). */
+	return fl_baseline_new(&s->bl, s->base, fl_archive_id(a), err);
 }
 
 /* Merge one stats archive into s->stats. */
@@ -362,8 +364,9 @@ consume(struct state *s, struct fl_archive *a, const char *name, int *keep,
 			    fl_kind_name(fl_archive_kind(a)));
 	}
 	if (s->agg != NULL)
-		return fl_agg_add(s->agg, a, name,
-		    signer != NULL ? signer->keyid : NULL, err);
+		return (rc = fl_agg_add(s->agg, a, name,
+		    signer != NULL ? signer->keyid : NULL, err)) < 0 ? rc :
+		    fl_baseline_add(s->bl, a, name, err);
 	return add_stats(s, a, name, err);
 }
 
@@ -459,9 +462,11 @@ main(int argc, char **argv)
 	if ((rc = read_inputs(&s, &bar, &err)) < 0)
 		goto out;
 	fl_progress_end(&bar);
-	if (s.agg != NULL)
-		rc = fl_agg_finish(s.agg, &out, &err);
-	else if (s.stats != NULL)
+	if (s.agg != NULL) {
+		if ((rc = fl_agg_finish(s.agg, &out, &err)) == 0)
+			rc = fl_baseline_finish(s.bl, fl_archive_manifest(out),
+			    &err);
+	} else if (s.stats != NULL)
 		rc = stats_result(&s, &out, &err);
 	else if (s.metrics != NULL)
 		rc = fl_fedeval_to_archive(s.metrics, &out, &err);
@@ -485,6 +490,7 @@ out:
 	fl_archive_free(s.base_a);
 	fl_model_free(s.base);
 	fl_agg_free(s.agg);
+	fl_baseline_free(s.bl);
 	fl_stats_free(s.stats);
 	fl_fedeval_free(s.metrics);
 	json_decref(s.contributors);

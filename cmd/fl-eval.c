@@ -12,8 +12,8 @@
 
 static const char usage[] =
     "usage: fl-eval [-q] -d data.csv [--format json|tsv] [-p] [--key key]\n"
-    "               [--curve roc|calibration] [--emit [--site name] [-o file]]\n"
-    "               [model]\n"
+    "               [--horizon t,...] [--curve roc|calibration]\n"
+    "               [--emit [--site name] [-o file]] [model]\n"
     "       fl-eval --report [--format json|tsv] [--curve roc|calibration]\n"
     "               metrics.fla";
 
@@ -21,7 +21,8 @@ static const char help[] =
     "Score a model on a local CSV.  The model is read from the operand, or\n"
     "stdin when absent or '-'.  Prints one JSON object of metrics:\n"
     "binary: n auc accuracy log_loss brier; multiclass: n accuracy\n"
-    "log_loss; regression: n rmse mae r2.\n\n"
+    "log_loss; regression: n rmse mae r2; survival: n c_index, and\n"
+    "auc_T brier_T for each --horizon T.\n\n"
     "  -d, --data FILE       the CSV to score ('-' for stdin)\n"
     "      --format FMT      json (one object) or tsv (a header line and a\n"
     "                        value line) (default json)\n"
@@ -38,6 +39,9 @@ static const char help[] =
     "                        stdout)\n"
     "      --report          read a metrics archive (the operand) and print\n"
     "                        its per-site and pooled rows (default tsv)\n"
+    "      --horizon T,...   survival: times at which to score the AUC\n"
+    "                        and Brier score, and to predict S(T|x) with\n"
+    "                        --predictions; repeatable\n"
     "  -q, --quiet           print nothing but errors on stderr\n"
     "  -h, --help            print this help\n"
     "  -V, --version         print the version\n";
@@ -48,6 +52,8 @@ struct opts {
 	/* Federated evaluation (lib/fedeval.c). */
 	const char	*curve, *site, *out;
 	int		 emit, report, format;
+	size_t		 nh;		/* survival: --horizon values */
+	double		 horizon[FL_MAX_HORIZONS];
 };
 
 /* The federated evaluation flags' conflicts. */
@@ -68,17 +74,36 @@ check_fedeval(struct opts *o)
 		fl_refuse_tty(o->out);
 }
 
+/* Add the comma-separated times of one --horizon to o. */
+static void
+add_horizons(struct opts *o, const char *arg)
+{
+	char **v;
+	size_t n, i;
+
+	v = fl_opt_list(usage, "--horizon", arg, &n);
+	for (i = 0; i < n; i++) {
+		if (o->nh == FL_MAX_HORIZONS)
+			fl_usage_error(usage, "--horizon: at most %d times",
+			    FL_MAX_HORIZONS);
+		o->horizon[o->nh++] = fl_opt_double(usage, "--horizon", v[i],
+		    0.0, 1e300);
+	}
+	free(v);
+}
+
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_FORMAT = 256, OPT_KEY, OPT_CURVE, OPT_EMIT, OPT_REPORT,
-	    OPT_SITE };
+	    OPT_SITE, OPT_HORIZON };
 	static const struct option longopts[] = {
 		{ "curve", required_argument, NULL, OPT_CURVE },
 		{ "data", required_argument, NULL, 'd' },
 		{ "emit", no_argument, NULL, OPT_EMIT },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "help", no_argument, NULL, 'h' },
+		{ "horizon", required_argument, NULL, OPT_HORIZON },
 		{ "key", required_argument, NULL, OPT_KEY },
 		{ "output", required_argument, NULL, 'o' },
 		{ "predictions", no_argument, NULL, 'p' },
@@ -129,6 +154,9 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_SITE:
 			o->site = optarg;
+			break;
+		case OPT_HORIZON:
+			add_horizons(o, optarg);
 			break;
 		case OPT_FORMAT:
 			o->format = 1;
@@ -310,6 +338,109 @@ out:
 	return rc;
 }
 
+/*
+ * Survival: the risk eta of each row, S(T|x) = exp(-H0(T) exp(eta)) at
+ * each horizon from the model's baseline hazard (lib/cox.c), and the
+ * metrics of lib/survival.c, or one prediction per row.
+ */
+static int
+survival(const struct opts *o, const struct fl_model *m,
+    struct fl_archive *a, const struct fl_dataset *ds, const float *eta,
+    struct fl_err *err)
+{
+	struct fl_metrics met;
+	double *H = NULL, *S = NULL, h0;
+	json_t *obj = NULL;
+	size_t i, h, nh = o->nh;
+	char key[64];
+	int rc, have;
+
+	if ((have = fl_baseline_read(m, fl_archive_manifest(a), &H,
+	    err)) < 0)
+		return fl_err_prefix(err, "%s", fl_in_name(o->model));
+	if (have && nh > 0 &&
+	    (S = calloc(ds->n * nh, sizeof(double))) == NULL) {
+		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (h = 0; S != NULL && h < nh; h++) {
+		h0 = fl_baseline_at(m, H, o->horizon[h]);
+		for (i = 0; i < ds->n; i++)
+			S[i * nh + h] = exp(-h0 * exp((double)eta[i]));
+	}
+	if (o->predictions) {
+		if (nh > 0 && S == NULL) {
+			rc = fl_err_set(err, FL_EFORMAT, "%s: no baseline "
+			    "hazard to predict S(T|x) with (fl-aggregate "
+			    "writes it from survival updates)",
+			    fl_in_name(o->model));
+			goto out;
+		}
+		if (o->tsv) {
+			fputs("time\tevent\teta", stdout);
+			for (h = 0; h < nh; h++)
+				printf("\ts_%.10g", o->horizon[h]);
+			putchar('\n');
+		}
+		for (i = 0; i < ds->n; i++) {
+			if (!o->tsv) {
+				obj = json_pack("{s:o, s:o, s:f}", "time",
+				    isnan(ds->time[i]) ? json_null() :
+				    json_real(ds->time[i]), "event",
+				    isnan(ds->y[i]) ? json_null() :
+				    json_real(ds->y[i]), "eta", eta[i]);
+				for (h = 0; obj != NULL && h < nh; h++) {
+					snprintf(key, sizeof(key), "s_%.10g",
+					    o->horizon[h]);
+					json_object_set_new(obj, key, isnan(
+					    S[i * nh + h]) ? json_null() :
+					    json_real(S[i * nh + h]));
+				}
+				if (obj != NULL)
+					print_json(obj);
+				json_decref(obj);
+				obj = NULL;
+				continue;
+			}
+			if (isnan(ds->time[i]))
+				fputs("NA", stdout);
+			else
+				printf("%.10g", ds->time[i]);
+			if (isnan(ds->y[i]))
+				fputs("\tNA", stdout);
+			else
+				printf("\t%.10g", ds->y[i]);
+			printf("\t%.10g", eta[i]);
+			for (h = 0; h < nh; h++)
+				if (isnan(S[i * nh + h]))
+					fputs("\tNA", stdout);
+				else
+					printf("\t%.10g", S[i * nh + h]);
+			putchar('\n');
+		}
+		rc = 0;
+		goto out;
+	}
+	if ((rc = fl_metrics_survival(ds->n, eta, ds->time, ds->y, nh,
+	    o->horizon, S, &met, err)) < 0)
+		goto out;
+	if ((obj = fl_metrics_json(&met)) == NULL) {
+		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (o->tsv) {
+		print_tsv(obj, 1);
+		print_tsv(obj, 0);
+	} else
+		print_json(obj);
+	rc = 0;
+out:
+	json_decref(obj);
+	free(H);
+	free(S);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -348,6 +479,20 @@ main(int argc, char **argv)
 	}
 	if ((rc = fl_predict(m, ds, NULL, pred, &err)) < 0)
 		goto out;
+	if (fl_model_task(m) == FL_TASK_SURVIVAL) {
+		if (o.emit || o.curve != NULL)
+			rc = fl_err_set(&err, FL_EUSAGE, "%s: --emit and "
+			    "--curve do not support survival models yet",
+			    fl_in_name(o.model));
+		else
+			rc = survival(&o, m, a, ds, pred, &err);
+		goto out;
+	}
+	if (o.nh > 0) {
+		rc = fl_err_set(&err, FL_EUSAGE, "--horizon is for survival "
+		    "models");
+		goto out;
+	}
 	if (o.predictions) {
 		print_predictions(m, ds, pred, o.tsv);
 		goto out;

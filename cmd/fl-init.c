@@ -13,15 +13,26 @@
 static const char usage[] =
     "usage: fl-init [-q] -m spec -l column [-t task] [--classes k]\n"
     "               [-f a,b,... | -s stats] [-x a,b,...] [--seed n]\n"
-    "               [--sign key] [-o file]";
+    "               [--sign key] [-o file]\n"
+    "       fl-init [-q] -m cox|mlp:H... --time column --event column\n"
+    "               [--grid n] [--tmax t] [-f a,b,... | -s stats] ...";
 
 static const char help[] =
     "Write round 0's model: fresh weights and the preprocessing every site\n"
     "applies.\n\n"
-    "  -m, --model SPEC      logreg, softmax, linear or mlp:H1[,H2...]\n"
+    "  -m, --model SPEC      logreg, softmax, linear, cox or\n"
+    "                        mlp:H1[,H2...]\n"
     "  -l, --label COL       the column to predict\n"
-    "  -t, --task TASK       binary, multiclass or regression (default:\n"
-    "                        from the model; binary for mlp)\n"
+    "  -t, --task TASK       binary, multiclass, regression or survival\n"
+    "                        (default: from the model; binary for mlp,\n"
+    "                        survival with --time)\n"
+    "      --time COL        survival: the follow-up time column\n"
+    "      --event COL       survival: the event column (1 event,\n"
+    "                        0 censored), the model's label\n"
+    "      --grid N          survival: intervals of the baseline hazard\n"
+    "                        grid, equal steps up to --tmax (default 100)\n"
+    "      --tmax T          survival: the grid's end (default: the\n"
+    "                        time column's maximum in --stats)\n"
     "      --classes K       number of classes for multiclass (default:\n"
     "                        the label's maximum + 1 from --stats)\n"
     "  -f, --features LIST   feature columns, comma-separated, in order\n"
@@ -39,6 +50,10 @@ static const char help[] =
 
 struct opts {
 	const char	*spec, *label, *task, *stats, *out, *sign;
+	const char	*time, *event;	/* survival: the columns */
+	int		 grid_set;
+	long		 grid;
+	double		 tmax;
 	char		**features, **exclude;
 	size_t		 nfeatures, nexclude;
 	long		 classes;
@@ -48,11 +63,14 @@ struct opts {
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_CLASSES = 256, OPT_SEED, OPT_SIGN };
+	enum { OPT_CLASSES = 256, OPT_SEED, OPT_SIGN, OPT_TIME, OPT_EVENT,
+	    OPT_GRID, OPT_TMAX };
 	static const struct option longopts[] = {
 		{ "classes", required_argument, NULL, OPT_CLASSES },
+		{ "event", required_argument, NULL, OPT_EVENT },
 		{ "exclude", required_argument, NULL, 'x' },
 		{ "features", required_argument, NULL, 'f' },
+		{ "grid", required_argument, NULL, OPT_GRID },
 		{ "help", no_argument, NULL, 'h' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "model", required_argument, NULL, 'm' },
@@ -62,6 +80,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "sign", required_argument, NULL, OPT_SIGN },
 		{ "stats", required_argument, NULL, 's' },
 		{ "task", required_argument, NULL, 't' },
+		{ "time", required_argument, NULL, OPT_TIME },
+		{ "tmax", required_argument, NULL, OPT_TMAX },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -69,6 +89,7 @@ parse_args(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->seed = 1;
+	o->grid = 100;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":f:hl:m:o:qs:t:Vx:", longopts,
 	    NULL)) != -1) {
@@ -98,7 +119,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 't':
 			if (fl_task_parse(optarg) < 0)
 				fl_usage_error(usage, "--task: unknown task "
-				    "'%s' (binary, multiclass, regression)",
+				    "'%s' (binary, multiclass, regression, "
+				    "survival)",
 				    optarg);
 			o->task = optarg;
 			break;
@@ -120,6 +142,20 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_SIGN:
 			o->sign = optarg;
 			break;
+		case OPT_TIME:
+			o->time = optarg;
+			break;
+		case OPT_EVENT:
+			o->event = optarg;
+			break;
+		case OPT_GRID:
+			o->grid = fl_opt_long(usage, "--grid", optarg, 1, 4096);
+			o->grid_set = 1;
+			break;
+		case OPT_TMAX:
+			o->tmax = fl_opt_double(usage, "--tmax", optarg, 1e-300,
+			    1e300);
+			break;
 		default:
 			fl_opt_error(usage, c, argv);
 		}
@@ -128,6 +164,24 @@ parse_args(int argc, char **argv, struct opts *o)
 		fl_usage_error(usage, "unexpected operand '%s'", argv[optind]);
 	if (o->spec == NULL)
 		fl_usage_error(usage, "--model is required");
+	/* A survival model's label is its event column. */
+	if (o->event != NULL && o->label != NULL)
+		fl_usage_error(usage, "--label and --event conflict");
+	if (o->event != NULL)
+		o->label = o->event;
+	if ((o->time == NULL) != (o->event == NULL))
+		fl_usage_error(usage, "--time and --event go together");
+	if (o->time != NULL && o->task != NULL &&
+	    strcmp(o->task, "survival") != 0)
+		fl_usage_error(usage, "--time conflicts with --task %s",
+		    o->task);
+	if (o->time == NULL && (strcmp(o->spec, "cox") == 0 ||
+	    (o->task != NULL && strcmp(o->task, "survival") == 0)))
+		fl_usage_error(usage, "a survival model needs --time and "
+		    "--event");
+	if (o->time == NULL && (o->grid_set || o->tmax > 0))
+		fl_usage_error(usage, "--grid and --tmax are for survival "
+		    "models");
 	if (o->label == NULL)
 		fl_usage_error(usage, "--label is required");
 	if (o->features == NULL && o->stats == NULL)
@@ -146,12 +200,45 @@ listed(char *const *v, size_t n, const char *s)
 	return 0;
 }
 
+/*
+ * Make m a survival model on o's time column, with a baseline grid of
+ * o->grid equal steps up to --tmax or the time's pooled maximum from the
+ * statistics st (no grid when neither is known).
+ */
+static int
+survival(struct fl_model *m, const struct opts *o, const struct fl_stats *st,
+    struct fl_err *err)
+{
+	struct fl_colstats cs;
+	double tmax = o->tmax, *grid = NULL;
+	long col, k;
+	int rc;
+
+	if (tmax <= 0 && st != NULL &&
+	    (col = fl_stats_find(st, o->time)) >= 0) {
+		fl_stats_col(st, (size_t)col, &cs);
+		if (cs.count > 0 && cs.max > 0 && isfinite(cs.max))
+			tmax = cs.max;
+	}
+	if (tmax > 0 && (grid = calloc((size_t)o->grid, sizeof(double))) ==
+	    NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	for (k = 0; grid != NULL && k < o->grid; k++)
+		grid[k] = tmax * (double)(k + 1) / (double)o->grid;
+	rc = fl_model_set_survival(m, o->time, grid, grid != NULL ?
+	    (size_t)o->grid : 0, err);
+	free(grid);
+	return rc;
+}
+
 /* The task named by --task, else the one the spec implies. */
 static enum fl_task
 pick_task(const struct opts *o)
 {
 	if (o->task != NULL)
 		return (enum fl_task)fl_task_parse(o->task);
+	if (o->time != NULL)
+		return FL_TASK_SURVIVAL;
 	if (strcmp(o->spec, "softmax") == 0)
 		return FL_TASK_MULTICLASS;
 	if (strcmp(o->spec, "linear") == 0)
@@ -196,6 +283,13 @@ main(int argc, char **argv)
 		const char *name = o.features != NULL ? o.features[j] :
 		    (fl_stats_col(st, j, &cs), cs.name);
 
+		if (o.time != NULL && strcmp(name, o.time) == 0) {
+			if (o.features == NULL)
+				continue;
+			rc = fl_err_set(&err, FL_EUSAGE, "--features: the "
+			    "time '%s' cannot be a feature", name);
+			goto out;
+		}
 		if (strcmp(name, o.label) == 0) {
 			if (o.features == NULL)
 				continue;
@@ -252,6 +346,8 @@ main(int argc, char **argv)
 		if (!(p->scale[j] > 0) || !isfinite(p->scale[j]))
 			p->scale[j] = 1;
 	}
+	if (task == FL_TASK_SURVIVAL && (rc = survival(m, &o, st, &err)) < 0)
+		goto out;
 	fl_model_init_params(m, o.seed);
 	if ((rc = fl_model_to_archive(m, FL_KIND_MODEL, &a, &err)) < 0)
 		goto out;

@@ -449,6 +449,10 @@ main(int argc, char **argv)
 		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
 		goto out;
 	}
+	/* Survival: this site's baseline-hazard table at the received
+	 * model, which fl-aggregate sums (lib/cox.c). */
+	if ((rc = fl_survival_update_table(recv, ds, man, &err)) < 0)
+		goto out;
 	if ((rc = fl_manifest_set_writer(man, "fl-train", &err)) < 0 ||
 	    (sk != NULL && (rc = fl_archive_sign_new(upd, sk, &err)) < 0))
 		goto out;

@@ -10,7 +10,7 @@ _fl_opts() {
 	case $1 in
 	fl-init)
 		echo "-m --model -l --label -t --task --classes -f --features
-		    -s --stats -x --exclude --seed --sign -o --output -q --quiet
+		    --time --event --grid --tmax -s --stats -x --exclude --seed --sign -o --output -q --quiet
 		    -h --help -V --version" ;;
 	fl-train)
 		echo "-d --data -e --epochs -b --batch --lr --optimizer
@@ -28,7 +28,7 @@ _fl_opts() {
 		    -o --output -q --quiet -h --help -V --version" ;;
 	fl-eval)
 		echo "-d --data --format -p --predictions --key --curve --emit
-		    --site -o --output --report -q --quiet
+		    --site -o --output --report --horizon -q --quiet
 		    -h --help -V --version" ;;
 	fl-stats)
 		echo "--data --tsv --table1 --curve --bins-from --bins
@@ -66,7 +66,7 @@ _fl() {
 	case $prev in
 	-t|--task)
 		mapfile -t COMPREPLY < <(compgen -W \
-		    "binary multiclass regression" -- "$cur"); return ;;
+		    "binary multiclass regression survival" -- "$cur"); return ;;
 	--optimizer)
 		mapfile -t COMPREPLY < <(compgen -W "sgd adam" -- "$cur")
 		return ;;
@@ -100,12 +100,12 @@ _fl() {
 		# fl-init's --model takes a spec, not a file.
 		if [ "$tool" = fl-init ]; then
 			mapfile -t COMPREPLY < <(compgen -W \
-			    "logreg softmax linear mlp:" -- "$cur")
+			    "logreg softmax linear cox mlp:" -- "$cur")
 			return
 		fi ;;
 	-l|--label|--classes|-f|--features|-x|--exclude|--seed|-e|--epochs|\
 	-b|--batch|--lr|--momentum|--l2|--site|--bins|--survival|\
-	--min-count|--dp-epsilon)
+	--min-count|--dp-epsilon|--time|--event|--grid|--tmax|--horizon)
 		return ;;	# a value of the user's own
 	esac
 

@@ -20,6 +20,7 @@ fl_dataset_free(struct fl_dataset *ds)
 		return;
 	free(ds->X);
 	free(ds->y);
+	free(ds->time);
 	free(ds);
 }
 
@@ -41,6 +42,11 @@ ds_grow(struct fl_dataset *ds, size_t *cap, struct fl_err *err)
 	if ((p = realloc(ds->y, ybytes)) == NULL)
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	ds->y = p;
+	if (ds->time != NULL) {
+		if ((p = realloc(ds->time, ybytes)) == NULL)
+			return fl_err_set(err, FL_ENOMEM, "out of memory");
+		ds->time = p;
+	}
 	*cap = ncap;
 	return 0;
 }
@@ -71,6 +77,12 @@ check_label(const struct fl_csv *c, const char *col, enum fl_task task,
 		return fl_err_set(err, FL_EFORMAT,
 		    "%s:%zu: column '%.64s': label %.10g is out of range",
 		    fl_csv_name(c), fl_csv_line(c), col, v);
+	case FL_TASK_SURVIVAL:
+		if (v == 0 || v == 1)
+			return 0;
+		return fl_err_set(err, FL_EFORMAT,
+		    "%s:%zu: column '%.64s': event %.10g is not 0 or 1",
+		    fl_csv_name(c), fl_csv_line(c), col, v);
 	}
 	return fl_err_set(err, FL_EUSAGE, "unknown task");
 }
@@ -84,7 +96,7 @@ fl_dataset_load(struct fl_dataset **dsp, const char *path,
 	size_t k = fl_model_nclasses(m), d = pp->d, j, cap = 0, ncols;
 	struct fl_dataset *ds = NULL;
 	struct fl_csv *c = NULL;
-	long *idx = NULL, lab = -1, f;
+	long *idx = NULL, lab = -1, f, tcol = -1;
 	double *row = NULL, x;
 	float *xr;
 	int rc;
@@ -115,10 +127,40 @@ fl_dataset_load(struct fl_dataset **dsp, const char *path,
 		    fl_csv_name(c), pp->label == NULL ? "" : pp->label);
 		goto out;
 	}
+	/*
+	 * A survival model also reads its time column (into ds->time, the
+	 * event being the label): a row missing either is skipped like a
+	 * row without a label; a time must be finite and >= 0.
+	 */
+	if (task == FL_TASK_SURVIVAL) {
+		tcol = pp->time == NULL ? -1 : fl_csv_find(c, pp->time);
+		if (tcol < 0 && need_label) {
+			rc = fl_err_set(err, FL_EFORMAT, "%s: missing column "
+			    "'%.64s'", fl_csv_name(c),
+			    pp->time == NULL ? "" : pp->time);
+			goto out;
+		}
+		if ((ds->time = malloc(sizeof(float))) == NULL) {
+			rc = fl_err_set(err, FL_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
 	if ((rc = ds_grow(ds, &cap, err)) < 0)
 		goto out;
 	while ((rc = fl_csv_next(c, row, err)) == 1) {
 		double yv = lab >= 0 ? row[lab] : NAN;
+		double tv = tcol >= 0 ? row[tcol] : NAN;
+
+		if (task == FL_TASK_SURVIVAL && isnan(tv) && need_label) {
+			ds->skipped++;
+			continue;
+		}
+		if (!isnan(tv) && !(tv >= 0 && tv <= FLT_MAX)) {
+			rc = fl_err_set(err, FL_EFORMAT, "%s:%zu: column "
+			    "'%.64s': time %.10g is not a number >= 0",
+			    fl_csv_name(c), fl_csv_line(c), pp->time, tv);
+			goto out;
+		}
 
 		/*
 		 * Training and evaluation drop a row without a label;
@@ -150,6 +192,8 @@ fl_dataset_load(struct fl_dataset **dsp, const char *path,
 			xr[j] = (float)x;
 		}
 		ds->y[ds->n] = (float)yv;
+		if (ds->time != NULL)
+			ds->time[ds->n] = (float)tv;
 		ds->n++;
 	}
 	if (rc < 0)

@@ -453,7 +453,8 @@ int		 fl_stats_write_km(const struct fl_stats *s, FILE *f,
 enum fl_task {
 	FL_TASK_BINARY,		/* one logit, sigmoid, log loss; labels 0/1 */
 	FL_TASK_MULTICLASS,	/* K logits, softmax; labels 0..K-1 */
-	FL_TASK_REGRESSION	/* one output, squared error */
+	FL_TASK_REGRESSION,	/* one output, squared error */
+	FL_TASK_SURVIVAL	/* one log-risk, Cox partial likelihood */
 };
 const char	*fl_task_name(enum fl_task t);
 int		 fl_task_parse(const char *s);	/* or -1 */
@@ -480,6 +481,12 @@ struct fl_prep {
 	double		*mean;		/* d */
 	double		*scale;		/* d, > 0 */
 	double		*impute;	/* d, raw units */
+	/* Survival only (NULL and 0 otherwise; see lib/cox.c): label names
+	 * the event column (0/1), time the time column; the baseline
+	 * hazard is estimated on grid[0..ngrid-1], increasing, > 0. */
+	char		*time;
+	size_t		 ngrid;
+	double		*grid;
 };
 
 /*
@@ -559,16 +566,18 @@ struct fl_dataset {
 	float	*X;
 	float	*y;
 	size_t	 skipped;	/* rows dropped because the label was missing */
+	float	*time;		/* survival: (n) times (y: events), else NULL */
 };
 
 /*
  * Load path (NULL or "-" for stdin) with m's features, label and prep.
  * Columns are matched by header name; extra columns are ignored.  A
  * missing feature or label column, a non-number, a label outside the
- * task's range (binary 0/1, multiclass 0..K-1 integers) is FL_EFORMAT
- * naming file, line and column.  Rows whose label is missing are skipped
- * (and counted in skipped).  With need_label 0 (prediction) the label
- * column may be absent (y is then all NaN) and no row is skipped: a
+ * task's range (binary 0/1, multiclass 0..K-1 integers, survival event
+ * 0/1) or a survival time that is not >= 0 is FL_EFORMAT naming file,
+ * line and column.  Rows whose label (or survival time) is missing are
+ * skipped (and counted in skipped).  With need_label 0 (prediction) the
+ * label and time columns may be absent (NaN) and no row is skipped: a
  * missing label stays NaN in y.
  */
 int		 fl_dataset_load(struct fl_dataset **ds, const char *path,
@@ -761,11 +770,20 @@ int		 fl_predict(const struct fl_model *m, const struct fl_dataset *ds,
 /* ------------------------------------------------------------------------ */
 /* Metrics (lib/metrics.c).                                                 */
 
+#define FL_MAX_HORIZONS 16	/* --horizon values per evaluation */
+
 struct fl_metrics {
 	enum fl_task	task;
 	size_t		n;
 	double		auc, accuracy, log_loss, brier;	/* binary */
 	double		rmse, mae, r2;			/* regression */
+	/* Survival (lib/survival.c): Harrell's C-index, and per horizon the
+	 * IPCW cumulative/dynamic AUC and Brier score. */
+	double		c_index;
+	size_t		nhorizons;
+	double		horizon[FL_MAX_HORIZONS];
+	double		td_auc[FL_MAX_HORIZONS];
+	double		brier_t[FL_MAX_HORIZONS];
 };
 
 /* Metrics of predictions pred (n, k as from fl_predict) against y (n).
@@ -832,6 +850,107 @@ int		 fl_fedeval_report(const struct fl_fedeval *e, FILE *f,
  * Errors: FL_EUSAGE (other tasks, unknown curve), FL_EIO. */
 int		 fl_fedeval_curve(const struct fl_fedeval *e, const char *curve,
 		    FILE *f, const char *name, struct fl_err *err);
+
+/* Survival models (lib/cox.c) and survival metrics (lib/survival.c).      */
+
+/*
+ * The Cox proportional hazards model: a dense stack (spec "cox", no hidden
+ * layer, or "mlp:H..." with task survival) whose one output is the
+ * log-risk eta.  Its loss is the negative log partial likelihood with
+ * Breslow ties over the rows given (a site's own risk sets: training is
+ * site-stratified), divided by the number of events (0 when there are
+ * none), plus l2/2 |W|^2.  The output layer's bias cancels in the partial
+ * likelihood: its gradient is exactly 0, so it stays at its initial 0.
+ */
+
+/* Make m a survival model reading times from column time and events from
+ * its label column, with the baseline hazard grid grid[0..ngrid-1]
+ * (increasing, > 0; ngrid 0 for none).  Errors: FL_EUSAGE, FL_ENOMEM. */
+int		 fl_model_set_survival(struct fl_model *m, const char *time,
+		    const double *grid, size_t ngrid, struct fl_err *err);
+/* Add "survival" {"time", "event", "grid"} to a manifest's "model"
+ * object (nothing for other tasks), and read it back into m.  Hooks
+ * called by lib/modelio.c.  Errors: FL_ENOMEM; FL_EFORMAT. */
+int		 fl_survival_describe(const struct fl_model *m, json_t *model,
+		    struct fl_err *err);
+int		 fl_survival_from_json(struct fl_model *m, const json_t *model,
+		    struct fl_err *err);
+
+/* The reference Cox loss and gradient (lib/ref.c): plain O(n^2) risk
+ * sets in double.  params (nparams), X (n, d), time and event (n); grad
+ * (nparams, may be NULL).  NaN when out of memory. */
+double		 fl_ref_cox_loss_grad(const struct fl_model *m,
+		    const double *params, size_t n, const float *X,
+		    const float *time, const float *event, double l2,
+		    double *grad);
+/* The fast path's loss and gradient (sorted risk sets, gemm through be,
+ * NULL for the CPU), the same definition.  Errors: FL_EUSAGE, FL_ENOMEM. */
+int		 fl_cox_loss_grad(const struct fl_model *m, size_t n,
+		    const float *X, const float *time, const float *event,
+		    double l2, const struct fl_backend *be, float *grad,
+		    double *loss, struct fl_err *err);
+/* Train a survival model: every epoch is one full-batch step over all of
+ * ds's rows (risk sets need the whole site); hp->batch is ignored.
+ * fl_train calls this for survival models.  Errors: those of fl_train. */
+int		 fl_cox_train(struct fl_model *m, const struct fl_dataset *ds,
+		    const struct fl_hparams *hp, struct fl_train_result *res,
+		    struct fl_err *err);
+
+/*
+ * The federated baseline hazard.  A site's table, at model m, on m's grid
+ * g_1 < ... < g_G (g_0 = 0): events[k], the events with time in
+ * (g_{k-1}, g_k] (the first interval includes 0), and exposure[k], the
+ * sum over rows of exp(eta) times the part of (g_{k-1}, g_k] before the
+ * row's time.  Summed over sites, h_k = events / exposure is the maximum
+ * likelihood piecewise-constant baseline hazard given eta (Breslow's
+ * estimator in the limit of a fine grid), and H0(g_k) = sum of h_j
+ * (g_j - g_{j-1}) for j <= k.  fl_survival_update_table adds the table as
+ * "survival_table" {"events", "exposure"} to an update's manifest (a
+ * hook of fl-train; nothing for other tasks or without a grid).
+ */
+int		 fl_survival_update_table(const struct fl_model *m,
+		    const struct fl_dataset *ds, json_t *manifest,
+		    struct fl_err *err);
+/* Sum the tables of the updates to base (whose id is base_id) and set the
+ * aggregated model's "baseline" {"model": base_id, "sites", "events",
+ * "cumhaz": H0 at each grid point}.
+ * fl_baseline_new gives *b NULL for a model without survival grid; the
+ * other functions accept NULL and then do nothing.  Hooks of fl-aggregate.
+ * Errors: FL_EFORMAT (a table of the wrong size), FL_ENOMEM. */
+struct fl_baseline;
+int		 fl_baseline_new(struct fl_baseline **b,
+		    const struct fl_model *base, const char *base_id,
+		    struct fl_err *err);
+int		 fl_baseline_add(struct fl_baseline *b,
+		    const struct fl_archive *update, const char *name,
+		    struct fl_err *err);
+int		 fl_baseline_finish(struct fl_baseline *b, json_t *manifest,
+		    struct fl_err *err);
+void		 fl_baseline_free(struct fl_baseline *b);
+/* Read a model manifest's "baseline" into *cumhaz (m's ngrid values, a
+ * malloc'd copy): 1 when present, 0 when absent.  Errors: FL_EFORMAT. */
+int		 fl_baseline_read(const struct fl_model *m,
+		    const json_t *manifest, double **cumhaz,
+		    struct fl_err *err);
+/* The baseline cumulative hazard at time t >= 0, linear between grid
+ * points (0 at 0); NaN beyond the last grid point. */
+double		 fl_baseline_at(const struct fl_model *m, const double *cumhaz,
+		    double t);
+
+/*
+ * Survival metrics of risk scores eta (n, higher = earlier failure)
+ * against time and event (n): Harrell's C-index (pairs with t_i < t_j and
+ * an event at t_i, or equal times with an event only at i; tied eta
+ * count 1/2), and at each horizon[h] the cumulative/dynamic AUC with
+ * inverse probability of censoring weights from the Kaplan-Meier estimate
+ * of censoring (Uno et al. 2007) and the IPCW Brier score of surv (n,
+ * nh: S(horizon[h] | x_i); NULL gives NaN) (Graf et al. 1999).  NaN where
+ * undefined.  Errors: FL_EUSAGE (n 0, nh too large), FL_ENOMEM.
+ */
+int		 fl_metrics_survival(size_t n, const float *eta,
+		    const float *time, const float *event, size_t nh,
+		    const double *horizon, const double *surv,
+		    struct fl_metrics *out, struct fl_err *err);
 
 /* ------------------------------------------------------------------------ */
 /* Aggregation (lib/aggregate.c).                                           */

@@ -4,6 +4,7 @@
  * are in double.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "fl.h"
@@ -152,6 +153,8 @@ fl_metrics_compute(enum fl_task task, size_t n, size_t k, const float *pred,
 	out->n = n;
 	out->auc = out->accuracy = out->log_loss = out->brier = NAN;
 	out->rmse = out->mae = out->r2 = NAN;
+	out->c_index = NAN;
+	out->nhorizons = 0;
 	if (n == 0)
 		return fl_err_set(err, FL_EUSAGE, "no rows to evaluate");
 	switch (task) {
@@ -168,6 +171,10 @@ fl_metrics_compute(enum fl_task task, size_t n, size_t k, const float *pred,
 			break;
 		regression(n, pred, y, out);
 		return 0;
+	case FL_TASK_SURVIVAL:
+		/* Survival needs times: see fl_metrics_survival. */
+		return fl_err_set(err, FL_EUSAGE, "survival metrics need "
+		    "times (fl_metrics_survival)");
 	}
 	return fl_err_set(err, FL_EUSAGE, "%zu outputs per row do not fit "
 	    "task '%s'", k, fl_task_name(task));
@@ -179,6 +186,27 @@ set_num(json_t *o, const char *key, double v)
 {
 	return json_object_set_new(o, key,
 	    isfinite(v) ? json_real(v) : json_null());
+}
+
+/*
+ * Survival: "c_index", then for each horizon T "auc_T" and "brier_T", T
+ * written as by %g ("auc_365", "brier_182.5").  -1 on failure.
+ */
+static int
+survival_json(json_t *o, const struct fl_metrics *m)
+{
+	char key[64];
+	size_t h;
+	int bad;
+
+	bad = set_num(o, "c_index", m->c_index);
+	for (h = 0; h < m->nhorizons && h < FL_MAX_HORIZONS; h++) {
+		snprintf(key, sizeof(key), "auc_%.10g", m->horizon[h]);
+		bad |= set_num(o, key, m->td_auc[h]);
+		snprintf(key, sizeof(key), "brier_%.10g", m->horizon[h]);
+		bad |= set_num(o, key, m->brier_t[h]);
+	}
+	return bad;
 }
 
 /* The task's metrics as a JSON object, keys in a fixed order; see fl.h. */
@@ -206,6 +234,9 @@ fl_metrics_json(const struct fl_metrics *m)
 		bad |= set_num(o, "rmse", m->rmse);
 		bad |= set_num(o, "mae", m->mae);
 		bad |= set_num(o, "r2", m->r2);
+		break;
+	case FL_TASK_SURVIVAL:
+		bad |= survival_json(o, m);
 		break;
 	}
 	if (bad != 0) {

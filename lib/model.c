@@ -13,10 +13,10 @@
 #include "model_int.h"
 
 static const char *const task_names[] = {
-	"binary", "multiclass", "regression"
+	"binary", "multiclass", "regression", "survival"
 };
 
-/* "binary", "multiclass", "regression", or "?" for a bad value. */
+/* "binary", "multiclass", "regression", "survival", or "?". */
 const char *
 fl_task_name(enum fl_task t)
 {
@@ -39,7 +39,7 @@ fl_task_parse(const char *s)
 	return -1;
 }
 
-#define SPEC_HINT "(logreg, softmax, linear, mlp:H1,H2,...)"
+#define SPEC_HINT "(logreg, softmax, linear, cox, mlp:H1,H2,...)"
 
 /*
  * Parse spec into the hidden widths and the task it implies (-1 for mlp,
@@ -59,6 +59,11 @@ parse_spec(const char *spec, int *fixed, size_t *hidden, size_t *nhidden,
 	if (spec == NULL)
 		return fl_err_set(err, FL_EUSAGE, "no model given %s",
 		    SPEC_HINT);
+	if (strcmp(spec, "cox") == 0) {
+		*fixed = FL_TASK_SURVIVAL;
+		snprintf(norm, normsz, "%s", spec);
+		return 0;
+	}
 	if (strcmp(spec, "logreg") == 0 || strcmp(spec, "softmax") == 0 ||
 	    strcmp(spec, "linear") == 0) {
 		*fixed = spec[0] == 'l' ? (spec[1] == 'o' ? FL_TASK_BINARY :
@@ -113,6 +118,8 @@ prep_release(struct fl_prep *p)
 	free(p->mean);
 	free(p->scale);
 	free(p->impute);
+	free(p->time);
+	free(p->grid);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -165,7 +172,18 @@ prep_copy(struct fl_prep *dst, const struct fl_prep *src)
 	memcpy(dst->mean, src->mean, d * sizeof(double));
 	memcpy(dst->scale, src->scale, d * sizeof(double));
 	memcpy(dst->impute, src->impute, d * sizeof(double));
+	if (src->time != NULL && (dst->time = strdup(src->time)) == NULL)
+		goto nomem;
+	if (src->ngrid > 0) {
+		if ((dst->grid = malloc(src->ngrid * sizeof(double))) == NULL)
+			goto nomem;
+		memcpy(dst->grid, src->grid, src->ngrid * sizeof(double));
+		dst->ngrid = src->ngrid;
+	}
 	return 0;
+nomem:
+	prep_release(dst);
+	return FL_ENOMEM;
 }
 
 /*
@@ -398,6 +416,12 @@ fl_model_compatible(const struct fl_model *a, const struct fl_model *b)
 	if (strcmp(a->spec, b->spec) != 0 || a->task != b->task ||
 	    a->nclasses != b->nclasses || a->prep.d != b->prep.d ||
 	    a->nparams != b->nparams || strcmp(a->prep.label, b->prep.label) != 0)
+		return 0;
+	if ((a->prep.time == NULL) != (b->prep.time == NULL) ||
+	    (a->prep.time != NULL && strcmp(a->prep.time, b->prep.time) != 0) ||
+	    a->prep.ngrid != b->prep.ngrid || (a->prep.ngrid > 0 &&
+	    memcmp(a->prep.grid, b->prep.grid, a->prep.ngrid *
+	    sizeof(double)) != 0))
 		return 0;
 	for (j = 0; j < a->prep.d; j++)
 		if (strcmp(a->prep.features[j], b->prep.features[j]) != 0)

@@ -72,6 +72,8 @@ fl_model_describe(const struct fl_model *m, json_t *manifest,
 		    json_reals(p->scale, p->d)) < 0;
 		bad |= json_object_set_new(prep, "impute",
 		    json_reals(p->impute, p->d)) < 0;
+		/* Survival columns and grid (lib/cox.c). */
+		bad |= fl_survival_describe(m, model, NULL) < 0;
 		bad |= json_object_set_new(manifest, "model", model) < 0;
 		model = NULL;
 		bad |= json_object_set_new(manifest, "features", feats) < 0;
@@ -274,6 +276,7 @@ fl_model_from_archive(struct fl_model **mp, const struct fl_archive *a,
 	    err)) < 0 ||
 	    (rc = read_reals(prep, "impute", d, 0, fl_model_prep(m)->impute,
 	    err)) < 0 ||
+	    (rc = fl_survival_from_json(m, model, err)) < 0 ||
 	    (rc = check_tensors(m, a, err)) < 0)
 		goto out;
 	data = fl_archive_data(a, &n);

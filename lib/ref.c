@@ -225,3 +225,119 @@ out:
 	free(gscratch);
 	return loss;
 }
+
+/*
+ * The Cox reference: the negative log partial likelihood with Breslow ties,
+ * divided by the number of events D, plus l2/2 |W|^2; see fl.h.  params
+ * and grad are (nparams), X is (n, d), time and event are (n).  Written
+ * the slow way on purpose, to differ from the sorted fast path in cox.c:
+ *
+ *   L = (1/D) sum over events i of [ log S_i - eta_i ],
+ *   S_i = sum over j with time_j >= time_i of exp(eta_j),
+ *   dL/deta_k = (1/D) [ sum over events i with time_i <= time_k of
+ *               exp(eta_k) / S_i  -  event_k ].
+ *
+ * Every S_i is summed afresh (O(n^2)), after subtracting the largest eta.
+ * Each row is run forward keeping its activations, then backward with its
+ * dL/deta.  Returns NaN when out of memory.
+ */
+double
+fl_ref_cox_loss_grad(const struct fl_model *m, const double *params,
+    size_t n, const float *X, const float *time, const float *event,
+    double l2, double *grad)
+{
+	size_t L = m->nlayers, l, r, i, j, off[FL_MAX_LAYERS + 2], tot = 0;
+	size_t maxw = 0, nw;
+	double *act = NULL, *da = NULL, *db = NULL, *eta = NULL, *S = NULL;
+	double *gscratch = NULL, *tmp, loss = 0.0, D = 0.0, M = -INFINITY;
+	double acc;
+	const double *w;
+
+	for (l = 0; l <= L; l++) {
+		off[l] = tot;
+		tot += m->widths[l];
+		if (m->widths[l] > maxw)
+			maxw = m->widths[l];
+	}
+	/* act holds every row's layer boundaries: row r at act + r * tot. */
+	act = malloc((n > 0 ? n : 1) * tot * sizeof(double));
+	eta = malloc((n > 0 ? n : 1) * sizeof(double));
+	S = malloc((n > 0 ? n : 1) * sizeof(double));
+	da = malloc(maxw * sizeof(double));
+	db = malloc(maxw * sizeof(double));
+	if (grad == NULL)
+		grad = gscratch = malloc(m->nparams * sizeof(double));
+	if (act == NULL || eta == NULL || S == NULL || da == NULL ||
+	    db == NULL || grad == NULL) {
+		loss = NAN;
+		goto out;
+	}
+	memset(grad, 0, m->nparams * sizeof(double));
+
+	for (r = 0; r < n; r++) {
+		double *a = act + r * tot;
+
+		for (j = 0; j < m->widths[0]; j++)
+			a[j] = X[r * m->widths[0] + j];
+		for (l = 0; l < L; l++) {
+			dense_forward(params + m->woff[l], params + m->boff[l],
+			    m->widths[l + 1], m->widths[l], a + off[l],
+			    a + off[l + 1]);
+			if (l + 1 < L)
+				relu(a + off[l + 1], m->widths[l + 1]);
+		}
+		eta[r] = a[off[L]];
+		if (eta[r] > M)
+			M = eta[r];
+		D += event[r] == 1.0f;
+	}
+	/* The risk set sums, and the loss. */
+	for (i = 0; i < n; i++) {
+		if (event[i] != 1.0f)
+			continue;
+		acc = 0.0;
+		for (j = 0; j < n; j++)
+			if (time[j] >= time[i])
+				acc += exp(eta[j] - M);
+		S[i] = acc;
+		loss += M + log(acc) - eta[i];
+	}
+	for (r = 0; D > 0.0 && r < n; r++) {
+		double *a = act + r * tot;
+
+		acc = 0.0;
+		for (i = 0; i < n; i++)
+			if (event[i] == 1.0f && time[i] <= time[r])
+				acc += exp(eta[r] - M) / S[i];
+		da[0] = (acc - (event[r] == 1.0f)) / D;
+		for (l = L; l-- > 0; ) {
+			dense_backward(params + m->woff[l], m->widths[l + 1],
+			    m->widths[l], a + off[l], da, grad + m->woff[l],
+			    grad + m->boff[l], l > 0 ? db : NULL);
+			if (l > 0) {
+				relu_backward(a + off[l], db, m->widths[l]);
+				tmp = da;
+				da = db;
+				db = tmp;
+			}
+		}
+	}
+	if (D > 0.0)
+		loss /= D;
+	for (l = 0; l < L; l++) {
+		nw = m->widths[l] * m->widths[l + 1];
+		w = params + m->woff[l];
+		for (j = 0; j < nw; j++) {
+			loss += 0.5 * l2 * w[j] * w[j];
+			grad[m->woff[l] + j] += l2 * w[j];
+		}
+	}
+out:
+	free(act);
+	free(eta);
+	free(S);
+	free(da);
+	free(db);
+	free(gscratch);
+	return loss;
+}

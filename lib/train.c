@@ -298,6 +298,15 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 	unsigned e;
 	int rc;
 
+	/* Survival models train full-batch on their own loss (cox.c),
+	 * without the extras, which assume a per-row loss. */
+	if (m->task == FL_TASK_SURVIVAL) {
+		if (hp->prox_mu != 0.0 || hp->correction != NULL ||
+		    hp->dp_clip > 0.0)
+			return fl_err_set(err, FL_EUSAGE, "survival models do "
+			    "not support --prox-mu, --scaffold or DP-SGD yet");
+		return fl_cox_train(m, ds, hp, res, err);
+	}
 	memset(&nn, 0, sizeof(nn));
 	memset(&opt, 0, sizeof(opt));
 	memset(res, 0, sizeof(*res));

@@ -1,0 +1,275 @@
+#!/usr/bin/env bats
+# Survival: Cox models through fl-init, fl-train, fl-aggregate and fl-eval
+# (lib/cox.c, lib/survival.c), a check against R's survival::coxph when R
+# is installed, and examples/survival.sh.
+
+load helper
+bats_require_minimum_version 1.5.0
+
+# r0.fla: a Cox model of death after colon cancer on a.csv and b.csv.
+cox_model() {
+	colon_sites
+	fl-stats --data a.csv -o a.fls
+	fl-stats --data b.csv -o b.fls
+	fl-aggregate -o stats.fls a.fls b.fls
+	fl-init -m "${1:-cox}" --time death_time --event death -s stats.fls \
+	    -x id,recur_time,recur,death_5y "${@:2}" -o r0.fla
+}
+
+# One federated round from $1 to $2 with sites a and b.
+cox_round() {
+	fl-train -d a.csv --optimizer adam --lr 0.05 -e 30 -o a.upd "$1"
+	fl-train -d b.csv --optimizer adam --lr 0.05 -e 30 -o b.upd "$1"
+	fl-aggregate -m "$1" -o "$2" a.upd b.upd
+}
+
+@test "survival: fl-init --model cox records the survival columns and grid" {
+	cox_model
+	run fl-pack manifest r0.fla
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"task": "survival"'* ]]
+	[[ "$output" == *'"time": "death_time"'* ]]
+	[[ "$output" == *'"event": "death"'* ]]
+	[ "$(manifest_get r0.fla label)" = death ]
+	# Neither the time nor the event is a feature; 100 grid points.
+	! fl-pack manifest r0.fla | sed -n '/"features"/,/]/p' |
+	    grep -q death_time
+	n=$(fl-pack manifest r0.fla | sed -n '/"grid"/,/]/p' | grep -c '[0-9]')
+	[ "$n" -eq 100 ]
+}
+
+@test "survival: --grid and --tmax set the grid" {
+	colon_sites
+	fl-init -m cox --time death_time --event death -f age,nodes \
+	    --grid 4 --tmax 2000 -o r0.fla
+	run fl-pack manifest r0.fla
+	[[ "$output" == *'500.0,'* && "$output" == *'2000.0'* ]]
+	n=$(fl-pack manifest r0.fla | sed -n '/"grid"/,/]/p' | grep -c '[0-9]')
+	[ "$n" -eq 4 ]
+}
+
+@test "survival: fl-init usage errors exit 2" {
+	run --separate-stderr fl-init -m cox --event death -f age -o r0.fla
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--time and --event go together"* ]]
+	run --separate-stderr fl-init -m cox -l death -f age -o r0.fla
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"needs --time and --event"* ]]
+	run --separate-stderr fl-init -m cox --time t --event death -l death \
+	    -f age -o r0.fla
+	[ "$status" -eq 2 ]
+	run --separate-stderr fl-init -m logreg -l death -f age --grid 5 \
+	    -o r0.fla
+	[ "$status" -eq 2 ]
+	run --separate-stderr fl-init -m logreg --time death_time \
+	    --event death -f age -o r0.fla
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"conflicts with model 'logreg'"* ]]
+	run --separate-stderr fl-init -m cox --time age --event death \
+	    -f age,nodes -o r0.fla
+	[ "$status" -eq 2 ]
+	assert_files
+}
+
+@test "survival: a federated round gives a model with a baseline hazard" {
+	cox_model
+	cox_round r0.fla r1.fla
+	# Each update carries the site's table; the model its sum.
+	fl-pack manifest a.upd | grep -q '"survival_table"'
+	run fl-pack manifest r1.fla
+	[[ "$output" == *'"baseline"'* && "$output" == *'"cumhaz"'* ]]
+	[ "$(fl-pack manifest r1.fla | grep -c '"sites": 2')" -eq 1 ]
+	# The bias of the Cox head stays 0 and training helps.
+	run --separate-stderr fl-eval -d test.csv --horizon 365,1826 r1.fla
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	keys=$(printf '%s' "$output" | grep -o '"[a-z_0-9]*":' | tr -d '":' |
+	    tr '\n' ' ')
+	[ "$keys" = "n c_index auc_365 brier_365 auc_1826 brier_1826 " ]
+	c=$(printf '%s' "$output" | sed 's/.*"c_index":\([0-9.]*\).*/\1/')
+	awk -v c="$c" 'BEGIN { exit !(c > 0.55 && c < 0.8) }'
+	want=$(awk -F, 'NR > 1 && $15 != "NA" && $16 != "NA"' test.csv | wc -l)
+	[[ "$output" == "{\"n\":$want,"* ]]
+}
+
+@test "survival: --predictions --horizon gives S(t|x) in (0, 1), falling in t" {
+	cox_model
+	cox_round r0.fla r1.fla
+	run --separate-stderr fl-eval -p --format tsv --horizon 365,1826 \
+	    -d test.csv r1.fla
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(printf 'time\tevent\teta\ts_365\ts_1826')" ]
+	[ "${#lines[@]}" -eq "$(wc -l < test.csv)" ]
+	printf '%s\n' "$output" | awk -F'\t' 'NR > 1 && !($4 > 0 && $4 < 1 &&
+	    $5 > 0 && $5 < $4) { bad = 1 } END { exit bad }'
+	run --separate-stderr fl-eval -p --horizon 1826 -d test.csv r1.fla
+	[[ "${lines[0]}" == '{"time":'*'"eta":'*'"s_1826":'* ]]
+}
+
+@test "survival: a model without a baseline cannot predict S(t|x)" {
+	cox_model
+	run --separate-stderr fl-eval -p --horizon 365 -d test.csv r0.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming r0.fla
+	# Its metrics still work; the Brier score is undefined.
+	run --separate-stderr fl-eval --format tsv --horizon 365 \
+	    -d test.csv r0.fla
+	[ "$status" -eq 0 ]
+	[[ "${lines[1]}" == *$'\tNA' ]]
+}
+
+@test "survival: --horizon on a binary model is a usage error" {
+	colon_sites
+	colon_model
+	run --separate-stderr fl-eval --horizon 365 -d test.csv r0.fla
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--horizon is for survival models"* ]]
+	run --separate-stderr fl-eval --horizon abc -d test.csv r0.fla
+	[ "$status" -eq 2 ]
+}
+
+@test "survival: a negative time or a bad event names file, line and column" {
+	cox_model
+	awk -F, -v OFS=, 'NR == 3 { $15 = -5 } 1' a.csv > neg.csv
+	run --separate-stderr fl-train -d neg.csv -o u.upd r0.fla
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"neg.csv:3: column 'death_time'"* ]]
+	awk -F, -v OFS=, 'NR == 4 { $16 = 2 } 1' a.csv > ev.csv
+	run --separate-stderr fl-train -d ev.csv -o u.upd r0.fla
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"ev.csv:4: column 'death'"* ]]
+	[ ! -e u.upd ]
+}
+
+@test "survival: rows missing a time or an event are skipped" {
+	cox_model
+	awk -F, -v OFS=, 'NR == 3 { $15 = "NA" } NR == 4 { $16 = "NA" } 1' \
+	    test.csv > na.csv
+	n0=$(fl-eval -d test.csv r0.fla | sed 's/{"n":\([0-9]*\).*/\1/')
+	n1=$(fl-eval -d na.csv r0.fla | sed 's/{"n":\([0-9]*\).*/\1/')
+	[ "$n1" -eq $((n0 - 2)) ]
+}
+
+@test "survival: an MLP with a Cox head trains" {
+	cox_model mlp:8 --task survival
+	[ "$(manifest_get r0.fla label)" = death ]
+	cox_round r0.fla r1.fla
+	c=$(fl-eval --format tsv -d test.csv r1.fla | awk 'NR == 2 { print $2 }')
+	awk -v c="$c" 'BEGIN { exit !(c > 0.55) }'
+}
+
+@test "survival: pooled fl Cox fit matches R's coxph (Breslow) on colon" {
+	command -v Rscript >/dev/null 2>&1 || skip "R is not installed"
+	Rscript -e 'library(survival)' >/dev/null 2>&1 ||
+	    skip "R's survival package is not installed (r-cran-survival)"
+	# Complete cases of colon; five covariates.
+	awk -F, 'NR == 1 || $8 != "NA"' "$DATA/colon.csv" > cc.csv
+	fl-stats --data cc.csv -o cc.fls
+	fl-init -m cox --time death_time --event death \
+	    -f rx,sex,age,nodes,extent -s cc.fls -o c0.fla
+	fl-train -d cc.csv --optimizer adam --lr 0.02 -e 3000 --pass-model \
+	    c0.fla | fl-aggregate -o c1.fla
+	# The raw-unit coefficients: eta of unit rows minus eta of zeros.
+	{
+		echo rx,sex,age,nodes,extent
+		echo 0,0,0,0,0; echo 1,0,0,0,0; echo 0,1,0,0,0
+		echo 0,0,1,0,0; echo 0,0,0,1,0; echo 0,0,0,0,1
+	} > unit.csv
+	fl-eval -p --format tsv -d unit.csv c1.fla |
+	    awk -F'\t' 'NR == 2 { b = $3 } NR > 2 { print $3 - b }' > fl.txt
+	cat > fit.R <<-'R'
+	suppressMessages(library(survival))
+	d <- read.csv("cc.csv")
+	f <- coxph(Surv(death_time, death) ~ rx + sex + age + nodes + extent,
+	    data = d, ties = "breslow")
+	writeLines(sprintf("%.8f", coef(f)), "r.txt")
+	H <- stepfun(basehaz(f, centered = FALSE)$time,
+	    c(0, basehaz(f, centered = FALSE)$hazard))
+	writeLines(sprintf("%.8f", H(c(365, 1000, 1826))), "h.txt")
+	R
+	Rscript fit.R
+	# The baseline hazard on the 100-interval grid: a last round that
+	# does not move the coefficients estimates it at them; H0 = -log S
+	# of the all-zero row.  Within 3% of R's Breslow estimate.
+	fl-train -d cc.csv --lr 1e-9 -e 1 --pass-model c1.fla |
+	    fl-aggregate -o c2.fla
+	fl-eval -p --format tsv --horizon 365,1000,1826 -d unit.csv c2.fla |
+	    awk -F'\t' 'NR == 2 { for (i = 4; i <= 6; i++) print -log($i) }' \
+	    > flh.txt
+	paste flh.txt h.txt | awk '{ d = $1 - $2; if (d < 0) d = -d
+	    if (!(d <= 0.03 * $2)) { print "H0 off:", $0; bad = 1 } }
+	    END { exit bad || NR != 3 }'
+	# |fl - R| <= 1e-3 + 1e-2 |R| for every coefficient.
+	paste fl.txt r.txt | awk '{ d = $1 - $2; if (d < 0) d = -d
+	    a = $2 < 0 ? -$2 : $2
+	    if (d > 1e-3 + 1e-2 * a) { print "off:", $0; bad = 1 } }
+	    END { exit bad }'
+	[ "$(wc -l < r.txt)" -eq 5 ]
+}
+
+@test "survival: C-index, td-AUC and Brier agree with R on held-out rows" {
+	command -v Rscript >/dev/null 2>&1 || skip "R is not installed"
+	Rscript -e 'library(survival)' >/dev/null 2>&1 ||
+	    skip "R's survival package is not installed (r-cran-survival)"
+	cox_model
+	cox_round r0.fla r1.fla
+	fl-eval --format tsv -d test.csv --horizon 365,1000 r1.fla |
+	    awk -F'\t' 'NR == 2 { print $2; print $3; print $4; print $5;
+		print $6 }' > fl.txt
+	fl-eval -p --format tsv -d test.csv --horizon 365,1000 r1.fla > p.tsv
+	# survival::concordance (a censored time tied with an event time
+	# counts as longer, as in fl), and IPCW weights from survfit's
+	# Kaplan-Meier estimate of censoring, G(t-) for cases.
+	cat > chk.R <<-'R'
+	suppressMessages(library(survival))
+	p <- read.delim("p.tsv")
+	out <- concordance(Surv(time, event) ~ eta, data = p,
+	    reverse = TRUE)$concordance
+	km <- survfit(Surv(time, 1 - event) ~ 1, data = p)
+	G <- stepfun(km$time, c(1, km$surv))
+	Gm <- function(t) G(t - 1e-9)
+	for (k in 1:2) {
+		tau <- c(365, 1000)[k]
+		S <- p[[3 + k]]
+		cs <- which(p$time <= tau & p$event == 1)
+		ct <- which(p$time > tau)
+		num <- 0
+		den <- 0
+		for (i in cs) {
+			w <- 1 / Gm(p$time[i])
+			num <- num + w * sum((p$eta[i] > p$eta[ct]) +
+			    0.5 * (p$eta[i] == p$eta[ct]))
+			den <- den + w * length(ct)
+		}
+		b <- mean(ifelse(p$time <= tau & p$event == 1,
+		    S^2 / Gm(p$time), 0) +
+		    ifelse(p$time > tau, (1 - S)^2 / G(tau), 0))
+		out <- c(out, num / den, b)
+	}
+	writeLines(sprintf("%.10f", out), "r.txt")
+	R
+	Rscript chk.R
+	[ "$(wc -l < r.txt)" -eq 5 ]
+	paste fl.txt r.txt | awk '{ d = $1 - $2; if (d < 0) d = -d
+	    if (d > 1e-6) { print "off:", $0; bad = 1 } } END { exit bad }'
+}
+
+@test "survival: examples/survival.sh runs; federated beats the mean site alone" {
+	run --separate-stderr "$TOP/examples/survival.sh"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -c '^== ')" -eq 3 ]
+	# For each study: federated C-index > 0.6, within 0.1 of pooled, and
+	# above the mean of the site-alone models.
+	printf '%s\n' "$output" | awk -F'\t' '
+	/^== / { if (n) check(); name = $0; n = 0; s = 0; fed = pool = "" }
+	/^federated \(all sites\)/ { fed = $2 }
+	/^pooled/ { pool = $2 }
+	/ alone\t/ { s += $2; n++ }
+	function check() {
+		d = fed - pool; if (d < 0) d = -d
+		if (!(fed > 0.6 && d < 0.1 && fed > s / n)) {
+			print "fails: " name; bad = 1 }
+		studies++
+	}
+	END { check(); exit bad || studies != 3 }'
+}
