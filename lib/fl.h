@@ -995,7 +995,8 @@ void		 fl_agg_free(struct fl_agg *g);
  * name of fl_agg_strategies(); fl_agg_configure, called before the first
  * fl_agg_add, sets their parameters and reads the state the base model's
  * archive carries (server moments, SCAFFOLD's "scaffold_c", "privacy").
- * A field left NAN (or 0 for the counts) takes the strategy's default.
+ * A field left NAN (or 0 for the counts) takes the strategy's default;
+ * FL_AGG_OPTS_INIT uses NAN, so it needs <math.h>.
  */
 struct fl_agg_opts {
 	double		 server_lr;	/* fedavgm, fedadam, fedyogi, fedadagrad */
