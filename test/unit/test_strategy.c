@@ -99,7 +99,7 @@ round_of(const char *strategy, const struct fl_agg_opts *o,
 	struct fl_model *bm = NULL, *nm = NULL;
 	struct fl_agg *g = NULL;
 	const char *id = "sha256:base";
-	char site[16];
+	char site[24];
 	int rc, round = 0;
 	size_t i;
 
