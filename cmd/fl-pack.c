@@ -354,9 +354,14 @@ fail:
 
 enum { OPT_KEY = 256, OPT_TRUST, OPT_TO };
 
-/* Sign one archive and write it, with its new signature, atomically. */
-static int
-cmd_sign(int argc, char **argv)
+/*
+ * The options of the verbs that take --key and -o (sign, open): returns
+ * the operand (NULL for stdin); exits 2 on misuse and when stdout is a
+ * terminal.
+ */
+static const char *
+parse_key_output(int argc, char **argv, const char *help, const char **key,
+    const char **opath)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -364,39 +369,54 @@ cmd_sign(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct fl_err err = FL_ERR_INIT;
-	struct fl_seckey *sk = NULL;
-	struct fl_archive *a = NULL;
-	const char *key = NULL, *opath = NULL, *path;
-	int ch, rc = 0;
+	const char *path;
+	int ch;
 
+	*key = *opath = NULL;
 	while ((ch = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1)
 		switch (ch) {
 		case 'h':
-			verb_help("Sign one archive with the secret key KEY "
-			    "and write it with the signature\nadded (a sig/KEYID "
-			    "member; the id is unchanged).  The signature is\n"
-			    "checked against the public key before it is "
-			    "written.\n\n"
-			    "      --key KEY      the secret key file "
-			    "(NAME.key, mode 0600)\n"
-			    "  -o, --output FILE  write FILE, atomically "
-			    "(default: stdout)\n"
-			    "  -h, --help         show this help\n");
+			verb_help(help);
 			break;
 		case 'o':
-			opath = optarg;
+			*opath = optarg;
 			break;
 		case OPT_KEY:
-			key = optarg;
+			*key = optarg;
 			break;
 		default:
 			fl_opt_error(verb_usage, ch, argv);
 		}
 	path = one_operand(argc, argv);
-	if (key == NULL)
+	if (*key == NULL)
 		verb_error("missing --key");
-	fl_refuse_tty(opath);
+	fl_refuse_tty(*opath);
+	return path;
+}
+
+static const char sign_help[] =
+    "Sign one archive with the secret key KEY "
+    "and write it with the signature\nadded (a sig/KEYID "
+    "member; the id is unchanged).  The signature is\n"
+    "checked against the public key before it is "
+    "written.\n\n"
+    "      --key KEY      the secret key file "
+    "(NAME.key, mode 0600)\n"
+    "  -o, --output FILE  write FILE, atomically "
+    "(default: stdout)\n"
+    "  -h, --help         show this help\n";
+
+/* Sign one archive and write it, with its new signature, atomically. */
+static int
+cmd_sign(int argc, char **argv)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_seckey *sk = NULL;
+	struct fl_archive *a = NULL;
+	const char *key, *opath, *path;
+	int rc = 0;
+
+	path = parse_key_output(argc, argv, sign_help, &key, &opath);
 	if (fl_seckey_read(&sk, key, &err) < 0 ||
 	    fl_archive_read_file(path, &a, &err) < 0)
 		goto fail;
@@ -627,6 +647,16 @@ copy_out(FILE *f, struct fl_out *out, struct fl_err *err)
 	return 0;
 }
 
+static const char open_help[] =
+    "Decrypt a sealed file with the secret key "
+    "KEY.  Nothing is written\nbefore every chunk, the "
+    "last one included, has verified.\n\n"
+    "      --key KEY      the secret key file "
+    "(NAME.key, mode 0600)\n"
+    "  -o, --output FILE  write FILE, atomically "
+    "(default: stdout)\n"
+    "  -h, --help         show this help\n";
+
 /*
  * Decrypt sealed input.  The plaintext goes to a temp file (beside the
  * output, or an unlinked one for stdout and devices) and is published
@@ -635,45 +665,15 @@ copy_out(FILE *f, struct fl_out *out, struct fl_err *err)
 static int
 cmd_open(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "key", required_argument, NULL, OPT_KEY },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_seckey *sk = NULL;
 	struct fl_out *out = NULL;
 	struct stat st;
-	const char *key = NULL, *opath = NULL, *path;
+	const char *key, *opath, *path;
 	FILE *in = NULL, *tmp = NULL;
-	int ch, rc = 0, direct;
+	int rc = 0, direct;
 
-	while ((ch = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1)
-		switch (ch) {
-		case 'h':
-			verb_help("Decrypt a sealed file with the secret key "
-			    "KEY.  Nothing is written\nbefore every chunk, the "
-			    "last one included, has verified.\n\n"
-			    "      --key KEY      the secret key file "
-			    "(NAME.key, mode 0600)\n"
-			    "  -o, --output FILE  write FILE, atomically "
-			    "(default: stdout)\n"
-			    "  -h, --help         show this help\n");
-			break;
-		case 'o':
-			opath = optarg;
-			break;
-		case OPT_KEY:
-			key = optarg;
-			break;
-		default:
-			fl_opt_error(verb_usage, ch, argv);
-		}
-	path = one_operand(argc, argv);
-	if (key == NULL)
-		verb_error("missing --key");
-	fl_refuse_tty(opath);
+	path = parse_key_output(argc, argv, open_help, &key, &opath);
 	if (fl_seckey_read(&sk, key, &err) < 0 ||
 	    (in = fl_in_open(path, &err)) == NULL)
 		goto fail;
