@@ -79,7 +79,6 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	static char *surv[3];
 	char *comma;
 	int ch, views = 0;
 
@@ -137,10 +136,10 @@ parse_args(int argc, char **argv, struct opts *o)
 			    strchr(comma + 1, ',') != NULL)
 				fl_usage_error(usage, "--survival: want "
 				    "TIME,EVENT, not '%s'", optarg);
-			surv[0] = strndup(optarg, (size_t)(comma - optarg));
-			surv[1] = comma + 1;
-			o->so.time = surv[0];
-			o->so.event = surv[1];
+			/* argv is ours to split: no copy to free. */
+			*comma = '\0';
+			o->so.time = optarg;
+			o->so.event = comma + 1;
 			break;
 		default:
 			fl_opt_error(usage, ch, argv);
