@@ -12,7 +12,7 @@
 
 static const char usage[] =
     "usage: fl-eval [-q] -d data.csv [--format json|tsv] [-p] [--key key]\n"
-    "               [--horizon t,...] [--curve roc|calibration]\n"
+    "               [--horizon t,...] [--curve roc|calibration|survival]\n"
     "               [--emit [--site name] [-o file]] [model]\n"
     "       fl-eval --report [--format json|tsv] [--curve roc|calibration]\n"
     "               metrics.fla";
@@ -29,9 +29,11 @@ static const char help[] =
     "  -p, --predictions     print one line per row instead: the label and\n"
     "                        the prediction\n"
     "      --key FILE        open a sealed model with this secret key\n"
-    "      --curve NAME      print a curve as TSV instead (binary): roc\n"
+    "      --curve NAME      print a curve as TSV instead: binary: roc\n"
     "                        (fpr tpr threshold) or calibration (bin\n"
-    "                        mean_pred observed n)\n"
+    "                        mean_pred observed n); survival: survival\n"
+    "                        (time predicted observed at_risk, on the\n"
+    "                        model's grid; needs its baseline hazard)\n"
     "      --emit            write a metrics archive of sufficient\n"
     "                        statistics, for fl-aggregate to pool\n"
     "      --site NAME       the site named in the metrics archive\n"
@@ -66,6 +68,10 @@ check_fedeval(struct opts *o)
 		    "--predictions conflict");
 	if ((o->site != NULL || o->out != NULL) && !o->emit)
 		fl_usage_error(usage, "--site and --output need --emit");
+	if (o->report && o->curve != NULL &&
+	    strcmp(o->curve, "survival") == 0)
+		fl_usage_error(usage, "--curve survival is local: it takes "
+		    "--data, not --report");
 	if (o->report && o->data != NULL)
 		fl_usage_error(usage, "--report reads no --data");
 	if (o->report && !o->format)
@@ -141,9 +147,11 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_CURVE:
 			if (strcmp(optarg, "roc") != 0 &&
-			    strcmp(optarg, "calibration") != 0)
+			    strcmp(optarg, "calibration") != 0 &&
+			    strcmp(optarg, "survival") != 0)
 				fl_usage_error(usage, "--curve: unknown curve "
-				    "'%s' (roc, calibration)", optarg);
+				    "'%s' (roc, calibration, survival)",
+				    optarg);
 			o->curve = optarg;
 			break;
 		case OPT_EMIT:
@@ -358,6 +366,12 @@ survival(const struct opts *o, const struct fl_model *m,
 	if ((have = fl_baseline_read(m, fl_archive_manifest(a), &H,
 	    err)) < 0)
 		return fl_err_prefix(err, "%s", fl_in_name(o->model));
+	if (o->curve != NULL) {
+		if ((rc = fl_survival_curve(m, H, ds->n, eta, ds->time, ds->y,
+		    stdout, "<stdout>", err)) < 0)
+			fl_err_prefix(err, "%s", fl_in_name(o->model));
+		goto out;
+	}
 	if (have && nh > 0 &&
 	    (S = calloc(ds->n * nh, sizeof(double))) == NULL) {
 		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
@@ -480,7 +494,8 @@ main(int argc, char **argv)
 	if ((rc = fl_predict(m, ds, NULL, pred, &err)) < 0)
 		goto out;
 	if (fl_model_task(m) == FL_TASK_SURVIVAL) {
-		if (o.emit || o.curve != NULL)
+		if (o.emit || (o.curve != NULL &&
+		    strcmp(o.curve, "survival") != 0))
 			rc = fl_err_set(&err, FL_EUSAGE, "%s: --emit and "
 			    "--curve do not support survival models yet",
 			    fl_in_name(o.model));
@@ -495,6 +510,11 @@ main(int argc, char **argv)
 	}
 	if (o.predictions) {
 		print_predictions(m, ds, pred, o.tsv);
+		goto out;
+	}
+	if (o.curve != NULL && strcmp(o.curve, "survival") == 0) {
+		rc = fl_err_set(&err, FL_EUSAGE, "--curve survival is for "
+		    "survival models");
 		goto out;
 	}
 	if (o.emit || o.curve != NULL) {

@@ -77,7 +77,7 @@ _fl() {
 		mapfile -t COMPREPLY < <(compgen -W "none gzip zstd" -- "$cur")
 		return ;;
 	--curve)
-		mapfile -t COMPREPLY < <(compgen -W "roc calibration km" \
+		mapfile -t COMPREPLY < <(compgen -W "roc calibration survival km" \
 		    -- "$cur"); return ;;
 	--strategy)
 		mapfile -t COMPREPLY < <(compgen -W "fedavg fedavgm fedadam fedyogi fedadagrad median trimmed-mean krum multi-krum" -- "$cur")

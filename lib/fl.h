@@ -952,6 +952,30 @@ int		 fl_metrics_survival(size_t n, const float *eta,
 		    const double *horizon, const double *surv,
 		    struct fl_metrics *out, struct fl_err *err);
 
+/*
+ * The Kaplan-Meier estimate of survival from time and event (n) at each
+ * of the nt times t: observed[k] = the product over distinct event times
+ * u <= t[k] of (1 - d_u / n_u), d_u the events at u and n_u the rows with
+ * time >= u; at_risk[k] (NULL for none) = the rows with time >= t[k].
+ * Errors: FL_ENOMEM.
+ */
+int		 fl_survival_km(size_t n, const float *time,
+		    const float *event, size_t nt, const double *t,
+		    double *observed, size_t *at_risk, struct fl_err *err);
+/*
+ * fl-eval's survival curve: at each point t of m's baseline grid, write
+ * "time predicted observed at_risk" as TSV (with a header line) to f,
+ * named name in errors: predicted = the mean over the n rows of S(t|x) =
+ * exp(-H0(t) exp(eta)) with H0 from cumhaz (fl_baseline_read), observed
+ * and at_risk those of fl_survival_km.  Errors: FL_EUSAGE (not a
+ * survival model, no grid, n 0), FL_EFORMAT (cumhaz NULL: no baseline),
+ * FL_ENOMEM, FL_EIO.
+ */
+int		 fl_survival_curve(const struct fl_model *m,
+		    const double *cumhaz, size_t n, const float *eta,
+		    const float *time, const float *event, FILE *f,
+		    const char *name, struct fl_err *err);
+
 /* ------------------------------------------------------------------------ */
 /* Aggregation (lib/aggregate.c).                                           */
 

@@ -3,16 +3,20 @@
  * C-index, and at a horizon the cumulative/dynamic AUC (Uno et al. 2007)
  * and the Brier score (Graf et al. 1999), both with inverse probability of
  * censoring weights from the Kaplan-Meier estimate of the censoring
- * distribution.  Plain loops in double; the JSON form is in metrics.c and
- * the definitions in fl.h and fl-eval(1).
+ * distribution; and the survival curve of fl-eval --curve survival (the
+ * mean predicted S(t|x) against the Kaplan-Meier estimate).  Plain loops
+ * in double; the JSON form is in metrics.c and the definitions in fl.h and
+ * fl-eval(1).
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fl.h"
 
-/* A time and whether it was censored, sorted by time. */
+/* A time and whether it counts in km_build (censored, or an event),
+ * sorted by time. */
 struct tc {
 	double	t;
 	int	cens;
@@ -27,10 +31,11 @@ cmp_tc(const void *a, const void *b)
 }
 
 /*
- * The Kaplan-Meier estimate of the censoring survival G: at each distinct
- * time u (ut, ascending, nu of them), G after u = the product over times
- * v <= u of (1 - c_v / n_v), c_v the rows censored at v and n_v the rows
- * with time >= v (events at v still count as at risk).
+ * A Kaplan-Meier estimate: at each distinct time u (ut, ascending, nu of
+ * them), g after u = the product over times v <= u of (1 - c_v / n_v),
+ * n_v the rows with time >= v and c_v the rows censored at v (cens 1: the
+ * censoring survival G, events at v still counting as at risk) or the
+ * events at v (cens 0: the survival S).
  */
 struct km {
 	double	*ut, *g;
@@ -38,8 +43,8 @@ struct km {
 };
 
 static int
-km_censoring(struct km *k, size_t n, const float *time, const float *event,
-    struct fl_err *err)
+km_build(struct km *k, size_t n, const float *time, const float *event,
+    int cens, struct fl_err *err)
 {
 	struct tc *t;
 	double acc = 1.0, c;
@@ -57,7 +62,7 @@ km_censoring(struct km *k, size_t n, const float *time, const float *event,
 	}
 	for (i = 0; i < n; i++) {
 		t[i].t = time[i];
-		t[i].cens = event[i] != 1.0f;
+		t[i].cens = (event[i] != 1.0f) == cens;
 	}
 	qsort(t, n, sizeof(*t), cmp_tc);
 	for (i = 0; i < n; i = j) {
@@ -206,7 +211,7 @@ fl_metrics_survival(size_t n, const float *eta, const float *time,
 	out->nhorizons = nh;
 	if (nh == 0)
 		return 0;
-	if ((rc = km_censoring(&k, n, time, event, err)) < 0)
+	if ((rc = km_build(&k, n, time, event, 1, err)) < 0)
 		return rc;
 	for (h = 0; h < nh; h++) {
 		out->horizon[h] = horizon[h];
@@ -217,4 +222,72 @@ fl_metrics_survival(size_t n, const float *eta, const float *time,
 	free(k.ut);
 	free(k.g);
 	return 0;
+}
+
+/* The Kaplan-Meier estimate at times t; see fl.h. */
+int
+fl_survival_km(size_t n, const float *time, const float *event, size_t nt,
+    const double *t, double *observed, size_t *at_risk, struct fl_err *err)
+{
+	struct km k;
+	size_t i, j;
+	int rc;
+
+	if ((rc = km_build(&k, n, time, event, 0, err)) < 0)
+		return rc;
+	for (j = 0; j < nt; j++) {
+		observed[j] = km_at(&k, t[j], 0);
+		if (at_risk == NULL)
+			continue;
+		for (at_risk[j] = 0, i = 0; i < n; i++)
+			at_risk[j] += time[i] >= t[j];
+	}
+	free(k.ut);
+	free(k.g);
+	return 0;
+}
+
+/* The survival curve of fl-eval; see fl.h. */
+int
+fl_survival_curve(const struct fl_model *m, const double *cumhaz, size_t n,
+    const float *eta, const float *time, const float *event, FILE *f,
+    const char *name, struct fl_err *err)
+{
+	const struct fl_prep *p = fl_model_prep_const(m);
+	double *obs, h0, s;
+	size_t *risk, G = p->ngrid, i, k;
+	int rc;
+
+	if (fl_model_task(m) != FL_TASK_SURVIVAL || G == 0)
+		return fl_err_set(err, FL_EUSAGE, "the survival curve needs "
+		    "a survival model with a baseline grid");
+	if (n == 0)
+		return fl_err_set(err, FL_EUSAGE, "no rows to evaluate");
+	if (cumhaz == NULL)
+		return fl_err_set(err, FL_EFORMAT, "no baseline hazard to "
+		    "predict S(t|x) with (fl-aggregate writes it from survival "
+		    "updates)");
+	obs = malloc(G * sizeof(double));
+	risk = malloc(G * sizeof(size_t));
+	if (obs == NULL || risk == NULL) {
+		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = fl_survival_km(n, time, event, G, p->grid, obs, risk,
+	    err)) < 0)
+		goto out;
+	fputs("time\tpredicted\tobserved\tat_risk\n", f);
+	for (k = 0; k < G; k++) {
+		h0 = fl_baseline_at(m, cumhaz, p->grid[k]);
+		for (s = 0.0, i = 0; i < n; i++)
+			s += exp(-h0 * exp((double)eta[i]));
+		fprintf(f, "%.10g\t%.10g\t%.10g\t%zu\n", p->grid[k],
+		    s / (double)n, obs[k], risk[k]);
+	}
+	rc = ferror(f) ? fl_err_set(err, FL_EIO, "%s: %s", name,
+	    strerror(errno)) : 0;
+out:
+	free(obs);
+	free(risk);
+	return rc;
 }

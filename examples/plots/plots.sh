@@ -5,6 +5,8 @@
 #   roc.png          fl-eval --report --curve roc (pooled ROC curve)
 #   calibration.png  fl-eval --report --curve calibration
 #   km.png           fl-stats --curve km (pooled Kaplan-Meier, death)
+#   survival.png     fl-eval --curve survival (a Cox model's mean S(t|x)
+#                    against Kaplan-Meier, on site a's own rows)
 # Usage: examples/plots/plots.sh [outdir]   (default: examples/plots)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,6 +37,17 @@ fl-aggregate -q -o pooled.sum a.sum b.sum
 fl-eval --report --curve roc pooled.met > roc.tsv
 fl-eval --report --curve calibration pooled.met > calibration.tsv
 fl-stats --curve km pooled.sum > km.tsv
+# A Cox model for death, 3 rounds (the baseline is one round behind).
+fl-init -q -m cox --time death_time --event death -s grid.fls \
+    -f rx,sex,age,obstruct,perfor,adhere,nodes,differ,extent,surg,node4 -o c0.fla
+for r in 0 1 2; do
+	for s in a b; do
+		fl-train -q -d $s.csv --optimizer adam --lr 0.05 -e 30 \
+		    -o $s.cupd c$r.fla
+	done
+	fl-aggregate -q -m c$r.fla -o c$((r + 1)).fla a.cupd b.cupd
+done
+fl-eval --curve survival -d a.csv c3.fla > survival.tsv
 auc=$(fl-eval --report pooled.met | awk -F'\t' '$1 == "pooled" { printf "%.3f", $3 }')
 
 gnuplot <<GP
@@ -62,4 +75,9 @@ set size nosquare
 set xlabel "days"; set ylabel "survival"
 set xrange [0:*]; set yrange [0:1]
 plot "km.tsv" skip 1 using 1:2 with steps lw 2 title "2 sites, merged tables"
+
+set output "$out/survival.png"
+set title "Cox model (3 rounds), colon death, site a"
+plot "survival.tsv" skip 1 using 1:3 with steps lw 2 title "Kaplan-Meier", \
+    "" skip 1 using 1:2 with lines lw 2 title "mean predicted S(t|x)"
 GP

@@ -147,7 +147,7 @@ cell() {
 @test "fedeval: usage errors and bad inputs" {
 	run --separate-stderr fl-eval --curve bogus -d a.csv r1.fla
 	[ "$status" -eq 2 ]
-	[ "${stderr_lines[0]}" = "fl-eval: --curve: unknown curve 'bogus' (roc, calibration)" ]
+	[ "${stderr_lines[0]}" = "fl-eval: --curve: unknown curve 'bogus' (roc, calibration, survival)" ]
 	run --separate-stderr fl-eval --emit --predictions -d a.csv r1.fla
 	[ "$status" -eq 2 ]
 	run --separate-stderr fl-eval --site a -d a.csv r1.fla
@@ -167,13 +167,13 @@ cell() {
 	[ "$stderr" = "fl-eval: --curve roc needs a binary task, not 'regression'" ]
 }
 
-@test "fedeval: examples/plots/plots.sh renders three PNGs" {
+@test "fedeval: examples/plots/plots.sh renders four PNGs" {
 	command -v gnuplot >/dev/null || skip "gnuplot not installed"
 	mkdir out
 	run --separate-stderr "$TOP/examples/plots/plots.sh" out
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	for p in roc calibration km; do
+	for p in roc calibration km survival; do
 		[ "$(head -c 4 out/$p.png | tail -c 3)" = PNG ]
 	done
 }

@@ -118,6 +118,46 @@ cox_round() {
 	[[ "${lines[1]}" == *$'\tNA' ]]
 }
 
+@test "survival: --curve survival: predicted and observed S(t) on the grid" {
+	cox_model
+	cox_round r0.fla r1.fla
+	run --separate-stderr fl-eval --curve survival -d test.csv r1.fla
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(printf 'time\tpredicted\tobserved\tat_risk')" ]
+	# One row per grid point (100); both curves start near 1 and never
+	# rise; at_risk starts at the rows of test.csv and never rises.
+	[ "${#lines[@]}" -eq 101 ]
+	printf '%s\n' "$output" | awk -F'\t' -v n="$(($(wc -l < test.csv) - 1))" '
+	    NR == 2 && !($2 > 0.95 && $2 <= 1 && $3 > 0.95 && $3 <= 1 &&
+	        $4 == n) { bad = 1 }
+	    NR > 2 && !($2 <= p2 + 1e-12 && $3 <= p3 && $4 <= p4 &&
+	        $2 > 0 && $3 >= 0) { bad = 1 }
+	    NR > 1 { p2 = $2; p3 = $3; p4 = $4 }
+	    END { exit bad }'
+	# Without a baseline: one line naming the model, exit 1.
+	run --separate-stderr fl-eval --curve survival -d test.csv r0.fla
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	assert_one_line_naming r0.fla
+	[[ "$stderr" == *"no baseline hazard"* ]]
+	# Survival curves for survival models only; --emit still refused.
+	run --separate-stderr fl-eval --curve roc -d test.csv r1.fla
+	[ "$status" -eq 2 ]
+	run --separate-stderr fl-eval --emit -d test.csv r1.fla
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"do not support survival models yet"* ]]
+	run --separate-stderr fl-eval --report --curve survival r1.fla
+	[ "$status" -eq 2 ]
+}
+
+@test "survival: --curve survival on a binary model is a usage error" {
+	colon_sites
+	colon_model
+	run --separate-stderr fl-eval --curve survival -d test.csv r0.fla
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--curve survival is for survival models"* ]]
+}
+
 @test "survival: --horizon on a binary model is a usage error" {
 	colon_sites
 	colon_model

@@ -3,8 +3,10 @@
  * metrics (lib/survival.c).  The reference loss and gradient against
  * central finite differences in double, tied times included; the fast
  * path on both backends against the reference; the loss by hand; the
- * C-index, td-AUC and Brier score on tiny hand-made data.
+ * C-index, td-AUC and Brier score on tiny hand-made data; the
+ * Kaplan-Meier estimate and the survival curve by hand.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -269,6 +271,76 @@ test_baseline(void)
 	fl_model_free(m);
 }
 
+/* The Kaplan-Meier estimate and fl-eval's survival curve by hand. */
+static void
+test_km(void)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_model *m = make("cox");
+	const double q[6] = { 0.5, 1, 2, 2.5, 3, 6 }, grid[2] = { 2, 4 };
+	const double H[2] = { 0.5, 1.0 };
+	/* One tie at 2: an event and a censoring. */
+	float t[5] = { 1, 2, 2, 3, 5 }, e[5] = { 1, 1, 0, 1, 0 };
+	float eta[2] = { 0.0f, (float)log(2.0) }, t2[2] = { 1, 3 };
+	float e2[2] = { 1, 0 };
+	double S[6], want[6], p, ts, pr, ob;
+	size_t risk[6], k, r;
+	char line[128];
+	FILE *f;
+
+	/*
+	 * Events at 1 (5 at risk), 2 (4 at risk: the censoring at 2 still
+	 * counts) and 3 (2 at risk): S = 4/5, then 4/5 * 3/4 = 3/5, then
+	 * 3/5 * 1/2 = 3/10; flat between and after.
+	 */
+	want[0] = 1.0;
+	want[1] = 0.8;
+	want[2] = want[3] = 0.6;
+	want[4] = want[5] = 0.3;
+	CHECK_OK(fl_survival_km(5, t, e, 6, q, S, risk, &err), &err);
+	for (k = 0; k < 6; k++)
+		CHECK_NEAR(S[k], want[k], 1e-12, 0);
+	CHECK(risk[0] == 5 && risk[1] == 5 && risk[2] == 4 &&
+	    risk[3] == 2 && risk[4] == 2 && risk[5] == 0);
+	CHECK_OK(fl_survival_km(5, t, e, 1, q + 4, S, NULL, &err), &err);
+	CHECK_NEAR(S[0], 0.3, 1e-12, 0);
+
+	/*
+	 * The curve on grid {2, 4} with H0 = {0.5, 1} and eta = {0, ln 2}:
+	 * predicted = (exp(-H0) + exp(-2 H0)) / 2; observed: the event at 1
+	 * of 2 gives 1/2; at_risk 1 at 2, 0 at 4.
+	 */
+	if (m == NULL)
+		return;
+	CHECK(fl_survival_curve(m, H, 2, eta, t2, e2, stdout, "x",
+	    &err) == FL_EUSAGE);	/* no grid */
+	CHECK_OK(fl_model_set_survival(m, "time", grid, 2, &err), &err);
+	CHECK(fl_survival_curve(m, NULL, 2, eta, t2, e2, stdout, "x",
+	    &err) == FL_EFORMAT);	/* no baseline */
+	CHECK((f = tmpfile()) != NULL);
+	if (f == NULL)
+		goto out;
+	CHECK_OK(fl_survival_curve(m, H, 2, eta, t2, e2, f, "x", &err),
+	    &err);
+	rewind(f);
+	CHECK(fgets(line, sizeof(line), f) != NULL &&
+	    strcmp(line, "time\tpredicted\tobserved\tat_risk\n") == 0);
+	for (k = 0; k < 2; k++) {
+		CHECK(fgets(line, sizeof(line), f) != NULL &&
+		    sscanf(line, "%lf\t%lf\t%lf\t%zu", &ts, &pr, &ob,
+		    &r) == 4);
+		p = (exp(-H[k]) + exp(-2.0 * H[k])) / 2.0;
+		CHECK_NEAR(ts, grid[k], 1e-12, 0);
+		CHECK_NEAR(pr, p, 1e-9, 0);
+		CHECK_NEAR(ob, 0.5, 1e-12, 0);
+		CHECK(r == 1 - k);
+	}
+	CHECK(fgets(line, sizeof(line), f) == NULL);
+	fclose(f);
+out:
+	fl_model_free(m);
+}
+
 int
 main(void)
 {
@@ -277,5 +349,6 @@ main(void)
 	test_by_hand();
 	test_metrics();
 	test_baseline();
+	test_km();
 	return unit_done("test_cox");
 }
