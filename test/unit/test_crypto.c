@@ -157,7 +157,7 @@ test_pub_errors(void)
 			 * carries 2 unused bits; set one. */
 			bad[26 + 85] ^= 1;
 		else if (strcmp(edits[i], "space") == 0)
-			strcpy(bad + len - 1, " \n");
+			memcpy(bad + len - 1, " \n", 3);
 		else if (strcmp(edits[i], "line") == 0)
 			strcat(bad, "x\n");
 		else if (strcmp(edits[i], "name") == 0)

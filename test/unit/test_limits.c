@@ -69,7 +69,7 @@ tar_header(struct buf *b, const char *name, uint64_t size, char type)
 	int i;
 
 	memset(h, 0, sizeof(h));
-	strcpy((char *)h, name);
+	snprintf((char *)h, 100, "%s", name);
 	memcpy(h + 100, "0000644", 8);
 	memcpy(h + 108, "0000000", 8);
 	memcpy(h + 116, "0000000", 8);
