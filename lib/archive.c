@@ -531,6 +531,63 @@ write_bytes(struct archive *aw, const void *p, size_t n)
 	return 0;
 }
 
+/*
+ * Stamp the manifest, compute the id over the canonical manifest and the
+ * safetensors bytes, and set the manifest's "id"; *hdr (malloc'd) gets the
+ * safetensors header, which the writer needs too.
+ */
+static int
+compute_id(struct fl_archive *a, char **hdr, size_t *hlen,
+    struct fl_err *err)
+{
+	EVP_MD_CTX *md = NULL;
+	char *canon = NULL;
+	uint64_t n;
+	int rc;
+
+	*hdr = NULL;
+	if (manifest_stamp(a) < 0)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	if ((rc = fl_st_header(a, hdr, hlen, err)) < 0)
+		return rc;
+	if ((canon = fl_manifest_canonical(a->manifest)) == NULL ||
+	    (md = id_begin(canon)) == NULL) {
+		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
+		goto out;
+	}
+	n = *hlen;
+	if (EVP_DigestUpdate(md, &n, 8) != 1 ||
+	    EVP_DigestUpdate(md, *hdr, *hlen) != 1 ||
+	    (a->len > 0 && EVP_DigestUpdate(md, a->data, a->len) != 1) ||
+	    id_end(md, a->id) < 0) {
+		rc = fl_err_set(err, FL_ENOMEM, "sha256 failed");
+		goto out;
+	}
+	if (json_object_set_new(a->manifest, "id", json_string(a->id)) < 0)
+		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
+out:
+	EVP_MD_CTX_free(md);
+	free(canon);
+	if (rc < 0) {
+		free(*hdr);
+		*hdr = NULL;
+	}
+	return rc;
+}
+
+/* Fix the id of an archive built in memory, without writing it. */
+int
+fl_archive_update_id(struct fl_archive *a, struct fl_err *err)
+{
+	char *hdr;
+	size_t hlen;
+	int rc;
+
+	rc = compute_id(a, &hdr, &hlen, err);
+	free(hdr);
+	return rc;
+}
+
 int
 fl_archive_write(struct fl_archive *a, FILE *f, const char *name,
     enum fl_compress comp, struct fl_err *err)
@@ -538,32 +595,17 @@ fl_archive_write(struct fl_archive *a, FILE *f, const char *name,
 	struct archive *aw = NULL;
 	struct archive_entry *e = NULL;
 	struct wctx w = { f, 0 };
-	EVP_MD_CTX *md = NULL;
-	char *canon = NULL, *hdr = NULL, *pretty = NULL;
+	char *hdr = NULL, *pretty = NULL;
 	size_t hlen, plen, i;
 	uint64_t n;
 	time_t mtime;
 	int rc = 0;
 
-	if ((rc = source_date(&mtime, err)) < 0)
-		return rc;
-	if (manifest_stamp(a) < 0)
-		goto nomem;
-	if ((rc = fl_st_header(a, &hdr, &hlen, err)) < 0)
+	if ((rc = source_date(&mtime, err)) < 0 ||
+	    (rc = compute_id(a, &hdr, &hlen, err)) < 0)
 		goto out;
-	if ((canon = fl_manifest_canonical(a->manifest)) == NULL ||
-	    (md = id_begin(canon)) == NULL)
-		goto nomem;
-	n = hlen;
-	if (EVP_DigestUpdate(md, &n, 8) != 1 ||
-	    EVP_DigestUpdate(md, hdr, hlen) != 1 ||
-	    (a->len > 0 && EVP_DigestUpdate(md, a->data, a->len) != 1) ||
-	    id_end(md, a->id) < 0) {
-		rc = fl_err_set(err, FL_ENOMEM, "sha256 failed");
-		goto out;
-	}
-	if (json_object_set_new(a->manifest, "id", json_string(a->id)) < 0 ||
-	    (pretty = json_dumps(a->manifest, JSON_INDENT(2) |
+	n = hlen;		/* the safetensors header length, u64 LE */
+	if ((pretty = json_dumps(a->manifest, JSON_INDENT(2) |
 	    JSON_SORT_KEYS)) == NULL)
 		goto nomem;
 	plen = strlen(pretty);
@@ -631,8 +673,6 @@ out:
 	if (aw != NULL)
 		archive_write_free(aw);
 	archive_entry_free(e);
-	EVP_MD_CTX_free(md);
-	free(canon);
 	free(hdr);
 	free(pretty);
 	return rc;

@@ -294,6 +294,11 @@ int		 fl_archive_write(struct fl_archive *a, FILE *f,
 int		 fl_archive_save(struct fl_archive *const *as, size_t n,
 		    const char *path, struct fl_err *err);
 
+/* Compute the id of an archive built in memory and set the manifest's
+ * "id", as fl_archive_write would, without writing anything (so that it
+ * can be signed first).  Errors: FL_ENOMEM, FL_EFORMAT. */
+int		 fl_archive_update_id(struct fl_archive *a, struct fl_err *err);
+
 /*
  * Read archives one after another from a stream of one or more
  * concatenated archives, plain, gzip or zstd (auto-detected).  Each archive

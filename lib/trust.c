@@ -2,7 +2,7 @@
  * trust.c: the policy the tools apply on top of signatures (lib/sign.c):
  * an archive must carry a signature by a trusted key, and an archive that
  * names a site must be signed by that site's key.  Also signing a freshly
- * built archive, whose id is not known until it is serialised.
+ * built archive, once its id is computed.
  */
 #include <stdio.h>
 #include <string.h>
@@ -34,15 +34,9 @@ int
 fl_archive_sign_new(struct fl_archive *a, const struct fl_seckey *sk,
     struct fl_err *err)
 {
-	FILE *null;
 	int rc;
 
-	/* Serialising fixes the id, which the signature covers. */
-	if ((null = fopen("/dev/null", "wb")) == NULL)
-		return fl_err_set(err, FL_EIO, "/dev/null: cannot open");
-	rc = fl_archive_write(a, null, "/dev/null", FL_COMPRESS_NONE, err);
-	fclose(null);
-	if (rc < 0)
+	if ((rc = fl_archive_update_id(a, err)) < 0)
 		return rc;
 	return fl_archive_sign(a, sk, err);
 }
