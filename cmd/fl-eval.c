@@ -35,7 +35,8 @@ static const char help[] =
     "                        (time predicted observed at_risk, on the\n"
     "                        model's grid; needs its baseline hazard)\n"
     "      --emit            write a metrics archive of sufficient\n"
-    "                        statistics, for fl-aggregate to pool\n"
+    "                        statistics, for fl-aggregate to pool (for\n"
+    "                        survival, at the --horizon times)\n"
     "      --site NAME       the site named in the metrics archive\n"
     "  -o, --output FILE     write the metrics archive here (default\n"
     "                        stdout)\n"
@@ -74,6 +75,9 @@ check_fedeval(struct opts *o)
 		    "--data, not --report");
 	if (o->report && o->data != NULL)
 		fl_usage_error(usage, "--report reads no --data");
+	if (o->report && o->nh > 0)
+		fl_usage_error(usage, "--report takes the horizons of its "
+		    "archive, not --horizon");
 	if (o->report && !o->format)
 		o->tsv = 1;
 	if (o->emit)
@@ -302,7 +306,7 @@ print_predictions(const struct fl_model *m, const struct fl_dataset *ds,
 static int
 fedeval(const struct opts *o, const struct fl_archive *ma,
     const struct fl_model *m, const struct fl_dataset *ds, const float *pred,
-    struct fl_err *err)
+    const double *S, struct fl_err *err)
 {
 	struct fl_fedeval *e = NULL;
 	struct fl_archive *a = NULL, *out = NULL;
@@ -326,10 +330,18 @@ fedeval(const struct opts *o, const struct fl_archive *ma,
 	man = fl_archive_manifest((struct fl_archive *)ma);
 	round = json_integer_value(json_object_get(man, "round"));
 	if ((rc = fl_fedeval_new(&e, fl_model_task(m), fl_model_nclasses(m),
-	    fl_archive_id(ma), o->site, round, err)) < 0 ||
-	    (rc = fl_fedeval_add(e, ds->n, fl_model_noutputs(m), pred, ds->y,
-	    err)) < 0)
+	    fl_archive_id(ma), o->site, round, err)) < 0)
 		goto out;
+	if (fl_model_task(m) == FL_TASK_SURVIVAL)
+		rc = fl_fedeval_add_survival(e, ds->n, pred, ds->time, ds->y,
+		    o->nh, o->horizon, S, err);
+	else
+		rc = fl_fedeval_add(e, ds->n, fl_model_noutputs(m), pred,
+		    ds->y, err);
+	if (rc < 0) {
+		fl_err_prefix(err, "%s", fl_in_name(o->data));
+		goto out;
+	}
 	if (o->curve != NULL) {
 		rc = fl_fedeval_curve(e, o->curve, stdout, "<stdout>", err);
 		goto out;
@@ -379,8 +391,18 @@ survival(const struct opts *o, const struct fl_model *m,
 	}
 	for (h = 0; S != NULL && h < nh; h++) {
 		h0 = fl_baseline_at(m, H, o->horizon[h]);
+		if (o->emit && isnan(h0)) {
+			rc = fl_err_set(err, FL_EUSAGE, "%s: --horizon %g is "
+			    "beyond the model's baseline grid", fl_in_name(
+			    o->model), o->horizon[h]);
+			goto out;
+		}
 		for (i = 0; i < ds->n; i++)
 			S[i * nh + h] = exp(-h0 * exp((double)eta[i]));
+	}
+	if (o->emit) {
+		rc = fedeval(o, a, m, ds, eta, S, err);
+		goto out;
 	}
 	if (o->predictions) {
 		if (nh > 0 && S == NULL) {
@@ -473,7 +495,7 @@ main(int argc, char **argv)
 	fl_setprogname(argv[0]);
 	parse_args(argc, argv, &o);
 	if (o.report) {
-		rc = fedeval(&o, NULL, NULL, NULL, NULL, &err);
+		rc = fedeval(&o, NULL, NULL, NULL, NULL, NULL, &err);
 		goto out;
 	}
 	if (o.key != NULL && (rc = fl_seckey_read(&sk, o.key, &err)) < 0)
@@ -494,11 +516,9 @@ main(int argc, char **argv)
 	if ((rc = fl_predict(m, ds, NULL, pred, &err)) < 0)
 		goto out;
 	if (fl_model_task(m) == FL_TASK_SURVIVAL) {
-		if (o.emit || (o.curve != NULL &&
-		    strcmp(o.curve, "survival") != 0))
-			rc = fl_err_set(&err, FL_EUSAGE, "%s: --emit and "
-			    "--curve do not support survival models yet",
-			    fl_in_name(o.model));
+		if (o.curve != NULL && strcmp(o.curve, "survival") != 0)
+			rc = fl_err_set(&err, FL_EUSAGE, "%s: --curve %s is "
+			    "for binary models", fl_in_name(o.model), o.curve);
 		else
 			rc = survival(&o, m, a, ds, pred, &err);
 		goto out;
@@ -518,7 +538,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (o.emit || o.curve != NULL) {
-		rc = fedeval(&o, a, m, ds, pred, &err);
+		rc = fedeval(&o, a, m, ds, pred, NULL, &err);
 		goto out;
 	}
 	if ((rc = fl_metrics_compute(fl_model_task(m), ds->n,

@@ -7,7 +7,12 @@
 # the federated model with one trained on all training rows pooled (what
 # federation avoids) and one trained at each hospital alone.  It ends with
 # the federated model's AUC and Brier score at a horizon, and one
-# patient's predicted survival, from the federated baseline hazard.
+# patient's predicted survival, from the federated baseline hazard; then
+# federated evaluation: each hospital scores the federated model on its
+# own share of the held-out rows (fl-eval --emit), fl-aggregate pools the
+# metrics archives, and the pooled C-index, AUC and Brier score (within
+# their reported bounds) are printed beside those of the held-out rows
+# scored in one place.
 #
 # usage: examples/survival.sh [rounds]      (default 5 rounds)
 # Environment: FL_WORK keeps the files in that directory.
@@ -45,11 +50,21 @@ split() {
 	awk -F, -v dir="$2" '
 	NR == 1 { hdr = $0; for (i = 1; i <= NF; i++) col[$i] = i; next }
 	{
-		if ((NR * 2654435761) % 100 < 20) { f = dir "/test.csv" }
-		else { f = dir "/site" ('"$3"') ".csv" }
+		s = dir "/site" ('"$3"')
+		if ((NR * 2654435761) % 100 < 20) {
+			f = dir "/test.csv"; s = s ".test"
+			if (!(s in seen)) { print hdr > s; seen[s] = 1 }
+			print > s
+		} else { f = s ".csv" }
 		if (!(f in seen)) { print hdr > f; seen[f] = 1 }
 		print > f
 	}' "$1"
+}
+
+# Column $2 of row $3 (by its first field) of the TSV on stdin.
+report_cell() {
+	awk -F'\t' -v c="$1" -v s="$2" 'NR == 1 { for (i = 1; i <= NF; i++)
+		if ($i == c) k = i; next } $1 == s { print $k }'
 }
 
 # metric MODEL TEST KEY [HORIZON]: one metric of MODEL on TEST.
@@ -121,9 +136,30 @@ study() {
 	printf 'federated at %s: auc %.3f, brier %.3f\n' "$horizon" \
 	    "$(metric "$fed" "$test" "auc_$horizon" "$horizon")" \
 	    "$(metric "$fed" "$test" "brier_$horizon" "$horizon")"
-	printf 'first held-out patient: S(%s) = %.3f\n\n' "$horizon" \
+	printf 'first held-out patient: S(%s) = %.3f\n' "$horizon" \
 	    "$(fl-eval -p --format tsv --horizon "$horizon" -d "$test" "$fed" |
 	    awk -F'\t' 'NR == 2 { print $4 }')"
+
+	# Federated evaluation: no held-out row leaves its hospital.
+	for s in $sites; do
+		[ -f "$dir/$s.test" ] || continue
+		fl-eval --emit --site "$s" --horizon "$horizon" \
+		    -d "$dir/$s.test" -o "$dir/$s.metrics" "$fed"
+	done
+	fl-aggregate -o "$dir/metrics.fla" "$dir"/site*.metrics
+	fl-eval --report "$dir/metrics.fla" >"$dir/report.tsv"
+	printf 'metric\tpooled from %s metrics archives\tbound\theld-out rows in one place\n' \
+	    "$(($(wc -l <"$dir/report.tsv") - 2))"
+	for k in c_index "auc_$horizon" "brier_$horizon"; do
+		case $k in brier_*) b=exact ;;
+		*) b=$(printf '%.1e' "$(report_cell "${k}_bound" pooled \
+		    <"$dir/report.tsv")") ;;
+		esac
+		printf '%s\t%.4f\t%s\t%.4f\n' "$k" \
+		    "$(report_cell "$k" pooled <"$dir/report.tsv")" "$b" \
+		    "$(metric "$fed" "$test" "$k" "$horizon")"
+	done
+	echo
 }
 
 # The site expressions below are awk code, hence single quotes.

@@ -812,8 +812,17 @@ json_t		*fl_metrics_json(const struct fl_metrics *m);
  * per-class histograms of the score on FL_FEDEVAL_BINS equal bins of
  * [0, 1] and the sum of scores per bin.  Pooled metrics are exact but for
  * the AUC, which is binned: within "auc_bound" = (1/2) sum_b pos_b neg_b
- * / (P N) of the exact AUC of the pooled rows.  A metrics archive (kind
- * "metrics") holds them; see man/fl-archive.5.
+ * / (P N) of the exact AUC of the pooled rows.
+ *
+ * Survival: a table of cells (time, event, risk bin) with the rows in each
+ * and, per horizon, their sums of S(T|x)^2 and (1 - S(T|x))^2; the risk
+ * bin is that of 1 / (1 + exp(-eta)) on FL_FEDEVAL_BINS equal bins.  Times
+ * are kept exactly, so the Kaplan-Meier estimate of censoring, and with it
+ * the Brier score, are exact; the C-index and the time-dependent AUC are
+ * binned, within "c_index_bound" and "auc_T_bound": (1/2) the weight of
+ * the comparable pairs that share a risk bin over that of all comparable
+ * pairs.  A metrics archive (kind "metrics") holds them; see
+ * man/fl-archive.5.
  */
 #define FL_FEDEVAL_BINS 10000
 struct fl_fedeval;
@@ -828,14 +837,33 @@ void		 fl_fedeval_free(struct fl_fedeval *e);
  * FL_EUSAGE (k does not fit), FL_ENUM (a bad label or a NaN score). */
 int		 fl_fedeval_add(struct fl_fedeval *e, size_t n, size_t k,
 		    const float *pred, const float *y, struct fl_err *err);
-/* The metrics (the keys of fl_metrics_json) and the AUC's bound (NaN
- * unless binary with both classes present). */
-void		 fl_fedeval_metrics(const struct fl_fedeval *e,
-		    struct fl_metrics *m, double *auc_bound);
+/* Survival: add n rows: risk eta, time and event (n), and surv (n, nh:
+ * S(horizon[h] | x_i), as fl_metrics_survival; NULL for none, then no
+ * Brier score).  The first rows added fix the horizons and whether surv
+ * is given; later ones must agree.  Errors: FL_EUSAGE (not a survival
+ * task, horizons that differ, nh too large), FL_ENUM (a NaN risk or
+ * probability, a time that is not >= 0, an event not 0 or 1), FL_ENOMEM. */
+int		 fl_fedeval_add_survival(struct fl_fedeval *e, size_t n,
+		    const float *eta, const float *time, const float *event,
+		    size_t nh, const double *horizon, const double *surv,
+		    struct fl_err *err);
+/* The binned metrics' bounds: NaN where the metric is not binned or not
+ * defined. */
+struct fl_fedeval_bounds {
+	double	auc;				/* binary */
+	double	c_index;			/* survival */
+	double	td_auc[FL_MAX_HORIZONS];	/* survival, per horizon */
+};
+/* The metrics (the keys of fl_metrics_json) and the bounds of the binned
+ * ones.  Errors: FL_ENOMEM (survival only; m then holds NaN). */
+int		 fl_fedeval_metrics(const struct fl_fedeval *e,
+		    struct fl_metrics *m, struct fl_fedeval_bounds *b,
+		    struct fl_err *err);
 /* A metrics archive: manifest "task", "classes", "bins", "parent",
- * "site", "round", "samples", "metrics" (fl-eval's keys, plus
- * "auc_bound"), and once merged "sites" (one row per site).  Errors:
- * FL_ENOMEM. */
+ * "site", "round", "samples", "metrics" (fl-eval's keys, plus the bounds:
+ * "auc_bound", or "c_index_bound" and "auc_T_bound"), for survival
+ * "horizon" and "brier", and once merged "sites" (one row per site).
+ * Errors: FL_ENOMEM. */
 int		 fl_fedeval_to_archive(const struct fl_fedeval *e,
 		    struct fl_archive **a, struct fl_err *err);
 /* Read and check a metrics archive.  Errors: FL_EFORMAT, FL_ENUM,
@@ -843,7 +871,8 @@ int		 fl_fedeval_to_archive(const struct fl_fedeval *e,
 int		 fl_fedeval_from_archive(struct fl_fedeval **e,
 		    const struct fl_archive *a, struct fl_err *err);
 /* Add src into dst, keeping one row per site.  Refused: another task or
- * model (FL_ESHAPE), a site already in dst (FL_EFORMAT). */
+ * model or other horizons (FL_ESHAPE), a site already in dst
+ * (FL_EFORMAT).  Errors: FL_ENOMEM. */
 int		 fl_fedeval_merge(struct fl_fedeval *dst,
 		    const struct fl_fedeval *src, struct fl_err *err);
 /* The per-site rows and a "pooled" row, as TSV (header "site" and the

@@ -140,14 +140,84 @@ cox_round() {
 	[ -z "$output" ]
 	assert_one_line_naming r0.fla
 	[[ "$stderr" == *"no baseline hazard"* ]]
-	# Survival curves for survival models only; --emit still refused.
+	# ROC and calibration curves are for binary models.
 	run --separate-stderr fl-eval --curve roc -d test.csv r1.fla
 	[ "$status" -eq 2 ]
-	run --separate-stderr fl-eval --emit -d test.csv r1.fla
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"do not support survival models yet"* ]]
+	[[ "$stderr" == *"--curve roc is for binary models"* ]]
 	run --separate-stderr fl-eval --report --curve survival r1.fla
 	[ "$status" -eq 2 ]
+}
+
+# Column $2 (by header name) of row $3 (by first field) of TSV file $1.
+cell() {
+	awk -F'\t' -v c="$2" -v s="$3" 'NR == 1 { for (i = 1; i <= NF; i++)
+		if ($i == c) k = i; next } $1 == s { print $k }' "$1"
+}
+
+@test "survival: --emit: merged site metrics match the pooled rows within the bounds" {
+	cox_model
+	cox_round r0.fla r1.fla
+	# Each site scores its own held-out rows.
+	awk 'NR == 1 || NR % 3 != 0' test.csv >ta.csv
+	awk 'NR == 1 || NR % 3 == 0' test.csv >tb.csv
+	run --separate-stderr fl-eval --emit --site a --horizon 365,1826 \
+	    -d ta.csv -o a.fla r1.fla
+	[ "$status" -eq 0 ]
+	[ -z "$output" ] && [ -z "$stderr" ]
+	fl-eval --emit --site b --horizon 365,1826 -d tb.csv r1.fla >b.fla
+	[ "$(manifest_get a.fla task)" = survival ]
+	fl-aggregate -o p.fla a.fla b.fla
+	fl-eval --report p.fla >r.tsv
+	[ "$(head -n 1 r.tsv)" = "$(printf 'site\tn\tc_index\tauc_365\tbrier_365\tauc_1826\tbrier_1826\tc_index_bound\tauc_365_bound\tauc_1826_bound')" ]
+	[ "$(cut -f 1 r.tsv | tr '\n' ' ')" = "site a b pooled " ]
+	fl-eval --format tsv --horizon 365,1826 -d test.csv r1.fla |
+	    awk -F'\t' 'NR == 1 { $0 = "site\t" $0 } NR == 2 { $0 = "rows\t" $0 }
+	    { print }' OFS='\t' >w.tsv
+	fl-eval --format tsv --horizon 365,1826 -d ta.csv r1.fla |
+	    awk -F'\t' 'NR == 1 { $0 = "site\t" $0 } NR == 2 { $0 = "a\t" $0 }
+	    { print }' OFS='\t' >wa.tsv
+	[ "$(cell r.tsv n pooled)" = "$(cell w.tsv n rows)" ]
+	# The Brier score is exact; the C-index and AUC within their bounds,
+	# which are small on colon (under 1e-3).
+	for k in brier_365 brier_1826; do
+		awk -v g="$(cell r.tsv $k pooled)" -v w="$(cell w.tsv $k rows)" \
+		    -v a="$(cell r.tsv $k a)" -v x="$(cell wa.tsv $k a)" \
+		    'BEGIN { d = g - w; e = a - x; exit !(d * d < 1e-18 &&
+		    e * e < 1e-18) }'
+	done
+	for k in c_index auc_365 auc_1826; do
+		awk -v g="$(cell r.tsv $k pooled)" -v w="$(cell w.tsv $k rows)" \
+		    -v b="$(cell r.tsv ${k}_bound pooled)" 'BEGIN { d = g - w;
+		    if (d < 0) d = -d; exit !(d <= b + 1e-12 && b < 1e-3) }'
+	done
+}
+
+@test "survival: --emit refuses other horizons, and horizons past the grid" {
+	cox_model
+	cox_round r0.fla r1.fla
+	fl-eval --emit --site a --horizon 365 -d a.csv -o a.fla r1.fla
+	fl-eval --emit --site b --horizon 730 -d b.csv -o b.fla r1.fla
+	run --separate-stderr fl-aggregate -o p.fla a.fla b.fla
+	[ "$status" -ne 0 ]
+	assert_one_line_naming b.fla
+	[[ "$stderr" == *"horizons"* ]]
+	[ ! -e p.fla ]
+	# The grid ends at the last death time: 10^6 days is past it.
+	run --separate-stderr fl-eval --emit --horizon 1000000 -d a.csv \
+	    -o c.fla r1.fla
+	[ "$status" -eq 2 ]
+	assert_one_line_naming r1.fla
+	[[ "$stderr" == *"beyond the model's baseline grid"* ]]
+	[ ! -e c.fla ]
+	# A round-0 model (no baseline): C-index and AUC, no Brier score.
+	fl-eval --emit --horizon 365 -d a.csv -o z.fla r0.fla
+	fl-eval --report z.fla >z.tsv
+	[ "$(cell z.tsv brier_365 pooled)" = NA ]
+	[ "$(cell z.tsv auc_365 pooled)" != NA ]
+	# --report takes the archive's horizons.
+	run --separate-stderr fl-eval --report --horizon 730 z.fla
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"not --horizon"* ]]
 }
 
 @test "survival: --curve survival on a binary model is a usage error" {
@@ -299,17 +369,25 @@ cox_round() {
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "$output" | grep -c '^== ')" -eq 3 ]
 	# For each study: federated C-index > 0.6, within 0.1 of pooled, and
-	# above the mean of the site-alone models.
+	# above the mean of the site-alone models; the metrics pooled from
+	# the sites' archives equal those of the held-out rows in one place
+	# within their bounds (Brier exact), printed to 4 decimals.
 	printf '%s\n' "$output" | awk -F'\t' '
 	/^== / { if (n) check(); name = $0; n = 0; s = 0; fed = pool = "" }
 	/^federated \(all sites\)/ { fed = $2 }
 	/^pooled/ { pool = $2 }
 	/ alone\t/ { s += $2; n++ }
+	/^(c_index|auc_[0-9]+|brier_[0-9]+)\t/ {
+		d = $2 - $4; if (d < 0) d = -d
+		b = $3 == "exact" ? 0 : $3
+		if (!(d <= b + 1e-4 && b < 1e-3)) { print "fails: " $0; bad = 1 }
+		pooledrows++
+	}
 	function check() {
 		d = fed - pool; if (d < 0) d = -d
 		if (!(fed > 0.6 && d < 0.1 && fed > s / n)) {
 			print "fails: " name; bad = 1 }
 		studies++
 	}
-	END { check(); exit bad || studies != 3 }'
+	END { check(); exit bad || studies != 3 || pooledrows != 9 }'
 }

@@ -2,7 +2,8 @@
  * fuzz_archive.c: libFuzzer target for the archive reader (lib/archive.c):
  * the input is a byte stream of zero or more archives, plain, gzip or
  * zstd.  Every archive in it is read, and what comes out is handed to
- * fl_model_from_archive and fl_stats_from_archive.  Run by `make fuzz`.
+ * fl_model_from_archive, fl_stats_from_archive and fl_fedeval_from_archive
+ * (with the metrics computed).  Run by `make fuzz`.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fl_archive *a = NULL;
 	struct fl_model *m;
 	struct fl_stats *s;
+	struct fl_fedeval *e;
+	struct fl_fedeval_bounds b;
+	struct fl_metrics met;
 	FILE *f;
 	int rc, n = 0;
 
@@ -39,6 +43,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (fl_stats_from_archive(&s, a, &err) == 0)
 			(void)fl_stats_ncols(s);
 		fl_stats_free(s);
+		e = NULL;
+		if (fl_fedeval_from_archive(&e, a, &err) == 0)
+			(void)fl_fedeval_metrics(e, &met, &b, &err);
+		fl_fedeval_free(e);
 	}
 out:
 	fl_archive_free(a);

@@ -46,6 +46,15 @@ head -n 20 examples/data/pbc3.csv | cut -d, -f4,5,6,9,10,17 >"$tmp/d.csv"
 cat "$out/archive/update.fla" "$out/archive/stats.fla" \
     >"$out/archive/update-stats.fla"
 
+# Metrics archives: binary, and survival with a horizon.
+"$bin/fl-eval" --emit --site a -d "$tmp/d.csv" "$tmp/init.fla" |
+    gzip -9n >"$out/archive/metrics.fla.gz"
+head -n 20 examples/data/pbc3.csv >"$tmp/s.csv"
+"$bin/fl-init" -m cox --time days --event event -f age,alb --grid 4 \
+    --tmax 3000 -o "$tmp/cox.fla"
+"$bin/fl-eval" --emit --site a --horizon 1000 -d "$tmp/s.csv" \
+    -o "$out/archive/metrics-survival.fla" "$tmp/cox.fla"
+
 # Manifests and safetensors members of each archive.
 for a in model stats update; do
 	rm -rf "$tmp/x"
