@@ -15,7 +15,7 @@ unset SOURCE_DATE_EPOCH
 # Each test works in an empty directory of its own (a subdirectory, since
 # "run --separate-stderr" keeps a file in $BATS_TEST_TMPDIR).
 enter_tmp() {
-	mkdir -p "$BATS_TEST_TMPDIR/w" && cd "$BATS_TEST_TMPDIR/w"
+	mkdir -p "$BATS_TEST_TMPDIR/w" && cd "$BATS_TEST_TMPDIR/w" || return 1
 }
 
 setup() {
@@ -27,6 +27,8 @@ assert_files() {
 	local want got
 	want=""
 	[ "$#" -eq 0 ] || want=$(printf '%s\n' "$@" | sort | tr '\n' ' ')
+	# Names in tests are plain: ls is enough.
+	# shellcheck disable=SC2012
 	got=$(ls -A | sort | tr '\n' ' ')
 	if [ "$want" != "$got" ]; then
 		echo "files: want '$want', got '$got'" >&2
@@ -37,6 +39,7 @@ assert_files() {
 # Assert one line on stderr naming $1 (used after run --separate-stderr).
 assert_one_line_naming() {
 	local n
+	# shellcheck disable=SC2154  # $stderr is set by Bats' run
 	n=$(printf '%s\n' "$stderr" | grep -c .)
 	if [ "$n" -ne 1 ]; then
 		echo "stderr has $n lines: $stderr" >&2
