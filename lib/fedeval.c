@@ -410,16 +410,7 @@ ckm_build(struct ckm *k, const struct fl_fedeval *e)
 static double
 ckm_at(const struct ckm *k, double t, int strict)
 {
-	size_t lo = 0, hi = k->nu, mid;
-
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		if (strict ? k->ut[mid] < t : k->ut[mid] <= t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo == 0 ? 1.0 : k->g[lo - 1];
+	return fl_km_step(k->nu, k->ut, k->g, t, strict);
 }
 
 /* A Fenwick tree over the risk bins: counts, and their prefix sums. */

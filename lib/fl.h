@@ -986,6 +986,12 @@ int		 fl_metrics_survival(size_t n, const float *eta,
 		    const double *horizon, const double *surv,
 		    struct fl_metrics *out, struct fl_err *err);
 
+/* The value at t of a Kaplan-Meier step function: g[k] from the k-th of
+ * the nu distinct times ut (ascending) on, 1 before the first; strict
+ * gives the value just before t. */
+double		 fl_km_step(size_t nu, const double *ut, const double *g,
+		    double t, int strict);
+
 /*
  * The Kaplan-Meier estimate of survival from time and event (n) at each
  * of the nt times t: observed[k] = the product over distinct event times

@@ -79,21 +79,29 @@ km_build(struct km *k, size_t n, const float *time, const float *event,
 	return 0;
 }
 
-/* G(t) (strict 0: G(t-), the product over times < t). */
-static double
-km_at(const struct km *k, double t, int strict)
+/* A Kaplan-Meier step function's value; see fl.h. */
+double
+fl_km_step(size_t nu, const double *ut, const double *g, double t,
+    int strict)
 {
-	size_t lo = 0, hi = k->nu, mid;
+	size_t lo = 0, hi = nu, mid;
 
 	/* Find the number of distinct times <= t (or < t). */
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
-		if (strict ? k->ut[mid] < t : k->ut[mid] <= t)
+		if (strict ? ut[mid] < t : ut[mid] <= t)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo == 0 ? 1.0 : k->g[lo - 1];
+	return lo == 0 ? 1.0 : g[lo - 1];
+}
+
+/* G(t) (strict 0: G(t-), the product over times < t). */
+static double
+km_at(const struct km *k, double t, int strict)
+{
+	return fl_km_step(k->nu, k->ut, k->g, t, strict);
 }
 
 /* 1, 1/2 or 0 as a is above, equal to or below b. */
