@@ -1,8 +1,8 @@
 /*
  * fl-pack: look inside, take apart and put together fl archives.  A thin
- * front end over the archive layer (lib/archive.c); each verb is a static
- * function with its own options, dispatched through a table as git.c
- * does.  The manual is man/fl-pack.1; the format is man/fl-archive.5.
+ * front end over the archive layer (lib/archive.c, pack.c); each verb is a
+ * static function with its own options, dispatched through a table as
+ * git.c does.  The manual is man/fl-pack.1; the format is man/fl-archive.5.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -63,10 +63,9 @@ cmd_manifest(int argc, char **argv)
 {
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_reader *r = NULL;
-	struct fl_archive *a = NULL;
 	const char *path;
 	FILE *f;
-	int rc = 0, n;
+	int rc = 0;
 
 	parse_help_only(argc, argv, "Print the manifest of each archive "
 	    "read (stdin without an operand).\n\n"
@@ -74,23 +73,10 @@ cmd_manifest(int argc, char **argv)
 	path = one_operand(argc, argv);
 	if ((f = fl_in_open(path, &err)) == NULL)
 		return fl_report(&err);
-	if (fl_reader_open(&r, f, fl_in_name(path), &err) < 0) {
-		fl_in_close(f);
-		return fl_report(&err);
-	}
-	while ((n = fl_reader_next(r, &a, &err)) == 1) {
-		if (json_dumpf(fl_archive_manifest(a), stdout, JSON_INDENT(2) |
-		    JSON_SORT_KEYS) < 0 || putchar('\n') == EOF)
-			break;
-	}
-	if (n < 0)
+	if (fl_reader_open(&r, f, fl_in_name(path), &err) < 0 ||
+	    fl_reader_print_manifests(r, fl_in_name(path), stdout, "<stdout>",
+	    &err) < 0)
 		rc = fl_report(&err);
-	else if (a == NULL) {
-		fl_err_set(&err, FL_EFORMAT, "%s: no archive",
-		    fl_in_name(path));
-		rc = fl_report(&err);
-	}
-	fl_archive_free(a);
 	fl_reader_free(r);
 	fl_in_close(f);
 	return rc;
@@ -102,37 +88,17 @@ cmd_list(int argc, char **argv)
 {
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_archive *a = NULL;
-	struct fl_tensor t;
-	size_t i, k;
+	int rc = 0;
 
 	parse_help_only(argc, argv, "List the tensors of an archive, one per "
 	    "line: name, dtype and shape\n(dimensions joined by commas; "
 	    "empty for a scalar), after a header line.\n\n"
 	    "  -h, --help  show this help\n");
-	if (fl_archive_read_file(one_operand(argc, argv), &a, &err) < 0)
-		return fl_report(&err);
-	printf("name\tdtype\tshape\n");
-	for (i = 0; i < fl_archive_ntensors(a); i++) {
-		fl_archive_tensor(a, i, &t);
-		printf("%s\t%s\t", t.name, fl_dtype_name(t.dtype));
-		for (k = 0; k < t.ndim; k++)
-			printf(k == 0 ? "%zu" : ",%zu", t.shape[k]);
-		putchar('\n');
-	}
+	if (fl_archive_read_file(one_operand(argc, argv), &a, &err) < 0 ||
+	    fl_archive_list(a, stdout, "<stdout>", &err) < 0)
+		rc = fl_report(&err);
 	fl_archive_free(a);
-	return 0;
-}
-
-/* dir/name, malloc'd. */
-static char *
-join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *s = malloc(n);
-
-	if (s != NULL)
-		snprintf(s, n, "%s/%s", dir, name);
-	return s;
+	return rc;
 }
 
 /* Write the members of one archive into a directory. */
@@ -146,11 +112,7 @@ cmd_extract(int argc, char **argv)
 	};
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_archive *a = NULL;
-	struct fl_out *om = NULL, *ot = NULL;
 	const char *dir = ".";
-	char *mpath = NULL, *tpath = NULL, *mtext = NULL;
-	unsigned char *st = NULL;
-	size_t stlen;
 	int ch, rc = 0;
 
 	while ((ch = getopt_long(argc, argv, ":C:h", opts, NULL)) != -1)
@@ -168,123 +130,15 @@ cmd_extract(int argc, char **argv)
 		default:
 			fl_opt_error(verb_usage, ch, argv);
 		}
-	if (fl_archive_read_file(one_operand(argc, argv), &a, &err) < 0)
-		return fl_report(&err);
-	if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
-		fl_err_set(&err, FL_EIO, "%s: %s", dir, strerror(errno));
-		goto fail;
-	}
-	if ((mpath = join(dir, "manifest.json")) == NULL ||
-	    (tpath = join(dir, "tensors.safetensors")) == NULL ||
-	    (mtext = json_dumps(fl_archive_manifest(a), JSON_INDENT(2) |
-	    JSON_SORT_KEYS)) == NULL) {
-		fl_err_set(&err, FL_ENOMEM, "out of memory");
-		goto fail;
-	}
-	if (fl_safetensors_encode(a, &st, &stlen, &err) < 0 ||
-	    fl_out_open(&om, mpath, &err) < 0 ||
-	    fl_out_open(&ot, tpath, &err) < 0)
-		goto fail;
-	if (fprintf(fl_out_stream(om), "%s\n", mtext) < 0 ||
-	    fwrite(st, 1, stlen, fl_out_stream(ot)) != stlen) {
-		fl_err_set(&err, FL_EIO, "%s: %s", dir, strerror(errno));
-		goto fail;
-	}
-	rc = fl_out_commit(om, &err);
-	om = NULL;
-	if (rc < 0)
-		goto fail;
-	rc = fl_out_commit(ot, &err);
-	ot = NULL;
-	if (rc < 0)
-		goto fail;
-	goto out;
-fail:
-	rc = fl_report(&err);
-	fl_out_abort(om);
-	fl_out_abort(ot);
-out:
-	free(mpath);
-	free(tpath);
-	free(mtext);
-	free(st);
+	if (fl_archive_read_file(one_operand(argc, argv), &a, &err) < 0 ||
+	    fl_archive_write_dir(a, dir, &err) < 0)
+		rc = fl_report(&err);
 	fl_archive_free(a);
 	return rc;
 }
 
 /* Build an archive from a directory's manifest.json and
- * tensors.safetensors. */
-static int
-load_dir(const char *dir, struct fl_archive **ap, struct fl_err *err)
-{
-	json_error_t jerr;
-	json_t *m = NULL;
-	struct fl_archive *a = NULL;
-	const char *fmt, *kind;
-	char *mpath, *tpath, *buf = NULL;
-	size_t len;
-	int rc = 0, k;
-
-	mpath = join(dir, "manifest.json");
-	tpath = join(dir, "tensors.safetensors");
-	if (mpath == NULL || tpath == NULL) {
-		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = fl_file_read(mpath, FL_MAX_MANIFEST, &buf, &len, err)) < 0)
-		goto out;
-	if ((m = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) ==
-	    NULL) {
-		rc = fl_err_set(err, FL_EFORMAT, "%s:%d:%d: %s", mpath,
-		    jerr.line, jerr.column, jerr.text);
-		goto out;
-	}
-	if (!json_is_object(m)) {
-		rc = fl_err_set(err, FL_EFORMAT, "%s: not an object", mpath);
-		goto out;
-	}
-	if ((rc = fl_json_get_str(m, "format", &fmt, err)) < 0 ||
-	    (rc = fl_json_get_str(m, "kind", &kind, err)) < 0) {
-		fl_err_prefix(err, "%s", mpath);
-		goto out;
-	}
-	if (strcmp(fmt, FL_FORMAT) != 0) {
-		rc = fl_err_set(err, FL_EFORMAT, "%s: unsupported format '%s'",
-		    mpath, fmt);
-		goto out;
-	}
-	if ((k = fl_kind_parse(kind)) < 0) {
-		rc = fl_err_set(err, FL_EFORMAT, "%s: unknown kind '%s'",
-		    mpath, kind);
-		goto out;
-	}
-	if ((a = fl_archive_new((enum fl_kind)k)) == NULL ||
-	    json_object_update(fl_archive_manifest(a), m) < 0) {
-		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
-		goto out;
-	}
-	json_object_del(fl_archive_manifest(a), "id");
-	free(buf);
-	buf = NULL;
-	if ((rc = fl_file_read(tpath, 8 + FL_MAX_ST_HEADER + FL_MAX_DATA,
-	    &buf, &len, err)) < 0)
-		goto out;
-	if ((rc = fl_safetensors_decode(a, (unsigned char *)buf, len,
-	    err)) < 0) {
-		fl_err_prefix(err, "%s", tpath);
-		goto out;
-	}
-	*ap = a;
-	a = NULL;
-out:
-	fl_archive_free(a);
-	json_decref(m);
-	free(buf);
-	free(mpath);
-	free(tpath);
-	return rc;
-}
-
+ * tensors.safetensors, computing its id. */
 static int
 cmd_create(int argc, char **argv)
 {
@@ -331,7 +185,7 @@ cmd_create(int argc, char **argv)
 	if (optind != argc)
 		verb_error("unexpected operand '%s'", argv[optind]);
 	fl_refuse_tty(opath);
-	if (load_dir(dir, &a, &err) < 0 ||
+	if (fl_archive_read_dir(dir, &a, &err) < 0 ||
 	    fl_out_open(&out, opath, &err) < 0)
 		goto fail;
 	if (fl_archive_write(a, fl_out_stream(out), fl_out_name(out),

@@ -191,7 +191,7 @@ size_t		fl_rng_below(struct fl_rng *r, size_t n);	/* [0, n) */
 void		fl_rng_shuffle(struct fl_rng *r, size_t *v, size_t n);
 
 /* ------------------------------------------------------------------------ */
-/* Archives (lib/archive.c, lib/safetensors.c, lib/manifest.c).             */
+/* Archives (lib/archive.c, safetensors.c, manifest.c, pack.c).            */
 
 enum fl_kind {
 	FL_KIND_MODEL,
@@ -323,6 +323,41 @@ void		 fl_reader_free(struct fl_reader *r);
 /* Read exactly one archive from path ("-" or NULL for stdin).  A file
  * holding no archive or more than one is FL_EFORMAT. */
 int		 fl_archive_read_file(const char *path, struct fl_archive **a,
+		    struct fl_err *err);
+
+/*
+ * An archive as a directory (lib/pack.c): DIR/manifest.json and
+ * DIR/tensors.safetensors, the only two names used, so that no archive
+ * can choose where a file lands.  fl_archive_write_dir creates dir if
+ * absent (its parent must exist) and writes each file atomically, the
+ * manifest pretty-printed with sorted keys.  Errors: FL_EIO, FL_ENOMEM.
+ * fl_archive_read_dir builds a new archive from them, dropping the
+ * manifest's "id" (fl_archive_write computes it afresh); the messages
+ * name the file.  Errors: FL_EIO, FL_EFORMAT (bad JSON, a "format" other
+ * than FL_FORMAT, an unknown "kind", bad safetensors), FL_ENOMEM.
+ */
+int		 fl_archive_write_dir(const struct fl_archive *a,
+		    const char *dir, struct fl_err *err);
+int		 fl_archive_read_dir(const char *dir, struct fl_archive **a,
+		    struct fl_err *err);
+
+/*
+ * Text views of archives, written to out (named outname in messages),
+ * which is flushed and checked before they return (lib/pack.c).
+ * fl_archive_list writes a's tensor table as TSV: the header
+ * "name\tdtype\tshape", then one line per tensor in data order, the
+ * shape's dimensions joined by commas (empty for a scalar).  Errors:
+ * FL_EIO ("outname: strerror").
+ * fl_reader_print_manifests reads every archive left in r (named name)
+ * and writes each manifest, pretty-printed with sorted keys and a
+ * newline; the first write error ends it.  Errors: FL_EIO, those of
+ * fl_reader_next, and FL_EFORMAT ("name: no archive") for a stream that
+ * holds none.
+ */
+int		 fl_archive_list(const struct fl_archive *a, FILE *out,
+		    const char *outname, struct fl_err *err);
+int		 fl_reader_print_manifests(struct fl_reader *r,
+		    const char *name, FILE *out, const char *outname,
 		    struct fl_err *err);
 
 /*
