@@ -1223,6 +1223,11 @@ void		 fl_seckey_free(struct fl_seckey *sk);
 /* Read one .pub file.  Errors: FL_EIO, FL_EFORMAT. */
 int		 fl_pubkey_read(struct fl_pubkey *pk, const char *path,
 		    struct fl_err *err);
+/* Read n .pub files into keys[0..n-1] (the caller's storage), in order.
+ * Errors: those of fl_pubkey_read, and FL_EUSAGE when two files hold
+ * one key ("key KEYID given twice (PATH1, PATH2)"). */
+int		 fl_pubkey_read_list(struct fl_pubkey *keys,
+		    const char *const *paths, size_t n, struct fl_err *err);
 
 /* The trusted keys: every *.pub file in a directory (at least one; two
  * files with one key id or one name are FL_EFORMAT). */
@@ -1282,6 +1287,20 @@ int		 fl_seal(FILE *in, FILE *out, const struct fl_pubkey *const *to,
  * FL_EVERIFY (not for this key, altered, truncated), FL_EFORMAT, FL_EIO. */
 int		 fl_unseal(FILE *in, FILE *out, const struct fl_seckey *sk,
 		    struct fl_err *err);
+/*
+ * fl_seal and fl_unseal from the file inpath to the file outpath (each
+ * NULL or "-" for stdin or stdout), the output written atomically
+ * (fl_out_*); errors name the file at fault.  fl_seal_file seals for
+ * keys[0..nto-1].  fl_unseal_file releases no byte before all of the
+ * input has verified: a regular outpath gets a temp file beside it,
+ * stdout or a device gets the plaintext only after it was decrypted in
+ * full into an unlinked temp file.  Errors: those of fl_seal and
+ * fl_unseal, FL_EIO, FL_ENOMEM.
+ */
+int		 fl_seal_file(const char *inpath, const struct fl_pubkey *keys,
+		    size_t nto, const char *outpath, struct fl_err *err);
+int		 fl_unseal_file(const char *inpath, const struct fl_seckey *sk,
+		    const char *outpath, struct fl_err *err);
 
 /*
  * Readers that open sealed input: when the stream starts with
@@ -1308,5 +1327,30 @@ int		 fl_archive_trusted(const struct fl_archive *a,
  * those of fl_archive_write and fl_archive_sign. */
 int		 fl_archive_sign_new(struct fl_archive *a,
 		    const struct fl_seckey *sk, struct fl_err *err);
+/* Read the one archive at inpath (NULL or "-": stdin), sign it with sk
+ * and write it to outpath (NULL or "-": stdout) atomically, as fl-pack
+ * sign does.  Errors: those of fl_archive_read_file, fl_archive_sign
+ * (the message prefixed with inpath's name) and fl_archive_save. */
+int		 fl_archive_sign_file(const char *inpath,
+		    const struct fl_seckey *sk, const char *outpath,
+		    struct fl_err *err);
+/*
+ * Check every archive left in r (named name in messages), as fl-pack
+ * verify does (lib/trust.c): its signatures with fl_archive_verify and,
+ * when chain is set and it is a model, its history with
+ * fl_history_check.  fn is called once per archive, in order: with the
+ * archive (borrowed for the call) and its signer and a NULL err when it
+ * passes, or with a NULL signer and the error, prefixed "name: " for the
+ * first archive and "name (archive N): " after, when it fails; the walk
+ * goes on.  A read error ends the walk, and fn is called once more with
+ * a NULL archive and that error, or "name: no archive" when the stream
+ * held none.  Returns 0 when every archive passed, FL_EVERIFY when any
+ * failure was FL_EVERIFY, else the (negative) code of a failure.
+ */
+int		 fl_reader_verify(struct fl_reader *r, const char *name,
+		    const struct fl_trust *t, int chain,
+		    void (*fn)(void *ctx, const struct fl_archive *a,
+		    const struct fl_pubkey *signer, const struct fl_err *err),
+		    void *ctx);
 
 #endif /* FL_H */

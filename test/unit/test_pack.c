@@ -1,10 +1,13 @@
 /*
- * test_pack.c: the work behind fl-pack (lib/pack.c), without spawning
- * the tool: an archive written to and read from a directory, and what
- * neither may do (write outside it, keep a stale id, accept a bad
- * manifest); the tensor listing and the manifests of a stream, byte for
- * byte, and their write errors.
- * test/cli/fl-pack.bats checks the same verbs from the outside.
+ * test_pack.c: the work behind fl-pack (lib/pack.c and the trust glue in
+ * trust.c, seal.c and key.c), without spawning the tool: an archive
+ * written to and read from a directory, and what neither may do (write
+ * outside it, keep a stale id, accept a bad manifest); the tensor listing
+ * and the manifests of a stream, byte for byte, and their write errors;
+ * the verify walk over a stream (signatures, history links, read errors,
+ * how failures rank); sign, seal and open from file to file, leaving
+ * nothing behind on failure.  test/cli/fl-pack.bats checks the same
+ * verbs from the outside.
  */
 #include <dirent.h>
 #include <stdlib.h>
@@ -450,6 +453,309 @@ test_manifests(void)
 	fl_archive_free(b);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Trust glue: the verify walk, sign, seal and open on files.               */
+
+static struct fl_seckey *
+new_key(const char *name, const char *base)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_seckey *sk = NULL;
+
+	CHECK_OK(fl_seckey_generate(&sk, name, &err), &err);
+	if (base != NULL)
+		CHECK_OK(fl_seckey_write(sk, base, 0, &err), &err);
+	return sk;
+}
+
+/* A round-r model whose history runs from round 0 to r - 1, each entry
+ * with one update; when alter is set, entry 0 is changed after the
+ * next one was chained to it.  Signed by sk when not NULL. */
+static struct fl_archive *
+history_model(int r, int alter, const struct fl_seckey *sk)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_archive *a = make_archive(r);
+	json_t *h = json_array(), *u;
+	char parent[32];
+	int i;
+
+	for (i = 0; i < r; i++) {
+		snprintf(parent, sizeof(parent), "sha256:parent%d", i);
+		u = json_pack("[{s:s, s:s, s:i, s:s}]", "id", "sha256:u",
+		    "site", "a", "samples", 10 + i, "signer", "0123");
+		CHECK(fl_history_append(h, i, parent, "fedavg", u) == 0);
+		json_decref(u);
+	}
+	if (alter && r > 1)
+		json_object_set_new(json_array_get(h, 0), "strategy",
+		    json_string("krum"));
+	if (r > 0) {
+		json_object_set_new(fl_archive_manifest(a), "parent",
+		    json_string(parent));
+		json_object_set_new(fl_archive_manifest(a), "history", h);
+	} else
+		json_decref(h);
+	if (sk != NULL)
+		CHECK_OK(fl_archive_sign_new(a, sk, &err), &err);
+	return a;
+}
+
+/* What fl_reader_verify reported, one line per call of fn. */
+struct walk {
+	char	lines[8][FL_ERR_MAX + 64];
+	size_t	n;
+};
+
+static void
+walk_fn(void *ctx, const struct fl_archive *a, const struct fl_pubkey *who,
+    const struct fl_err *err)
+{
+	struct walk *w = ctx;
+
+	if (w->n == 8)
+		return;
+	if (err == NULL)
+		snprintf(w->lines[w->n++], sizeof(w->lines[0]), "ok %s",
+		    a != NULL && who != NULL ? who->name : "?");
+	else
+		snprintf(w->lines[w->n++], sizeof(w->lines[0]), "%s %d %s",
+		    a != NULL ? "fail" : "end", err->code, err->msg);
+}
+
+/* Walk the archives as[0..n), written back to back, then tail. */
+static int
+walk(struct fl_archive **as, size_t n, const char *tail, size_t tlen,
+    const struct fl_trust *t, int chain, struct walk *w)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_reader *r = NULL;
+	struct buf b = { NULL, 0 };
+	FILE *f = open_memstream(&b.p, &b.n);
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		CHECK_OK(fl_archive_write(as[i], f, "mem", FL_COMPRESS_NONE,
+		    &err), &err);
+	if (tlen > 0)
+		fwrite(tail, 1, tlen, f);
+	fclose(f);
+	memset(w, 0, sizeof(*w));
+	f = fmemopen(b.p, b.n, "rb");
+	CHECK_OK(fl_reader_open(&r, f, "in", &err), &err);
+	rc = fl_reader_verify(r, "in", t, chain, walk_fn, w);
+	fl_reader_free(r);
+	fclose(f);
+	free(b.p);
+	return rc;
+}
+
+static void
+test_verify_walk(void)
+{
+	static const char zeros[1024];
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_seckey *coord, *eve;
+	struct fl_trust *t = NULL;
+	struct fl_archive *as[5];
+	struct walk w;
+	size_t i;
+
+	CHECK(mkdir(at("trust"), 0777) == 0);
+	coord = new_key("coord", at("trust/coord"));
+	eve = new_key("eve", NULL);
+	CHECK_OK(fl_trust_load(&t, at("trust"), &err), &err);
+	as[0] = history_model(2, 0, coord);
+	as[1] = history_model(2, 1, coord);	/* a broken link */
+	as[2] = history_model(3, 0, NULL);	/* not signed */
+	as[3] = history_model(0, 0, coord);	/* round 0: no history */
+	as[4] = history_model(1, 0, eve);	/* an unknown key */
+
+	/* Every archive is reported, in order, and the walk goes on. */
+	CHECK(walk(as, 4, NULL, 0, t, 1, &w) == FL_EVERIFY);
+	CHECK(w.n == 4);
+	CHECK(strcmp(w.lines[0], "ok coord") == 0);
+	CHECK(strcmp(w.lines[1], "fail -6 in (archive 2): history entry 0 "
+	    "(round 0) was altered: the link from entry 1 does not match") ==
+	    0);
+	CHECK(strcmp(w.lines[2], "fail -6 in (archive 3): not signed") == 0);
+	CHECK(strcmp(w.lines[3], "ok coord") == 0);
+	/* Without chain the altered history passes: its signature is good. */
+	CHECK(walk(as, 2, NULL, 0, t, 0, &w) == 0);
+	CHECK(w.n == 2 && strcmp(w.lines[1], "ok coord") == 0);
+	/* The first archive is named without a number. */
+	CHECK(walk(as + 1, 1, NULL, 0, t, 1, &w) == FL_EVERIFY);
+	CHECK(w.n == 1 && strncmp(w.lines[0], "fail -6 in: history entry 0",
+	    27) == 0);
+	CHECK(walk(as + 4, 1, NULL, 0, t, 0, &w) == FL_EVERIFY);
+	CHECK(w.n == 1 && strncmp(w.lines[0], "fail -6 in: signed by unknown "
+	    "key ", 34) == 0);
+
+	/* A model whose round does not follow its history. */
+	json_object_set_new(fl_archive_manifest(as[3]), "round",
+	    json_integer(2));
+	CHECK_OK(fl_archive_sign_new(as[3], coord, &err), &err);
+	CHECK(walk(as + 3, 1, NULL, 0, t, 1, &w) == FL_EVERIFY);
+	CHECK(w.n == 1 && strcmp(w.lines[0], "fail -6 in: round 2 model has "
+	    "no history") == 0);
+	CHECK(walk(as + 3, 1, NULL, 0, t, 0, &w) == 0);
+
+	/* A read error ends the walk, reported last (the reader looks past
+	 * an archive before handing it over, so garbage after the last
+	 * archive takes that archive down with it); a trust failure
+	 * outranks a read error, and a read error outranks success. */
+	CHECK(walk(as, 1, "hello, world\n", 13, t, 1, &w) == FL_EFORMAT);
+	CHECK(w.n == 1 && strncmp(w.lines[0], "end -3 in: ", 11) == 0);
+	CHECK(walk(as + 1, 2, zeros, 700, t, 1, &w) == FL_EVERIFY);
+	CHECK(w.n == 2 && strncmp(w.lines[0], "fail -6 in: history", 19) ==
+	    0 && strcmp(w.lines[1], "end -3 in: truncated archive") == 0);
+	/* A stream of no archive. */
+	CHECK(walk(as, 0, zeros, 1024, t, 1, &w) == FL_EFORMAT);
+	CHECK(w.n == 1 && strcmp(w.lines[0], "end -3 in: no archive") == 0);
+
+	for (i = 0; i < 5; i++)
+		fl_archive_free(as[i]);
+	fl_trust_free(t);
+	fl_seckey_free(coord);
+	fl_seckey_free(eve);
+}
+
+static void
+test_sign_file(void)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_seckey *sk;
+	struct fl_trust *t = NULL;
+	struct fl_archive *a = make_archive(0), *b = NULL;
+	const struct fl_pubkey *who = NULL;
+	char want[512];
+	FILE *f;
+
+	CHECK(mkdir(at("s"), 0777) == 0);
+	CHECK(mkdir(at("strust"), 0777) == 0);
+	sk = new_key("signer", at("strust/signer"));
+	CHECK_OK(fl_trust_load(&t, at("strust"), &err), &err);
+	CHECK((f = fopen(at("s/in.fla"), "w")) != NULL);
+	if (f == NULL)
+		return;
+	CHECK_OK(fl_archive_write(a, f, "in", FL_COMPRESS_NONE, &err), &err);
+	fclose(f);
+
+	CHECK_OK(fl_archive_sign_file(at("s/in.fla"), sk, at("s/out.fla"),
+	    &err), &err);
+	CHECK_OK(fl_archive_read_file(at("s/out.fla"), &b, &err), &err);
+	CHECK(b != NULL && strcmp(fl_archive_id(a), fl_archive_id(b)) == 0);
+	CHECK(b != NULL && fl_archive_verify(b, t, &who, &err) == 0 &&
+	    who != NULL && strcmp(who->name, "signer") == 0);
+	fl_archive_free(b);
+
+	/* Failures leave no output, and no temp file beside it. */
+	CHECK(fl_archive_sign_file(at("s/none.fla"), sk, at("s/o2.fla"),
+	    &err) == FL_EIO);
+	snprintf(want, sizeof(want), "%s: No such file or directory",
+	    at("s/none.fla"));
+	CHECK(strcmp(err.msg, want) == 0);
+	CHECK(fl_archive_sign_file(at("s/in.fla"), sk, at("s/no/o.fla"),
+	    &err) == FL_EIO);
+	CHECK(strcmp(ls(at("s")), "in.fla out.fla") == 0);
+	fl_trust_free(t);
+	fl_seckey_free(sk);
+	fl_archive_free(a);
+}
+
+static void
+test_seal_file(void)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_seckey *ka, *kb, *kc;
+	struct fl_pubkey keys[3];
+	const char *paths[3];
+	char *x = NULL, *y = NULL, want[512];
+	size_t xn, yn, i;
+	FILE *f;
+
+	CHECK(mkdir(at("k"), 0777) == 0);
+	CHECK(mkdir(at("e"), 0777) == 0);
+	ka = new_key("a", at("k/a"));
+	kb = new_key("b", at("k/b"));
+	kc = new_key("c", at("k/c"));
+
+	/* The recipients' files, each once. */
+	paths[0] = at("k/a.pub");
+	paths[1] = at("k/b.pub");
+	CHECK_OK(fl_pubkey_read_list(keys, paths, 2, &err), &err);
+	CHECK(strcmp(keys[1].name, "b") == 0);
+	paths[2] = at("k/a.pub");
+	CHECK(fl_pubkey_read_list(keys, paths, 3, &err) == FL_EUSAGE);
+	snprintf(want, sizeof(want), "key %s given twice (%s, %s)",
+	    fl_seckey_pub(ka)->keyid, paths[0], paths[2]);
+	CHECK(strcmp(err.msg, want) == 0);
+	paths[2] = at("k/none.pub");
+	CHECK(fl_pubkey_read_list(keys, paths, 3, &err) == FL_EIO);
+	CHECK_OK(fl_pubkey_read_list(keys, paths, 2, &err), &err);
+
+	/* 200 000 bytes: several chunks, the last one short. */
+	CHECK((f = fopen(at("e/plain"), "w")) != NULL);
+	if (f == NULL)
+		return;
+	for (i = 0; i < 200000; i++)
+		putc((int)(i * 7 % 251), f);
+	fclose(f);
+	CHECK_OK(fl_seal_file(at("e/plain"), keys, 2, at("e/s"), &err), &err);
+	CHECK_OK(fl_unseal_file(at("e/s"), kb, at("e/back"), &err), &err);
+	CHECK_OK(fl_file_read(at("e/plain"), 1 << 20, &x, &xn, &err), &err);
+	CHECK_OK(fl_file_read(at("e/back"), 1 << 20, &y, &yn, &err), &err);
+	CHECK(x != NULL && y != NULL && xn == yn && memcmp(x, y, xn) == 0);
+	free(y);
+	/* A device as output: the temp-file route. */
+	CHECK_OK(fl_unseal_file(at("e/s"), ka, "/dev/null", &err), &err);
+
+	/* Not for this key; cut short; not sealed at all: nothing out. */
+	CHECK(fl_unseal_file(at("e/s"), kc, at("e/o"), &err) == FL_EVERIFY);
+	snprintf(want, sizeof(want), "%s: not sealed for key %s (c)",
+	    at("e/s"), fl_seckey_pub(kc)->keyid);
+	CHECK(strcmp(err.msg, want) == 0);
+	CHECK((f = fopen(at("e/cut"), "w")) != NULL);
+	if (f != NULL) {
+		CHECK_OK(fl_file_read(at("e/s"), 1 << 20, &y, &yn, &err),
+		    &err);
+		if (y != NULL)
+			fwrite(y, 1, 70000, f);
+		free(y);
+		fclose(f);
+	}
+	CHECK(fl_unseal_file(at("e/cut"), ka, at("e/o"), &err) ==
+	    FL_EVERIFY);
+	snprintf(want, sizeof(want), "%s: sealed archive altered or corrupt "
+	    "at chunk 1", at("e/cut"));
+	CHECK(strcmp(err.msg, want) == 0);
+	CHECK(fl_unseal_file(at("e/plain"), ka, at("e/o"), &err) ==
+	    FL_EFORMAT);
+	snprintf(want, sizeof(want), "%s: not a sealed archive",
+	    at("e/plain"));
+	CHECK(strcmp(err.msg, want) == 0);
+	CHECK(fl_unseal_file(at("e/none"), ka, at("e/o"), &err) == FL_EIO);
+
+	/* Sealing errors name the file at fault. */
+	CHECK(fl_seal_file(at("e/plain"), keys, 1, "/dev/full", &err) ==
+	    FL_EIO);
+	CHECK(strcmp(err.msg, "/dev/full: write: No space left on device") ==
+	    0);
+	CHECK(fl_seal_file(at("e/none"), keys, 1, at("e/o"), &err) ==
+	    FL_EIO);
+	snprintf(want, sizeof(want), "%s: No such file or directory",
+	    at("e/none"));
+	CHECK(strcmp(err.msg, want) == 0);
+	CHECK(fl_seal_file(at("e/plain"), keys, 0, at("e/o"), &err) ==
+	    FL_EUSAGE);
+	CHECK(strcmp(ls(at("e")), "back cut plain s") == 0);
+	free(x);
+	fl_seckey_free(ka);
+	fl_seckey_free(kb);
+	fl_seckey_free(kc);
+}
+
 int
 main(void)
 {
@@ -465,6 +771,9 @@ main(void)
 	test_dir_read_errors();
 	test_list();
 	test_manifests();
+	test_verify_walk();
+	test_sign_file();
+	test_seal_file();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
