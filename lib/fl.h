@@ -1116,6 +1116,46 @@ const char *const *fl_agg_strategies(void);
 int		 fl_agg_configure(struct fl_agg *g, const struct fl_agg_opts *o,
 		    const struct fl_archive *base, struct fl_err *err);
 
+/*
+ * What fl-aggregate combines (lib/combine.c), decided by the archives:
+ * with a base model (given to fl_combine_base, or the first archive
+ * added), the updates that follow are aggregated with fl_agg (strategy
+ * and o as for fl_agg_new and fl_agg_configure, copied) and the survival
+ * baseline summed; when the first archive is a stats archive, stats
+ * archives are merged (fl_stats_merge) with a "contributors" list
+ * {id, site, samples}; when it is a metrics archive, metrics archives are
+ * merged (fl_fedeval_merge).  When t (borrowed; NULL for none) is given,
+ * every archive must pass fl_archive_trusted.  name is the input's name
+ * in messages.
+ */
+struct fl_combine;
+struct fl_trust;	/* see "Trust" below */
+/* Errors: FL_ENOMEM. */
+int		 fl_combine_new(struct fl_combine **c, const char *strategy,
+		    const struct fl_agg_opts *o, const struct fl_trust *t,
+		    struct fl_err *err);
+/* Make a, which must be a model, the base; takes ownership of a, also on
+ * failure.  Errors: FL_EVERIFY, FL_EFORMAT ("a stats archive, not a
+ * model", a bad round), FL_EUSAGE (fl_agg_configure), those of
+ * fl_model_from_archive and fl_agg_new. */
+int		 fl_combine_base(struct fl_combine *c, struct fl_archive *a,
+		    const char *name, struct fl_err *err);
+/* Add one archive.  When it becomes the base model, c takes it and *a is
+ * set to NULL (so a reader allocates a new one); otherwise *a is only
+ * read.  Errors: FL_EVERIFY, FL_EUSAGE (an update with no model before
+ * it), FL_EFORMAT (among stats or metrics archives, another kind), and
+ * those of fl_agg_add, fl_baseline_add, fl_stats_merge and
+ * fl_fedeval_merge. */
+int		 fl_combine_add(struct fl_combine *c, struct fl_archive **a,
+		    const char *name, struct fl_err *err);
+/* The result as a new archive in *out (NULL on failure), without
+ * "writer" or signature.  Errors: FL_EFORMAT ("no archives to
+ * aggregate"), and those of fl_agg_finish, fl_baseline_finish,
+ * fl_stats_to_archive and fl_fedeval_to_archive. */
+int		 fl_combine_finish(struct fl_combine *c,
+		    struct fl_archive **out, struct fl_err *err);
+void		 fl_combine_free(struct fl_combine *c);
+
 /* Set a new manifest's "writer" {tool, version} and, when
  * SOURCE_DATE_EPOCH is set, "created" (UTC, ISO 8601) (lib/manifest.c).
  * Errors: FL_ENOMEM, FL_EUSAGE (a malformed SOURCE_DATE_EPOCH). */
