@@ -24,6 +24,7 @@ struct fl_combine {
 	struct fl_fedeval	*metrics;	/* merged metrics (fedeval) */
 };
 
+/* An empty combiner: the first archive added will set its mode. */
 int
 fl_combine_new(struct fl_combine **cp, const char *strategy,
     const struct fl_agg_opts *o, const struct fl_trust *t,
@@ -43,6 +44,7 @@ fl_combine_new(struct fl_combine **cp, const char *strategy,
 	return 0;
 }
 
+/* Free c and all it holds, the base model's archive included. */
 void
 fl_combine_free(struct fl_combine *c)
 {
@@ -218,6 +220,7 @@ stats_result(struct fl_combine *c, struct fl_archive **out,
 	return 0;
 }
 
+/* The result of the mode the first archive set, as a new archive. */
 int
 fl_combine_finish(struct fl_combine *c, struct fl_archive **out,
     struct fl_err *err)

@@ -536,6 +536,8 @@ blame(const struct fl_err *err, const char *inname, const struct fl_out *out)
 	    fl_out_name(out) : inname;
 }
 
+/* Seal inpath for keys[0..nto) into outpath, which appears only when
+ * all of it was written. */
 int
 fl_seal_file(const char *inpath, const struct fl_pubkey *keys, size_t nto,
     const char *outpath, struct fl_err *err)

@@ -152,6 +152,7 @@ metrics_archive(const char *site)
 	return a;
 }
 
+/* A FedAvg combiner with default options and trust t. */
 static struct fl_combine *
 combine(const struct fl_trust *t)
 {

@@ -104,6 +104,7 @@ make_archive(int round)
 	return a;
 }
 
+/* a as written to memory (the caller frees b.p). */
 static struct buf
 write_mem(struct fl_archive *a)
 {
@@ -219,6 +220,7 @@ test_dir_confined(void)
 	fl_archive_free(a);
 }
 
+/* write_dir refuses what it cannot do, naming the path. */
 static void
 test_dir_write_errors(void)
 {
@@ -255,6 +257,7 @@ read_with_manifest(const char *name, const char *m, struct fl_err *err)
 	return rc;
 }
 
+/* read_dir: every way a directory can be wrong, one line each. */
 static void
 test_dir_read_errors(void)
 {
@@ -384,6 +387,7 @@ manifests(const void *in, size_t n, FILE *out, struct buf *got,
 	return rc;
 }
 
+/* The manifests of a stream, in order, and the walk's errors. */
 static void
 test_manifests(void)
 {
@@ -551,6 +555,7 @@ walk(struct fl_archive **as, size_t n, const char *tail, size_t tlen,
 	return rc;
 }
 
+/* fl_reader_verify over streams of good and bad archives. */
 static void
 test_verify_walk(void)
 {
@@ -621,6 +626,7 @@ test_verify_walk(void)
 	fl_seckey_free(eve);
 }
 
+/* fl_archive_sign_file: file to file, nothing left on failure. */
 static void
 test_sign_file(void)
 {
@@ -664,6 +670,7 @@ test_sign_file(void)
 	fl_archive_free(a);
 }
 
+/* fl_pubkey_read_list, fl_seal_file and fl_unseal_file. */
 static void
 test_seal_file(void)
 {
