@@ -1,9 +1,10 @@
 /*
  * fl-aggregate: combine the sites' updates into the next model (FedAvg,
  * a server optimizer or a robust strategy, optionally with central
- * differential privacy), or the sites' statistics into pooled statistics.  Inputs are streamed
- * one archive at a time, so memory does not grow with their number.
- * Manual: man/fl-aggregate.1.
+ * differential privacy), or the sites' statistics or metrics into pooled
+ * ones; lib/combine.c decides which from the archives.  Inputs are
+ * streamed one archive at a time, so memory does not grow with their
+ * number.  Manual: man/fl-aggregate.1.
  */
 #include <getopt.h>
 #include <math.h>
@@ -65,20 +66,6 @@ struct opts {
 	struct fl_agg_opts agg;
 	char		**inputs;
 	int		 ninputs, progress;
-};
-
-/* What is being combined, once the first archive has said. */
-struct state {
-	struct fl_archive	*base_a;	/* the base model's archive */
-	struct fl_model		*base;
-	struct fl_agg		*agg;
-	struct fl_stats		*stats;		/* merged statistics */
-	json_t			*contributors;	/* of the stats */
-	struct fl_fedeval	*metrics;	/* merged metrics (fedeval) */
-	const struct opts	*o;
-	struct fl_trust		*trust;
-	struct fl_seckey	*key;		/* opens sealed input */
-	struct fl_baseline	*bl;		/* survival: lib/cox.c */
 };
 
 static void
@@ -252,149 +239,28 @@ parse_args(int argc, char **argv, struct opts *o)
 	fl_refuse_tty(o->out);
 }
 
-/* Make a the base model (it was read first, or from --model). */
+/* Read every archive of every input, in order, into c. */
 static int
-take_base(struct state *s, struct fl_archive *a, const char *name,
-    struct fl_err *err)
+read_inputs(struct fl_combine *c, const struct opts *o,
+    const struct fl_seckey *key, struct fl_progress *bar, struct fl_err *err)
 {
-	int64_t round;
-	int rc;
-
-	s->base_a = a;
-	if ((rc = fl_model_from_archive(&s->base, a, err)) < 0 ||
-	    (rc = fl_json_get_int(fl_archive_manifest(a), "round", &round,
-	    err)) < 0)
-		return fl_err_prefix(err, "%s", name);
-	if (round < 0 || round > 1000000000)
-		return fl_err_set(err, FL_EFORMAT, "%s: bad round %lld", name,
-		    (long long)round);
-	if ((rc = fl_agg_new(&s->agg, s->base, fl_archive_id(a), (int)round,
-	    s->o->strategy, err)) < 0 ||
-	    (rc = fl_agg_configure(s->agg, &s->o->agg, a, err)) < 0)
-		return rc == FL_EUSAGE ? rc : fl_err_prefix(err, "%s", name);
-	if ((rc = fl_agg_set_history(s->agg, json_object_get(
-	    fl_archive_manifest(a), "history"), err)) < 0)
-		return fl_err_prefix(err, "%s", name);
-	/* Survival hook: sum the updates' baseline tables (lib/cox.c). */
-	return fl_baseline_new(&s->bl, s->base, fl_archive_id(a), err);
-}
-
-/* Merge one stats archive into s->stats. */
-static int
-add_stats(struct state *s, const struct fl_archive *a, const char *name,
-    struct fl_err *err)
-{
-	struct fl_stats *st;
-	json_int_t rows;
-	json_t *c;
-	int rc;
-
-	if (fl_archive_kind(a) != FL_KIND_STATS)
-		return fl_err_set(err, FL_EFORMAT, "%s: a %s archive among "
-		    "stats archives", name, fl_kind_name(fl_archive_kind(a)));
-	if ((rc = fl_stats_from_archive(&st, a, err)) < 0)
-		return fl_err_prefix(err, "%s", name);
-	rows = (json_int_t)fl_stats_rows(st);
-	if (s->stats == NULL) {
-		s->stats = st;
-		s->contributors = json_array();
-	} else {
-		rc = fl_stats_merge(s->stats, st, err);
-		fl_stats_free(st);
-		if (rc < 0)
-			return fl_err_prefix(err, "%s", name);
-	}
-	c = json_pack("{s:s, s:O?, s:I}", "id", fl_archive_id(a), "site",
-	    json_object_get(fl_archive_manifest((struct fl_archive *)a),
-	    "site"), "samples", rows);
-	if (c == NULL || json_array_append_new(s->contributors, c) < 0)
-		return fl_err_set(err, FL_ENOMEM, "out of memory");
-	return 0;
-}
-
-/* Metrics-merge mode: merge one metrics archive (lib/fedeval.c). */
-static int
-add_metrics(struct state *s, const struct fl_archive *a, const char *name,
-    struct fl_err *err)
-{
-	struct fl_fedeval *e;
-	int rc;
-
-	if (fl_archive_kind(a) != FL_KIND_METRICS)
-		return fl_err_set(err, FL_EFORMAT, "%s: a %s archive among "
-		    "metrics archives", name, fl_kind_name(fl_archive_kind(a)));
-	if ((rc = fl_fedeval_from_archive(&e, a, err)) < 0)
-		return fl_err_prefix(err, "%s", name);
-	if (s->metrics == NULL) {
-		s->metrics = e;
-		return 0;
-	}
-	if ((rc = fl_fedeval_merge(s->metrics, e, err)) < 0)
-		fl_err_prefix(err, "%s", name);
-	fl_fedeval_free(e);
-	return rc;
-}
-
-/*
- * Handle one archive read from input name.  *keep is set when the state
- * took ownership of it (the base model), so the reader needs a new one.
- */
-static int
-consume(struct state *s, struct fl_archive *a, const char *name, int *keep,
-    struct fl_err *err)
-{
-	const struct fl_pubkey *signer = NULL;
-	int rc;
-
-	*keep = 0;
-	if (s->trust != NULL &&
-	    (rc = fl_archive_trusted(a, s->trust, name, &signer, err)) < 0)
-		return rc;
-	if (s->metrics != NULL || (s->agg == NULL && s->stats == NULL &&
-	    fl_archive_kind(a) == FL_KIND_METRICS))
-		return add_metrics(s, a, name, err);
-	if (s->agg == NULL && s->stats == NULL) {
-		if (fl_archive_kind(a) == FL_KIND_MODEL) {
-			*keep = 1;
-			return take_base(s, a, name, err);
-		}
-		if (fl_archive_kind(a) != FL_KIND_STATS)
-			return fl_err_set(err, FL_EUSAGE, "%s: no model to "
-			    "apply the %s to; give --model", name,
-			    fl_kind_name(fl_archive_kind(a)));
-	}
-	if (s->agg != NULL)
-		return (rc = fl_agg_add(s->agg, a, name,
-		    signer != NULL ? signer->keyid : NULL, err)) < 0 ? rc :
-		    fl_baseline_add(s->bl, a, name, err);
-	return add_stats(s, a, name, err);
-}
-
-/* Read every archive of every input, in order. */
-static int
-read_inputs(struct state *s, struct fl_progress *bar, struct fl_err *err)
-{
-	const struct opts *o = s->o;
 	struct fl_archive *a = NULL;
 	struct fl_reader *r;
 	const char *name;
 	FILE *f;
-	int i, rc = 0, keep;
+	int i, rc = 0;
 
 	for (i = 0; i < o->ninputs && rc >= 0; i++) {
 		name = fl_in_name(o->inputs[i]);
 		if ((f = fl_in_open(o->inputs[i], err)) == NULL)
 			return FL_EIO;
-		if ((rc = fl_reader_open_key(&r, f, name, s->key, err)) < 0) {
+		if ((rc = fl_reader_open_key(&r, f, name, key, err)) < 0) {
 			fl_in_close(f);
 			break;
 		}
-		while ((rc = fl_reader_next(r, &a, err)) > 0) {
-			if ((rc = consume(s, a, name, &keep, err)) < 0)
+		while ((rc = fl_reader_next(r, &a, err)) > 0)
+			if ((rc = fl_combine_add(c, &a, name, err)) < 0)
 				break;
-			if (keep)
-				a = NULL;
-		}
 		fl_reader_free(r);
 		fl_in_close(f);
 		fl_progress_cb(bar, (size_t)i + 1, (size_t)o->ninputs);
@@ -403,78 +269,41 @@ read_inputs(struct state *s, struct fl_progress *bar, struct fl_err *err)
 	return rc;
 }
 
-/* The merged statistics as an archive. */
-static int
-stats_result(struct state *s, struct fl_archive **out, struct fl_err *err)
-{
-	json_t *man;
-	int rc;
-
-	if ((rc = fl_stats_to_archive(s->stats, out, err)) < 0)
-		return rc;
-	man = fl_archive_manifest(*out);
-	if (json_object_set(man, "contributors", s->contributors) < 0 ||
-	    json_object_set_new(man, "samples",
-	    json_integer((json_int_t)fl_stats_rows(s->stats))) < 0)
-		return fl_err_set(err, FL_ENOMEM, "out of memory");
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_archive *a = NULL, *out = NULL;
-	struct fl_seckey *sk = NULL;
+	struct fl_seckey *key = NULL, *sk = NULL;
+	struct fl_trust *trust = NULL;
+	struct fl_combine *c = NULL;
 	struct fl_progress bar;
-	struct state s;
 	struct opts o;
 	int rc;
 
 	fl_setprogname(argv[0]);
 	parse_args(argc, argv, &o);
-	memset(&s, 0, sizeof(s));
-	s.o = &o;
 	fl_progress_init(&bar, "aggregating", o.progress);
-	if ((o.key != NULL && (rc = fl_seckey_read(&s.key, o.key,
-	    &err)) < 0) ||
+	if ((o.key != NULL && (rc = fl_seckey_read(&key, o.key, &err)) < 0) ||
 	    (o.sign != NULL && (rc = fl_seckey_read(&sk, o.sign, &err)) < 0) ||
-	    (o.trust != NULL && (rc = fl_trust_load(&s.trust, o.trust,
-	    &err)) < 0))
+	    (o.trust != NULL && (rc = fl_trust_load(&trust, o.trust,
+	    &err)) < 0) ||
+	    (rc = fl_combine_new(&c, o.strategy, &o.agg, trust, &err)) < 0)
 		goto out;
 	if (o.model != NULL) {
-		if ((rc = fl_archive_read_file_key(o.model, s.key, &a,
-		    &err)) < 0 || (s.trust != NULL &&
-		    (rc = fl_archive_trusted(a, s.trust, fl_in_name(o.model),
-		    NULL, &err)) < 0))
+		if ((rc = fl_archive_read_file_key(o.model, key, &a,
+		    &err)) < 0)
 			goto out;
-		if (fl_archive_kind(a) != FL_KIND_MODEL) {
-			rc = fl_err_set(&err, FL_EFORMAT, "%s: a %s archive, "
-			    "not a model", fl_in_name(o.model),
-			    fl_kind_name(fl_archive_kind(a)));
-			goto out;
-		}
-		rc = take_base(&s, a, fl_in_name(o.model), &err);
-		a = NULL;	/* the state owns it now */
+		rc = fl_combine_base(c, a, fl_in_name(o.model), &err);
+		a = NULL;	/* c owns it now */
 		if (rc < 0)
 			goto out;
 	}
-	if ((rc = read_inputs(&s, &bar, &err)) < 0)
+	if ((rc = read_inputs(c, &o, key, &bar, &err)) < 0)
 		goto out;
 	fl_progress_end(&bar);
-	if (s.agg != NULL) {
-		if ((rc = fl_agg_finish(s.agg, &out, &err)) == 0)
-			rc = fl_baseline_finish(s.bl, fl_archive_manifest(out),
-			    &err);
-	} else if (s.stats != NULL)
-		rc = stats_result(&s, &out, &err);
-	else if (s.metrics != NULL)
-		rc = fl_fedeval_to_archive(s.metrics, &out, &err);
-	else
-		rc = fl_err_set(&err, FL_EFORMAT, "no archives to aggregate");
-	if (rc < 0)
-		goto out;
-	if ((rc = fl_manifest_set_writer(fl_archive_manifest(out),
+	if ((rc = fl_combine_finish(c, &out, &err)) < 0 ||
+	    (rc = fl_manifest_set_writer(fl_archive_manifest(out),
 	    "fl-aggregate", &err)) < 0 ||
 	    (sk != NULL && (rc = fl_archive_sign_new(out, sk, &err)) < 0))
 		goto out;
@@ -487,15 +316,9 @@ out:
 		rc = fl_close_stdout();
 	fl_archive_free(a);
 	fl_archive_free(out);
-	fl_archive_free(s.base_a);
-	fl_model_free(s.base);
-	fl_agg_free(s.agg);
-	fl_baseline_free(s.bl);
-	fl_stats_free(s.stats);
-	fl_fedeval_free(s.metrics);
-	json_decref(s.contributors);
+	fl_combine_free(c);
 	fl_seckey_free(sk);
-	fl_seckey_free(s.key);
-	fl_trust_free(s.trust);
+	fl_seckey_free(key);
+	fl_trust_free(trust);
 	return rc;
 }

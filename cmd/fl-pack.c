@@ -1,15 +1,14 @@
 /*
  * fl-pack: look inside, take apart and put together fl archives.  A thin
- * front end over the archive layer (lib/archive.c); each verb is a static
- * function with its own options, dispatched through a table as git.c
- * does.  The manual is man/fl-pack.1; the format is man/fl-archive.5.
+ * front end over the archive layer (lib/archive.c, pack.c) and the trust
+ * layer (lib/trust.c, seal.c); each verb is a static function with its
+ * own options, dispatched through a table as git.c does.  The manual is
+ * man/fl-pack.1; the format is man/fl-archive.5.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "fl.h"
 
@@ -63,10 +62,9 @@ cmd_manifest(int argc, char **argv)
 {
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_reader *r = NULL;
-	struct fl_archive *a = NULL;
 	const char *path;
 	FILE *f;
-	int rc = 0, n;
+	int rc = 0;
 
 	parse_help_only(argc, argv, "Print the manifest of each archive "
 	    "read (stdin without an operand).\n\n"
@@ -74,23 +72,10 @@ cmd_manifest(int argc, char **argv)
 	path = one_operand(argc, argv);
 	if ((f = fl_in_open(path, &err)) == NULL)
 		return fl_report(&err);
-	if (fl_reader_open(&r, f, fl_in_name(path), &err) < 0) {
-		fl_in_close(f);
-		return fl_report(&err);
-	}
-	while ((n = fl_reader_next(r, &a, &err)) == 1) {
-		if (json_dumpf(fl_archive_manifest(a), stdout, JSON_INDENT(2) |
-		    JSON_SORT_KEYS) < 0 || putchar('\n') == EOF)
-			break;
-	}
-	if (n < 0)
+	if (fl_reader_open(&r, f, fl_in_name(path), &err) < 0 ||
+	    fl_reader_print_manifests(r, fl_in_name(path), stdout, "<stdout>",
+	    &err) < 0)
 		rc = fl_report(&err);
-	else if (a == NULL) {
-		fl_err_set(&err, FL_EFORMAT, "%s: no archive",
-		    fl_in_name(path));
-		rc = fl_report(&err);
-	}
-	fl_archive_free(a);
 	fl_reader_free(r);
 	fl_in_close(f);
 	return rc;
@@ -102,37 +87,17 @@ cmd_list(int argc, char **argv)
 {
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_archive *a = NULL;
-	struct fl_tensor t;
-	size_t i, k;
+	int rc = 0;
 
 	parse_help_only(argc, argv, "List the tensors of an archive, one per "
 	    "line: name, dtype and shape\n(dimensions joined by commas; "
 	    "empty for a scalar), after a header line.\n\n"
 	    "  -h, --help  show this help\n");
-	if (fl_archive_read_file(one_operand(argc, argv), &a, &err) < 0)
-		return fl_report(&err);
-	printf("name\tdtype\tshape\n");
-	for (i = 0; i < fl_archive_ntensors(a); i++) {
-		fl_archive_tensor(a, i, &t);
-		printf("%s\t%s\t", t.name, fl_dtype_name(t.dtype));
-		for (k = 0; k < t.ndim; k++)
-			printf(k == 0 ? "%zu" : ",%zu", t.shape[k]);
-		putchar('\n');
-	}
+	if (fl_archive_read_file(one_operand(argc, argv), &a, &err) < 0 ||
+	    fl_archive_list(a, stdout, "<stdout>", &err) < 0)
+		rc = fl_report(&err);
 	fl_archive_free(a);
-	return 0;
-}
-
-/* dir/name, malloc'd. */
-static char *
-join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *s = malloc(n);
-
-	if (s != NULL)
-		snprintf(s, n, "%s/%s", dir, name);
-	return s;
+	return rc;
 }
 
 /* Write the members of one archive into a directory. */
@@ -146,11 +111,7 @@ cmd_extract(int argc, char **argv)
 	};
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_archive *a = NULL;
-	struct fl_out *om = NULL, *ot = NULL;
 	const char *dir = ".";
-	char *mpath = NULL, *tpath = NULL, *mtext = NULL;
-	unsigned char *st = NULL;
-	size_t stlen;
 	int ch, rc = 0;
 
 	while ((ch = getopt_long(argc, argv, ":C:h", opts, NULL)) != -1)
@@ -168,123 +129,15 @@ cmd_extract(int argc, char **argv)
 		default:
 			fl_opt_error(verb_usage, ch, argv);
 		}
-	if (fl_archive_read_file(one_operand(argc, argv), &a, &err) < 0)
-		return fl_report(&err);
-	if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
-		fl_err_set(&err, FL_EIO, "%s: %s", dir, strerror(errno));
-		goto fail;
-	}
-	if ((mpath = join(dir, "manifest.json")) == NULL ||
-	    (tpath = join(dir, "tensors.safetensors")) == NULL ||
-	    (mtext = json_dumps(fl_archive_manifest(a), JSON_INDENT(2) |
-	    JSON_SORT_KEYS)) == NULL) {
-		fl_err_set(&err, FL_ENOMEM, "out of memory");
-		goto fail;
-	}
-	if (fl_safetensors_encode(a, &st, &stlen, &err) < 0 ||
-	    fl_out_open(&om, mpath, &err) < 0 ||
-	    fl_out_open(&ot, tpath, &err) < 0)
-		goto fail;
-	if (fprintf(fl_out_stream(om), "%s\n", mtext) < 0 ||
-	    fwrite(st, 1, stlen, fl_out_stream(ot)) != stlen) {
-		fl_err_set(&err, FL_EIO, "%s: %s", dir, strerror(errno));
-		goto fail;
-	}
-	rc = fl_out_commit(om, &err);
-	om = NULL;
-	if (rc < 0)
-		goto fail;
-	rc = fl_out_commit(ot, &err);
-	ot = NULL;
-	if (rc < 0)
-		goto fail;
-	goto out;
-fail:
-	rc = fl_report(&err);
-	fl_out_abort(om);
-	fl_out_abort(ot);
-out:
-	free(mpath);
-	free(tpath);
-	free(mtext);
-	free(st);
+	if (fl_archive_read_file(one_operand(argc, argv), &a, &err) < 0 ||
+	    fl_archive_write_dir(a, dir, &err) < 0)
+		rc = fl_report(&err);
 	fl_archive_free(a);
 	return rc;
 }
 
 /* Build an archive from a directory's manifest.json and
- * tensors.safetensors. */
-static int
-load_dir(const char *dir, struct fl_archive **ap, struct fl_err *err)
-{
-	json_error_t jerr;
-	json_t *m = NULL;
-	struct fl_archive *a = NULL;
-	const char *fmt, *kind;
-	char *mpath, *tpath, *buf = NULL;
-	size_t len;
-	int rc = 0, k;
-
-	mpath = join(dir, "manifest.json");
-	tpath = join(dir, "tensors.safetensors");
-	if (mpath == NULL || tpath == NULL) {
-		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = fl_file_read(mpath, FL_MAX_MANIFEST, &buf, &len, err)) < 0)
-		goto out;
-	if ((m = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) ==
-	    NULL) {
-		rc = fl_err_set(err, FL_EFORMAT, "%s:%d:%d: %s", mpath,
-		    jerr.line, jerr.column, jerr.text);
-		goto out;
-	}
-	if (!json_is_object(m)) {
-		rc = fl_err_set(err, FL_EFORMAT, "%s: not an object", mpath);
-		goto out;
-	}
-	if ((rc = fl_json_get_str(m, "format", &fmt, err)) < 0 ||
-	    (rc = fl_json_get_str(m, "kind", &kind, err)) < 0) {
-		fl_err_prefix(err, "%s", mpath);
-		goto out;
-	}
-	if (strcmp(fmt, FL_FORMAT) != 0) {
-		rc = fl_err_set(err, FL_EFORMAT, "%s: unsupported format '%s'",
-		    mpath, fmt);
-		goto out;
-	}
-	if ((k = fl_kind_parse(kind)) < 0) {
-		rc = fl_err_set(err, FL_EFORMAT, "%s: unknown kind '%s'",
-		    mpath, kind);
-		goto out;
-	}
-	if ((a = fl_archive_new((enum fl_kind)k)) == NULL ||
-	    json_object_update(fl_archive_manifest(a), m) < 0) {
-		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
-		goto out;
-	}
-	json_object_del(fl_archive_manifest(a), "id");
-	free(buf);
-	buf = NULL;
-	if ((rc = fl_file_read(tpath, 8 + FL_MAX_ST_HEADER + FL_MAX_DATA,
-	    &buf, &len, err)) < 0)
-		goto out;
-	if ((rc = fl_safetensors_decode(a, (unsigned char *)buf, len,
-	    err)) < 0) {
-		fl_err_prefix(err, "%s", tpath);
-		goto out;
-	}
-	*ap = a;
-	a = NULL;
-out:
-	fl_archive_free(a);
-	json_decref(m);
-	free(buf);
-	free(mpath);
-	free(tpath);
-	return rc;
-}
-
+ * tensors.safetensors, computing its id. */
 static int
 cmd_create(int argc, char **argv)
 {
@@ -331,7 +184,7 @@ cmd_create(int argc, char **argv)
 	if (optind != argc)
 		verb_error("unexpected operand '%s'", argv[optind]);
 	fl_refuse_tty(opath);
-	if (load_dir(dir, &a, &err) < 0 ||
+	if (fl_archive_read_dir(dir, &a, &err) < 0 ||
 	    fl_out_open(&out, opath, &err) < 0)
 		goto fail;
 	if (fl_archive_write(a, fl_out_stream(out), fl_out_name(out),
@@ -412,27 +265,27 @@ cmd_sign(int argc, char **argv)
 {
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_seckey *sk = NULL;
-	struct fl_archive *a = NULL;
 	const char *key, *opath, *path;
 	int rc = 0;
 
 	path = parse_key_output(argc, argv, sign_help, &key, &opath);
 	if (fl_seckey_read(&sk, key, &err) < 0 ||
-	    fl_archive_read_file(path, &a, &err) < 0)
-		goto fail;
-	if (fl_archive_sign(a, sk, &err) < 0) {
-		fl_err_prefix(&err, "%s", fl_in_name(path));
-		goto fail;
-	}
-	if (fl_archive_save(&a, 1, opath, &err) < 0)
-		goto fail;
-	goto out;
-fail:
-	rc = fl_report(&err);
-out:
-	fl_archive_free(a);
+	    fl_archive_sign_file(path, sk, opath, &err) < 0)
+		rc = fl_report(&err);
 	fl_seckey_free(sk);
 	return rc;
+}
+
+/* fl_reader_verify's report of one archive: its line, or its error. */
+static void
+verified(void *quiet, const struct fl_archive *a,
+    const struct fl_pubkey *who, const struct fl_err *err)
+{
+	if (err != NULL)
+		fl_report(err);
+	else if (!*(int *)quiet)
+		printf("%s\t%s\t%s\n", who->name, who->keyid,
+		    fl_archive_id(a));
 }
 
 /*
@@ -452,15 +305,12 @@ cmd_verify(int argc, char **argv)
 		{ "trust", required_argument, NULL, OPT_TRUST },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct fl_err err = FL_ERR_INIT, verr;
+	struct fl_err err = FL_ERR_INIT;
 	struct fl_trust *t = NULL;
 	struct fl_reader *r = NULL;
-	struct fl_archive *a = NULL;
-	const struct fl_pubkey *who;
 	const char *dir = NULL, *path, *name;
 	FILE *f = NULL;
-	size_t count = 0;
-	int ch, n, quiet = 0, chain = 0, rc = 0;
+	int ch, quiet = 0, chain = 0, rc = 0;
 
 	while ((ch = getopt_long(argc, argv, ":hq", opts, NULL)) != -1)
 		switch (ch) {
@@ -497,42 +347,12 @@ cmd_verify(int argc, char **argv)
 		verb_error("missing --trust");
 	if (fl_trust_load(&t, dir, &err) < 0 ||
 	    (f = fl_in_open(path, &err)) == NULL ||
-	    fl_reader_open(&r, f, name, &err) < 0) {
+	    fl_reader_open(&r, f, name, &err) < 0)
 		rc = fl_report(&err);
-		goto out;
-	}
-	while ((n = fl_reader_next(r, &a, &err)) == 1) {
-		count++;
-		verr = (struct fl_err)FL_ERR_INIT;
-		if (fl_archive_verify(a, t, &who, &verr) < 0 ||
-		    (chain && fl_archive_kind(a) == FL_KIND_MODEL &&
-		    fl_history_check(fl_archive_manifest(a), &verr) < 0)) {
-			if (count == 1)
-				fl_err_prefix(&verr, "%s", name);
-			else
-				fl_err_prefix(&verr, "%s (archive %zu)", name,
-				    count);
-			if (fl_report(&verr) == FL_EXIT_TRUST ||
-			    rc != FL_EXIT_TRUST)
-				rc = verr.code == FL_EVERIFY ?
-				    FL_EXIT_TRUST : FL_EXIT_FAIL;
-			continue;
-		}
-		if (!quiet)
-			printf("%s\t%s\t%s\n", who->name, who->keyid,
-			    fl_archive_id(a));
-	}
-	if (n < 0) {
+	else if ((rc = fl_reader_verify(r, name, t, chain, verified,
+	    &quiet)) < 0)
 		/* A trust failure outranks a malformed input. */
-		if (fl_report(&err) == FL_EXIT_TRUST || rc == 0)
-			rc = err.code == FL_EVERIFY ? FL_EXIT_TRUST :
-			    FL_EXIT_FAIL;
-	} else if (count == 0) {
-		fl_err_set(&err, FL_EFORMAT, "%s: no archive", name);
-		rc = fl_report(&err);
-	}
-out:
-	fl_archive_free(a);
+		rc = rc == FL_EVERIFY ? FL_EXIT_TRUST : FL_EXIT_FAIL;
 	fl_reader_free(r);
 	fl_in_close(f);
 	fl_trust_free(t);
@@ -551,11 +371,8 @@ cmd_seal(int argc, char **argv)
 	};
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_pubkey *keys = NULL;
-	const struct fl_pubkey **to = NULL;
 	const char **files, *opath = NULL, *path;
-	struct fl_out *out = NULL;
-	FILE *in = NULL;
-	size_t nto = 0, i, j;
+	size_t nto = 0;
 	int ch, rc = 0;
 
 	if ((files = calloc((size_t)argc + 1, sizeof(*files))) == NULL) {
@@ -589,62 +406,18 @@ cmd_seal(int argc, char **argv)
 	if (nto == 0)
 		verb_error("missing --to");
 	fl_refuse_tty(opath);
-	if ((keys = calloc(nto, sizeof(*keys))) == NULL ||
-	    (to = calloc(nto, sizeof(*to))) == NULL) {
-		fl_err_set(&err, FL_ENOMEM, "out of memory");
-		goto fail;
-	}
-	for (i = 0; i < nto; i++) {
-		if (fl_pubkey_read(&keys[i], files[i], &err) < 0)
-			goto fail;
-		for (j = 0; j < i; j++)
-			if (strcmp(keys[j].keyid, keys[i].keyid) == 0)
-				verb_error("--to: key %s given twice (%s, %s)",
-				    keys[i].keyid, files[j], files[i]);
-		to[i] = &keys[i];
-	}
-	if ((in = fl_in_open(path, &err)) == NULL ||
-	    fl_out_open(&out, opath, &err) < 0)
-		goto fail;
-	if (fl_seal(in, fl_out_stream(out), to, nto, &err) < 0) {
-		fl_err_prefix(&err, "%s", strncmp(err.msg, "write:", 6) == 0 ?
-		    fl_out_name(out) : fl_in_name(path));
-		goto fail;
-	}
-	rc = fl_out_commit(out, &err);
-	out = NULL;
+	if ((keys = calloc(nto, sizeof(*keys))) == NULL)
+		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
+	else if ((rc = fl_pubkey_read_list(keys, files, nto, &err)) ==
+	    FL_EUSAGE)
+		verb_error("--to: %s", err.msg);	/* a key given twice */
+	else if (rc == 0)
+		rc = fl_seal_file(path, keys, nto, opath, &err);
 	if (rc < 0)
-		goto fail;
-	goto out;
-fail:
-	rc = fl_report(&err);
-	fl_out_abort(out);
-out:
-	fl_in_close(in);
+		rc = fl_report(&err);
 	free(files);
 	free(keys);
-	free(to);
 	return rc;
-}
-
-/* Copy all of f, from its start, to out. */
-static int
-copy_out(FILE *f, struct fl_out *out, struct fl_err *err)
-{
-	char buf[65536];
-	size_t n;
-
-	if (fseek(f, 0, SEEK_SET) != 0)
-		return fl_err_set(err, FL_EIO, "temp file: %s",
-		    strerror(errno));
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		if (fwrite(buf, 1, n, fl_out_stream(out)) != n)
-			return fl_err_set(err, FL_EIO, "%s: %s",
-			    fl_out_name(out), strerror(errno));
-	if (ferror(f))
-		return fl_err_set(err, FL_EIO, "temp file: %s",
-		    strerror(errno));
-	return 0;
 }
 
 static const char open_help[] =
@@ -657,63 +430,19 @@ static const char open_help[] =
     "(default: stdout)\n"
     "  -h, --help         show this help\n";
 
-/*
- * Decrypt sealed input.  The plaintext goes to a temp file (beside the
- * output, or an unlinked one for stdout and devices) and is published
- * only once the final chunk has verified.
- */
+/* Decrypt sealed input, publishing nothing before all of it verified. */
 static int
 cmd_open(int argc, char **argv)
 {
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_seckey *sk = NULL;
-	struct fl_out *out = NULL;
-	struct stat st;
 	const char *key, *opath, *path;
-	FILE *in = NULL, *tmp = NULL;
-	int rc = 0, direct;
+	int rc = 0;
 
 	path = parse_key_output(argc, argv, open_help, &key, &opath);
 	if (fl_seckey_read(&sk, key, &err) < 0 ||
-	    (in = fl_in_open(path, &err)) == NULL)
-		goto fail;
-	/* A regular file gets its temp file beside it; stdout or a device
-	 * would see bytes as they come, so those get an unlinked one. */
-	direct = opath != NULL && strcmp(opath, "-") != 0 &&
-	    (stat(opath, &st) != 0 || S_ISREG(st.st_mode));
-	if (direct) {
-		if (fl_out_open(&out, opath, &err) < 0)
-			goto fail;
-		if (fl_unseal(in, fl_out_stream(out), sk, &err) < 0) {
-			fl_err_prefix(&err, "%s", fl_in_name(path));
-			goto fail;
-		}
-	} else {
-		if ((tmp = tmpfile()) == NULL) {
-			fl_err_set(&err, FL_EIO, "temp file: %s",
-			    strerror(errno));
-			goto fail;
-		}
-		if (fl_unseal(in, tmp, sk, &err) < 0) {
-			fl_err_prefix(&err, "%s", fl_in_name(path));
-			goto fail;
-		}
-		if (fl_out_open(&out, opath, &err) < 0 ||
-		    copy_out(tmp, out, &err) < 0)
-			goto fail;
-	}
-	rc = fl_out_commit(out, &err);
-	out = NULL;
-	if (rc < 0)
-		goto fail;
-	goto out;
-fail:
-	rc = fl_report(&err);
-	fl_out_abort(out);
-out:
-	if (tmp != NULL)
-		fclose(tmp);
-	fl_in_close(in);
+	    fl_unseal_file(path, sk, opath, &err) < 0)
+		rc = fl_report(&err);
 	fl_seckey_free(sk);
 	return rc;
 }

@@ -191,7 +191,7 @@ size_t		fl_rng_below(struct fl_rng *r, size_t n);	/* [0, n) */
 void		fl_rng_shuffle(struct fl_rng *r, size_t *v, size_t n);
 
 /* ------------------------------------------------------------------------ */
-/* Archives (lib/archive.c, lib/safetensors.c, lib/manifest.c).             */
+/* Archives (lib/archive.c, safetensors.c, manifest.c, pack.c).            */
 
 enum fl_kind {
 	FL_KIND_MODEL,
@@ -323,6 +323,41 @@ void		 fl_reader_free(struct fl_reader *r);
 /* Read exactly one archive from path ("-" or NULL for stdin).  A file
  * holding no archive or more than one is FL_EFORMAT. */
 int		 fl_archive_read_file(const char *path, struct fl_archive **a,
+		    struct fl_err *err);
+
+/*
+ * An archive as a directory (lib/pack.c): DIR/manifest.json and
+ * DIR/tensors.safetensors, the only two names used, so that no archive
+ * can choose where a file lands.  fl_archive_write_dir creates dir if
+ * absent (its parent must exist) and writes each file atomically, the
+ * manifest pretty-printed with sorted keys.  Errors: FL_EIO, FL_ENOMEM.
+ * fl_archive_read_dir builds a new archive from them, dropping the
+ * manifest's "id" (fl_archive_write computes it afresh); the messages
+ * name the file.  Errors: FL_EIO, FL_EFORMAT (bad JSON, a "format" other
+ * than FL_FORMAT, an unknown "kind", bad safetensors), FL_ENOMEM.
+ */
+int		 fl_archive_write_dir(const struct fl_archive *a,
+		    const char *dir, struct fl_err *err);
+int		 fl_archive_read_dir(const char *dir, struct fl_archive **a,
+		    struct fl_err *err);
+
+/*
+ * Text views of archives, written to out (named outname in messages),
+ * which is flushed and checked before they return (lib/pack.c).
+ * fl_archive_list writes a's tensor table as TSV: the header
+ * "name\tdtype\tshape", then one line per tensor in data order, the
+ * shape's dimensions joined by commas (empty for a scalar).  Errors:
+ * FL_EIO ("outname: strerror").
+ * fl_reader_print_manifests reads every archive left in r (named name)
+ * and writes each manifest, pretty-printed with sorted keys and a
+ * newline; the first write error ends it.  Errors: FL_EIO, those of
+ * fl_reader_next, and FL_EFORMAT ("name: no archive") for a stream that
+ * holds none.
+ */
+int		 fl_archive_list(const struct fl_archive *a, FILE *out,
+		    const char *outname, struct fl_err *err);
+int		 fl_reader_print_manifests(struct fl_reader *r,
+		    const char *name, FILE *out, const char *outname,
 		    struct fl_err *err);
 
 /*
@@ -1087,6 +1122,46 @@ const char *const *fl_agg_strategies(void);
 int		 fl_agg_configure(struct fl_agg *g, const struct fl_agg_opts *o,
 		    const struct fl_archive *base, struct fl_err *err);
 
+/*
+ * What fl-aggregate combines (lib/combine.c), decided by the archives:
+ * with a base model (given to fl_combine_base, or the first archive
+ * added), the updates that follow are aggregated with fl_agg (strategy
+ * and o as for fl_agg_new and fl_agg_configure, copied) and the survival
+ * baseline summed; when the first archive is a stats archive, stats
+ * archives are merged (fl_stats_merge) with a "contributors" list
+ * {id, site, samples}; when it is a metrics archive, metrics archives are
+ * merged (fl_fedeval_merge).  When t (borrowed; NULL for none) is given,
+ * every archive must pass fl_archive_trusted.  name is the input's name
+ * in messages.
+ */
+struct fl_combine;
+struct fl_trust;	/* see "Trust" below */
+/* Errors: FL_ENOMEM. */
+int		 fl_combine_new(struct fl_combine **c, const char *strategy,
+		    const struct fl_agg_opts *o, const struct fl_trust *t,
+		    struct fl_err *err);
+/* Make a, which must be a model, the base; takes ownership of a, also on
+ * failure.  Errors: FL_EVERIFY, FL_EFORMAT ("a stats archive, not a
+ * model", a bad round), FL_EUSAGE (fl_agg_configure), those of
+ * fl_model_from_archive and fl_agg_new. */
+int		 fl_combine_base(struct fl_combine *c, struct fl_archive *a,
+		    const char *name, struct fl_err *err);
+/* Add one archive.  When it becomes the base model, c takes it and *a is
+ * set to NULL (so a reader allocates a new one); otherwise *a is only
+ * read.  Errors: FL_EVERIFY, FL_EUSAGE (an update with no model before
+ * it), FL_EFORMAT (among stats or metrics archives, another kind), and
+ * those of fl_agg_add, fl_baseline_add, fl_stats_merge and
+ * fl_fedeval_merge. */
+int		 fl_combine_add(struct fl_combine *c, struct fl_archive **a,
+		    const char *name, struct fl_err *err);
+/* The result as a new archive in *out (NULL on failure), without
+ * "writer" or signature.  Errors: FL_EFORMAT ("no archives to
+ * aggregate"), and those of fl_agg_finish, fl_baseline_finish,
+ * fl_stats_to_archive and fl_fedeval_to_archive. */
+int		 fl_combine_finish(struct fl_combine *c,
+		    struct fl_archive **out, struct fl_err *err);
+void		 fl_combine_free(struct fl_combine *c);
+
 /* Set a new manifest's "writer" {tool, version} and, when
  * SOURCE_DATE_EPOCH is set, "created" (UTC, ISO 8601) (lib/manifest.c).
  * Errors: FL_ENOMEM, FL_EUSAGE (a malformed SOURCE_DATE_EPOCH). */
@@ -1194,6 +1269,11 @@ void		 fl_seckey_free(struct fl_seckey *sk);
 /* Read one .pub file.  Errors: FL_EIO, FL_EFORMAT. */
 int		 fl_pubkey_read(struct fl_pubkey *pk, const char *path,
 		    struct fl_err *err);
+/* Read n .pub files into keys[0..n-1] (the caller's storage), in order.
+ * Errors: those of fl_pubkey_read, and FL_EUSAGE when two files hold
+ * one key ("key KEYID given twice (PATH1, PATH2)"). */
+int		 fl_pubkey_read_list(struct fl_pubkey *keys,
+		    const char *const *paths, size_t n, struct fl_err *err);
 
 /* The trusted keys: every *.pub file in a directory (at least one; two
  * files with one key id or one name are FL_EFORMAT). */
@@ -1253,6 +1333,20 @@ int		 fl_seal(FILE *in, FILE *out, const struct fl_pubkey *const *to,
  * FL_EVERIFY (not for this key, altered, truncated), FL_EFORMAT, FL_EIO. */
 int		 fl_unseal(FILE *in, FILE *out, const struct fl_seckey *sk,
 		    struct fl_err *err);
+/*
+ * fl_seal and fl_unseal from the file inpath to the file outpath (each
+ * NULL or "-" for stdin or stdout), the output written atomically
+ * (fl_out_*); errors name the file at fault.  fl_seal_file seals for
+ * keys[0..nto-1].  fl_unseal_file releases no byte before all of the
+ * input has verified: a regular outpath gets a temp file beside it,
+ * stdout or a device gets the plaintext only after it was decrypted in
+ * full into an unlinked temp file.  Errors: those of fl_seal and
+ * fl_unseal, FL_EIO, FL_ENOMEM.
+ */
+int		 fl_seal_file(const char *inpath, const struct fl_pubkey *keys,
+		    size_t nto, const char *outpath, struct fl_err *err);
+int		 fl_unseal_file(const char *inpath, const struct fl_seckey *sk,
+		    const char *outpath, struct fl_err *err);
 
 /*
  * Readers that open sealed input: when the stream starts with
@@ -1279,5 +1373,30 @@ int		 fl_archive_trusted(const struct fl_archive *a,
  * those of fl_archive_write and fl_archive_sign. */
 int		 fl_archive_sign_new(struct fl_archive *a,
 		    const struct fl_seckey *sk, struct fl_err *err);
+/* Read the one archive at inpath (NULL or "-": stdin), sign it with sk
+ * and write it to outpath (NULL or "-": stdout) atomically, as fl-pack
+ * sign does.  Errors: those of fl_archive_read_file, fl_archive_sign
+ * (the message prefixed with inpath's name) and fl_archive_save. */
+int		 fl_archive_sign_file(const char *inpath,
+		    const struct fl_seckey *sk, const char *outpath,
+		    struct fl_err *err);
+/*
+ * Check every archive left in r (named name in messages), as fl-pack
+ * verify does (lib/trust.c): its signatures with fl_archive_verify and,
+ * when chain is set and it is a model, its history with
+ * fl_history_check.  fn is called once per archive, in order: with the
+ * archive (borrowed for the call) and its signer and a NULL err when it
+ * passes, or with a NULL signer and the error, prefixed "name: " for the
+ * first archive and "name (archive N): " after, when it fails; the walk
+ * goes on.  A read error ends the walk, and fn is called once more with
+ * a NULL archive and that error, or "name: no archive" when the stream
+ * held none.  Returns 0 when every archive passed, FL_EVERIFY when any
+ * failure was FL_EVERIFY, else the (negative) code of a failure.
+ */
+int		 fl_reader_verify(struct fl_reader *r, const char *name,
+		    const struct fl_trust *t, int chain,
+		    void (*fn)(void *ctx, const struct fl_archive *a,
+		    const struct fl_pubkey *signer, const struct fl_err *err),
+		    void *ctx);
 
 #endif /* FL_H */

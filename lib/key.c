@@ -561,6 +561,27 @@ out:
 	return rc;
 }
 
+/* Read each file in turn; a key id seen before is the caller's mistake
+ * (FL_EUSAGE), reported as soon as the second file has been read. */
+int
+fl_pubkey_read_list(struct fl_pubkey *keys, const char *const *paths,
+    size_t n, struct fl_err *err)
+{
+	size_t i, j;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if ((rc = fl_pubkey_read(&keys[i], paths[i], err)) < 0)
+			return rc;
+		for (j = 0; j < i; j++)
+			if (strcmp(keys[j].keyid, keys[i].keyid) == 0)
+				return fl_err_set(err, FL_EUSAGE, "key %s "
+				    "given twice (%s, %s)", keys[i].keyid,
+				    paths[j], paths[i]);
+	}
+	return 0;
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {

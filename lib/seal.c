@@ -5,11 +5,13 @@
  * take constant memory and a truncated, reordered or altered file fails.
  * The format is specified in man/fl-archive.5 (SEALED ARCHIVES); keys
  * are in key.c, and the archive reader opens sealed input through
- * fl_unseal_after_magic.
+ * fl_unseal_after_magic.  fl_seal_file and fl_unseal_file, at the end,
+ * are fl-pack seal and open on files, with atomic output.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -520,4 +522,119 @@ fl_unseal(FILE *in, FILE *out, const struct fl_seckey *sk,
 	if (n > 0 && n < MAGIC_LEN && memcmp(m, FL_SEAL_MAGIC, n) == 0)
 		return fl_err_set(err, FL_EVERIFY, TRUNCATED);
 	return fl_err_set(err, FL_EFORMAT, "not a sealed archive");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Files: the work of fl-pack seal and open.                                */
+
+/* The name for an error raised by fl_seal or fl_unseal: the output's
+ * when writing failed ("write: ..."), else the input's. */
+static const char *
+blame(const struct fl_err *err, const char *inname, const struct fl_out *out)
+{
+	return out != NULL && strncmp(err->msg, "write:", 6) == 0 ?
+	    fl_out_name(out) : inname;
+}
+
+/* Seal inpath for keys[0..nto) into outpath, which appears only when
+ * all of it was written. */
+int
+fl_seal_file(const char *inpath, const struct fl_pubkey *keys, size_t nto,
+    const char *outpath, struct fl_err *err)
+{
+	const struct fl_pubkey **to;
+	struct fl_out *out = NULL;
+	FILE *in = NULL;
+	size_t i;
+	int rc;
+
+	if ((to = calloc(nto == 0 ? 1 : nto, sizeof(*to))) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	for (i = 0; i < nto; i++)
+		to[i] = &keys[i];
+	if ((in = fl_in_open(inpath, err)) == NULL) {
+		rc = FL_EIO;
+		goto out;
+	}
+	if ((rc = fl_out_open(&out, outpath, err)) < 0)
+		goto out;
+	if ((rc = fl_seal(in, fl_out_stream(out), to, nto, err)) < 0) {
+		fl_err_prefix(err, "%s", blame(err, fl_in_name(inpath), out));
+		goto out;
+	}
+	rc = fl_out_commit(out, err);
+	out = NULL;
+out:
+	fl_out_abort(out);
+	fl_in_close(in);
+	free(to);
+	return rc;
+}
+
+/* Copy all of f, from its start, to out. */
+static int
+copy_out(FILE *f, struct fl_out *out, struct fl_err *err)
+{
+	char buf[65536];
+	size_t n;
+
+	if (fseek(f, 0, SEEK_SET) != 0)
+		return fl_err_set(err, FL_EIO, "temp file: %s",
+		    strerror(errno));
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (fwrite(buf, 1, n, fl_out_stream(out)) != n)
+			return fl_err_set(err, FL_EIO, "%s: %s",
+			    fl_out_name(out), strerror(errno));
+	if (ferror(f))
+		return fl_err_set(err, FL_EIO, "temp file: %s",
+		    strerror(errno));
+	return 0;
+}
+
+/*
+ * A regular file (or a path not there yet) gets its temp file beside it,
+ * through fl_out.  Stdout or a device would see bytes as they come, so
+ * those get an unlinked temp file, copied out once all has verified.
+ */
+int
+fl_unseal_file(const char *inpath, const struct fl_seckey *sk,
+    const char *outpath, struct fl_err *err)
+{
+	struct fl_out *out = NULL;
+	struct stat st;
+	FILE *in, *tmp = NULL;
+	int rc;
+
+	if ((in = fl_in_open(inpath, err)) == NULL)
+		return FL_EIO;
+	if (outpath != NULL && strcmp(outpath, "-") != 0 &&
+	    (stat(outpath, &st) != 0 || S_ISREG(st.st_mode))) {
+		if ((rc = fl_out_open(&out, outpath, err)) < 0)
+			goto out;
+		if ((rc = fl_unseal(in, fl_out_stream(out), sk, err)) < 0) {
+			fl_err_prefix(err, "%s", fl_in_name(inpath));
+			goto out;
+		}
+	} else {
+		if ((tmp = tmpfile()) == NULL) {
+			rc = fl_err_set(err, FL_EIO, "temp file: %s",
+			    strerror(errno));
+			goto out;
+		}
+		if ((rc = fl_unseal(in, tmp, sk, err)) < 0) {
+			fl_err_prefix(err, "%s", fl_in_name(inpath));
+			goto out;
+		}
+		if ((rc = fl_out_open(&out, outpath, err)) < 0 ||
+		    (rc = copy_out(tmp, out, err)) < 0)
+			goto out;
+	}
+	rc = fl_out_commit(out, err);
+	out = NULL;
+out:
+	fl_out_abort(out);
+	if (tmp != NULL)
+		fclose(tmp);
+	fl_in_close(in);
+	return rc;
 }
