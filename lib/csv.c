@@ -1,17 +1,23 @@
 /*
  * csv.c: a streaming reader of numeric CSV files (a header row of names,
  * then rows of numbers).  Lines are found in one large buffer and cells are
- * parsed in place with strtod: nothing is allocated per row or per cell,
- * and the buffer only grows when one line does not fit, so memory follows
- * the bytes really present.  Used by stats.c and dataset.c; see fl.h.
+ * parsed in place, by an exact fast path for short decimals and strtod for
+ * the rest: nothing is allocated per row or per cell, and the buffer only
+ * grows when one line does not fit, so memory follows the bytes really
+ * present.  Used by stats.c and dataset.c; see fl.h.  The number parser's
+ * internals are in csv_int.h for test/unit/test_number.c.
  */
 #include <errno.h>
+#include <float.h>
+#include <locale.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fl.h"
+#include "csv_int.h"
 
 /* The first buffer, doubled as long lines need; the fuzz build makes it
  * tiny so that refills and growth happen inside short inputs. */
@@ -36,6 +42,7 @@ struct fl_csv {
 	char	**names;	/* ncols pointers into namebuf */
 	char	*namebuf;
 	size_t	*sorted;	/* column indexes sorted by name */
+	int	 fastnum;	/* the radix is '.': fl_csv_number_fast applies */
 };
 
 /* Bytes that may appear in a number: digits, sign, point, exponent. */
@@ -44,6 +51,146 @@ static const unsigned char numchar[256] = {
 	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['-'] = 1,
 	['.'] = 1, ['e'] = 1, ['E'] = 1
 };
+
+/*
+ * The fast path needs each product and quotient of doubles rounded once,
+ * to double: true where FLT_EVAL_METHOD is 0 (SSE2, AArch64), false with
+ * x87 extended precision, which would round twice; there every cell goes
+ * to strtod.
+ */
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+#define CSV_FAST_NUMBER	1
+#else
+#define CSV_FAST_NUMBER	0
+#endif
+#define CSV_FAST_LEN	64	/* longer cells go to strtod */
+#define CSV_FAST_DIGITS	19	/* 10^19 - 1 < 2^64 */
+#define CSV_FAST_EXP	22	/* 10^22 = 2^22 5^22 is the last exact power */
+#define CSV_FAST_MANT	((uint64_t)1 << 53)	/* integers <= 2^53 are exact */
+
+/* 10^0 .. 10^22: each is exactly a double, so the literals are exact. */
+static const double pow10_exact[CSV_FAST_EXP + 1] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+/* 10^0 .. 10^19 as integers. */
+static const uint64_t pow10_u64[CSV_FAST_DIGITS + 1] = {
+	UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000),
+	UINT64_C(10000), UINT64_C(100000), UINT64_C(1000000),
+	UINT64_C(10000000), UINT64_C(100000000), UINT64_C(1000000000),
+	UINT64_C(10000000000), UINT64_C(100000000000),
+	UINT64_C(1000000000000), UINT64_C(10000000000000),
+	UINT64_C(100000000000000), UINT64_C(1000000000000000),
+	UINT64_C(10000000000000000), UINT64_C(100000000000000000),
+	UINT64_C(1000000000000000000), UINT64_C(10000000000000000000)
+};
+
+/*
+ * Clinger's fast path.  The digits are read as an integer m times 10^z,
+ * where z counts zeros not yet multiplied in: "1.2500" is m = 125, z = 2,
+ * with 4 digits after the point, so that trailing zeros cost no precision.
+ * A cell of another shape, or out of the exact range, returns 0 for
+ * strtod to read; so does anything unusual (strtod's hex floats, inf and
+ * nan spellings, leading blanks) since none of it matches here.  m and
+ * 10^|e| are exact doubles, so the one rounding of their product or
+ * quotient gives the correctly rounded value, as strtod does.  The sign
+ * goes on before that rounding, which keeps even directed rounding modes
+ * in step with strtod.
+ */
+int
+fl_csv_number_fast(const char *s, const char *t, double *v)
+{
+#if CSV_FAST_NUMBER
+	const char *p = s, *q;
+	uint64_t m = 0;
+	unsigned dg;
+	int neg = 0, point = 0, digits = 0, nd = 0, z = 0, fd = 0;
+	int ex = 0, eneg = 0, e;
+	double d;
+
+	if (t - s > CSV_FAST_LEN)
+		return 0;
+	if (p < t && (*p == '-' || *p == '+'))
+		neg = *p++ == '-';
+	for (; p < t; p++) {
+		dg = (unsigned)((unsigned char)*p - '0');
+		if (dg > 9) {
+			if (*p == '.' && !point) {
+				point = 1;
+				continue;
+			}
+			break;
+		}
+		digits++;
+		fd += point;
+		if (dg == 0) {
+			z += m != 0;	/* a leading zero is no digit of m */
+			continue;
+		}
+		if (nd + z + 1 > CSV_FAST_DIGITS)
+			return 0;
+		m = m * pow10_u64[z + 1] + dg;
+		nd += z + 1;
+		z = 0;
+	}
+	if (digits == 0)
+		return 0;
+	if (p < t && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < t && (*p == '-' || *p == '+'))
+			eneg = *p++ == '-';
+		for (q = p; p < t; p++) {
+			dg = (unsigned)((unsigned char)*p - '0');
+			if (dg > 9)
+				break;
+			if (ex < 10000)		/* far out of range already */
+				ex = ex * 10 + (int)dg;
+		}
+		if (p == q)
+			return 0;
+	}
+	if (p != t)
+		return 0;
+	if (m == 0) {
+		*v = neg ? -0.0 : 0.0;
+		return 1;
+	}
+	e = z - fd + (eneg ? -ex : ex);
+	if (m > CSV_FAST_MANT || e < -CSV_FAST_EXP || e > CSV_FAST_EXP)
+		return 0;
+	d = (double)m;
+	if (neg)
+		d = -d;
+	*v = e >= 0 ? d * pow10_exact[e] : d / pow10_exact[-e];
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+/* strtod on the whole cell, as the fast path's fallback and reference. */
+int
+fl_csv_number_strtod(char *s, char *t, double *v)
+{
+	char *end, saved;
+	double x;
+
+	if (s == t)
+		return -1;
+	for (end = s; end < t && numchar[(unsigned char)*end]; end++)
+		continue;
+	if (end != t)
+		return -1;
+	saved = *t;
+	*t = '\0';
+	x = strtod(s, &end);
+	*t = saved;
+	if (end != t || !isfinite(x))
+		return -1;
+	*v = x;
+	return 0;
+}
 
 static int
 is_blank(int ch)
@@ -304,6 +451,8 @@ fl_csv_open(struct fl_csv **cp, const char *path, struct fl_err *err)
 		goto fail;
 	}
 	c->cap = CSV_BUF_INIT;
+	/* strtod reads a point only where LC_NUMERIC's radix is one. */
+	c->fastnum = strcmp(localeconv()->decimal_point, ".") == 0;
 	if ((c->f = fl_in_open(path, err)) == NULL) {
 		rc = FL_EIO;
 		goto fail;
@@ -372,7 +521,7 @@ static int
 parse_row(struct fl_csv *c, char *line, size_t len, double *row,
     struct fl_err *err)
 {
-	char *p = line, *e = line + len, *s, *t, *q = NULL, *end;
+	char *p = line, *e = line + len, *s, *t, *q = NULL;
 	char shown[CSV_SHOW_CELL + 4];
 	size_t j, n;
 	double v;
@@ -394,19 +543,11 @@ parse_row(struct fl_csv *c, char *line, size_t len, double *row,
 			row[j] = NAN;
 			continue;
 		}
-		for (end = s; end < t && numchar[(unsigned char)*end]; end++)
+		/* t is inside the line or its terminator: writable. */
+		if ((c->fastnum && fl_csv_number_fast(s, t, &v)) ||
+		    fl_csv_number_strtod(s, t, &v) == 0) {
+			row[j] = v;
 			continue;
-		if (end == t) {
-			/* t is inside the line or its terminator: writable. */
-			char saved = *t;
-
-			*t = '\0';
-			v = strtod(s, &end);
-			*t = saved;
-			if (end == t && isfinite(v)) {
-				row[j] = v;
-				continue;
-			}
 		}
 		show_cell(shown, sizeof(shown), s, n);
 		return fl_err_set(err, FL_EFORMAT,

@@ -15,7 +15,7 @@ trap 'rm -rf "$tmp"' EXIT
 unset SOURCE_DATE_EPOCH
 export LC_ALL=C
 
-for t in archive manifest safetensors csv seal; do
+for t in archive manifest safetensors csv number seal; do
 	mkdir -p "$out/$t"
 	find "$out/$t" -type f ! -name 'regress-*' -exec rm -f {} +
 done
@@ -29,6 +29,15 @@ printf 'a,"b",c\r\n1,NA,\r\n"2",3.5e-3,-inf\r\n' >"$out/csv/quoted.csv"
 printf 'x\n1\n2\n' >"$out/csv/one-column.csv"
 printf 'a,b\n1\n' >"$out/csv/short-row.csv"
 printf 'a,b\n1,2' >"$out/csv/no-final-newline.csv"
+
+# Number cells: each side of the fast path's limits, and non-numbers.
+i=0
+for c in 0 -0 0.5 -.5e-1 5. 3.14159 1e22 1e23 9007199254740992 \
+    9007199254740993 123456789012345678901234 4.9e-324 1e-400 1e400 \
+    1.50000000000000000000 0.000001 -123.456e-7 1e 1.2.3 0x1p3; do
+	i=$((i + 1))
+	printf '%s' "$c" >"$out/number/cell$i"
+done
 
 # Model and update archives.
 cp test/fixtures/model.fla "$out/archive/model.fla"

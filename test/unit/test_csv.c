@@ -1,7 +1,8 @@
 /*
  * test_csv.c: the CSV reader (lib/csv.c): a good file with the accepted
  * variations (NA, empty cells, quotes, CRLF, BOM, no final newline, blank
- * trailing lines), line numbers, and each error with its exact message.
+ * trailing lines), numbers on both sides of the parser's fast path, line
+ * numbers, and each error with its exact message.
  * Files are written in a temp directory that is the working directory, so
  * messages name them as a user would: "data.csv:17: ...".
  */
@@ -131,6 +132,57 @@ test_good(void)
 		CHECK(fl_csv_next(c, row, &err) == 0);
 		fl_csv_free(c);
 	}
+}
+
+/*
+ * Cells on either side of the number parser's fast path (see
+ * test_number.c) read through a file as strtod reads them, bit for bit.
+ */
+static void
+test_numbers(void)
+{
+	static const char *cell[] = { "-0", "0.1", "-.5e-1", "1e22", "1e23",
+	    "9007199254740992", "9007199254740993", "4.9e-324", "1e-400",
+	    "1.50000000000000000000000", "123456789012345678901234",
+	    "0.1234567890123456789" };
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_csv *c = NULL;
+	char text[1024];
+	double row[12], want;
+	size_t n = sizeof(cell) / sizeof(cell[0]), j, len = 0;
+	int same = 1;
+
+	for (j = 0; j < n; j++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+		    "%sc%zu", j ? "," : "", j);
+	for (j = 0; j < n; j++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+		    "%s%s", j ? "," : "\n", cell[j]);
+	put("num.csv", text, len);
+	CHECK_OK(fl_csv_open(&c, "num.csv", &err), &err);
+	if (c == NULL)
+		return;
+	CHECK(fl_csv_next(c, row, &err) == 1);
+	for (j = 0; j < n; j++) {
+		want = strtod(cell[j], NULL);
+		if (memcmp(&row[j], &want, sizeof(want)) != 0) {
+			fprintf(stderr, "test_csv: '%s' read as %a, strtod "
+			    "gives %a\n", cell[j], row[j], want);
+			same = 0;
+		}
+	}
+	CHECK(same);
+	CHECK(signbit(row[0]));
+	CHECK(fl_csv_next(c, row, &err) == 0);
+	fl_csv_free(c);
+	EXPECT_ERROR("id,age\n1,1e\n",
+	    "data.csv:2: column 'age': not a number: '1e'");
+	EXPECT_ERROR("id,age\n1,-\n",
+	    "data.csv:2: column 'age': not a number: '-'");
+	EXPECT_ERROR("id,age\n1,1.2.3\n",
+	    "data.csv:2: column 'age': not a number: '1.2.3'");
+	EXPECT_ERROR("id,age\n1,0x1p3\n",
+	    "data.csv:2: column 'age': not a number: '0x1p3'");
 }
 
 /* A line longer than the first buffer, to exercise its growth. */
@@ -286,6 +338,7 @@ main(void)
 		return 1;
 	}
 	test_good();
+	test_numbers();
 	test_long_line();
 	test_errors();
 	test_sticky();
