@@ -14,20 +14,7 @@
 #include "fl.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/fl-test-combine.XXXXXX";
 static const char *const feats[] = { "a", "b" };
-
-/* dir/name in a static buffer (four at a time). */
-static const char *
-at(const char *name)
-{
-	static char path[4][256];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(path[k], sizeof(path[k]), "%s/%s", dir, name);
-	return path[k];
-}
 
 /* Give a an id, as an archive read from a file has. */
 static void
@@ -112,14 +99,14 @@ stats_archive(const char *name, const char *text, const char *site)
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_stats *s = NULL;
 	struct fl_archive *a = NULL;
-	FILE *f = fopen(at(name), "w");
+	FILE *f = fopen(unit_at(name), "w");
 
 	CHECK(f != NULL);
 	if (f == NULL)
 		return NULL;
 	fputs(text, f);
 	fclose(f);
-	CHECK_OK(fl_stats_from_csv(&s, at(name), &err), &err);
+	CHECK_OK(fl_stats_from_csv(&s, unit_at(name), &err), &err);
 	if (s == NULL)
 		return NULL;
 	CHECK_OK(fl_stats_to_archive(s, &a, &err), &err);
@@ -347,14 +334,14 @@ test_trust(void)
 	struct fl_archive *base, *u, *out = NULL;
 	char id[80];
 
-	CHECK(mkdir(at("trust"), 0777) == 0);
+	CHECK(mkdir(unit_at("trust"), 0777) == 0);
 	CHECK_OK(fl_seckey_generate(&coord, "coord", &err), &err);
 	CHECK_OK(fl_seckey_generate(&a, "a", &err), &err);
 	if (coord == NULL || a == NULL)
 		return;
-	CHECK_OK(fl_seckey_write(coord, at("trust/coord"), 0, &err), &err);
-	CHECK_OK(fl_seckey_write(a, at("trust/a"), 0, &err), &err);
-	CHECK_OK(fl_trust_load(&t, at("trust"), &err), &err);
+	CHECK_OK(fl_seckey_write(coord, unit_at("trust/coord"), 0, &err), &err);
+	CHECK_OK(fl_seckey_write(a, unit_at("trust/a"), 0, &err), &err);
+	CHECK_OK(fl_trust_load(&t, unit_at("trust"), &err), &err);
 
 	/* An unsigned base is refused. */
 	c = combine(t);
@@ -399,19 +386,13 @@ test_trust(void)
 int
 main(void)
 {
-	char cmd[300];
-
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
+	if (unit_tmpdir("combine") == NULL)
 		return 1;
-	}
 	test_model_first();
 	test_base();
 	test_stats();
 	test_metrics();
 	test_trust();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	unit_rmtmpdir();
 	return unit_done("test_combine");
 }

@@ -12,24 +12,11 @@
 #include "fl.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/fl-test-crypto.XXXXXX";
 
 struct buf {
 	char	*p;
 	size_t	 n;
 };
-
-/* dir/name in a static buffer (one at a time). */
-static const char *
-at(const char *name)
-{
-	static char path[4][256];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(path[k], sizeof(path[k]), "%s/%s", dir, name);
-	return path[k];
-}
 
 static void
 put_file(const char *path, const char *text, mode_t mode)
@@ -66,16 +53,16 @@ test_keyfiles(void)
 
 	CHECK(strlen(fl_seckey_pub(sk)->keyid) == FL_KEYID_LEN);
 	CHECK(strcmp(fl_seckey_pub(sk)->name, "alice") == 0);
-	CHECK_OK(fl_seckey_write(sk, at("alice"), 0, &err), &err);
-	CHECK(stat(at("alice.key"), &st) == 0 && (st.st_mode & 0777) == 0600);
-	CHECK_OK(fl_seckey_read(&back, at("alice.key"), &err), &err);
+	CHECK_OK(fl_seckey_write(sk, unit_at("alice"), 0, &err), &err);
+	CHECK(stat(unit_at("alice.key"), &st) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK_OK(fl_seckey_read(&back, unit_at("alice.key"), &err), &err);
 	CHECK(back != NULL && memcmp(fl_seckey_pub(back), fl_seckey_pub(sk),
 	    sizeof(struct fl_pubkey)) == 0);
 	fl_seckey_free(back);
-	CHECK_OK(fl_pubkey_read(&pk, at("alice.pub"), &err), &err);
+	CHECK_OK(fl_pubkey_read(&pk, unit_at("alice.pub"), &err), &err);
 	CHECK(memcmp(&pk, fl_seckey_pub(sk), sizeof(pk)) == 0);
 	/* The .pub line: "fl-pub-1 KEYID BASE64 NAME\n". */
-	CHECK_OK(fl_file_read(at("alice.pub"), 4096, &text, &len, &err), &err);
+	CHECK_OK(fl_file_read(unit_at("alice.pub"), 4096, &text, &len, &err), &err);
 	CHECK(len == 8 + 1 + 16 + 1 + 88 + 1 + 5 + 1);
 	CHECK(strncmp(text, "fl-pub-1 ", 9) == 0);
 	CHECK(strncmp(text + 9, pk.keyid, 16) == 0);
@@ -84,37 +71,37 @@ test_keyfiles(void)
 
 	/* Never replaced without force; replaced with it, still 0600. */
 	sk2 = new_key("alice");
-	CHECK(fl_seckey_write(sk2, at("alice"), 0, &err) == FL_EIO);
+	CHECK(fl_seckey_write(sk2, unit_at("alice"), 0, &err) == FL_EIO);
 	CHECK(strstr(err.msg, "alice.pub: exists") != NULL);
-	unlink(at("alice.pub"));
-	CHECK(fl_seckey_write(sk2, at("alice"), 0, &err) == FL_EIO);
+	unlink(unit_at("alice.pub"));
+	CHECK(fl_seckey_write(sk2, unit_at("alice"), 0, &err) == FL_EIO);
 	CHECK(strstr(err.msg, "alice.key: exists") != NULL);
-	CHECK(access(at("alice.pub"), F_OK) != 0);
-	CHECK_OK(fl_seckey_read(&back, at("alice.key"), &err), &err);
+	CHECK(access(unit_at("alice.pub"), F_OK) != 0);
+	CHECK_OK(fl_seckey_read(&back, unit_at("alice.key"), &err), &err);
 	CHECK(back != NULL && strcmp(fl_seckey_pub(back)->keyid,
 	    fl_seckey_pub(sk)->keyid) == 0);
 	fl_seckey_free(back);
-	CHECK_OK(fl_seckey_write(sk2, at("alice"), 1, &err), &err);
-	CHECK(stat(at("alice.key"), &st) == 0 && (st.st_mode & 0777) == 0600);
-	CHECK_OK(fl_seckey_read(&back, at("alice.key"), &err), &err);
+	CHECK_OK(fl_seckey_write(sk2, unit_at("alice"), 1, &err), &err);
+	CHECK(stat(unit_at("alice.key"), &st) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK_OK(fl_seckey_read(&back, unit_at("alice.key"), &err), &err);
 	CHECK(back != NULL && strcmp(fl_seckey_pub(back)->keyid,
 	    fl_seckey_pub(sk2)->keyid) == 0);
 	fl_seckey_free(back);
-	CHECK_OK(fl_pubkey_read(&pk, at("alice.pub"), &err), &err);
+	CHECK_OK(fl_pubkey_read(&pk, unit_at("alice.pub"), &err), &err);
 	CHECK(strcmp(pk.keyid, fl_seckey_pub(sk2)->keyid) == 0);
 
 	/* A key readable by the group is refused. */
-	chmod(at("alice.key"), 0640);
+	chmod(unit_at("alice.key"), 0640);
 	back = NULL;
-	CHECK(fl_seckey_read(&back, at("alice.key"), &err) == FL_EVERIFY);
+	CHECK(fl_seckey_read(&back, unit_at("alice.key"), &err) == FL_EVERIFY);
 	CHECK(back == NULL);
 	CHECK(strstr(err.msg, "alice.key: readable by others; chmod 600") !=
 	    NULL);
-	chmod(at("alice.key"), 0600);
+	chmod(unit_at("alice.key"), 0600);
 
 	/* A public key is not a secret key, and a bad name is refused. */
-	chmod(at("alice.pub"), 0600);
-	CHECK(fl_seckey_read(&back, at("alice.pub"), &err) == FL_EFORMAT);
+	chmod(unit_at("alice.pub"), 0600);
+	CHECK(fl_seckey_read(&back, unit_at("alice.pub"), &err) == FL_EFORMAT);
 	CHECK(fl_seckey_generate(&back, "bad/name", &err) == FL_EUSAGE);
 	CHECK(fl_seckey_generate(&back, "", &err) == FL_EUSAGE);
 	fl_seckey_free(sk);
@@ -141,8 +128,8 @@ test_pub_errors(void)
 	};
 	size_t i;
 
-	CHECK_OK(fl_seckey_write(sk, at("bob"), 0, &err), &err);
-	CHECK_OK(fl_file_read(at("bob.pub"), 4096, &good, &len, &err), &err);
+	CHECK_OK(fl_seckey_write(sk, unit_at("bob"), 0, &err), &err);
+	CHECK_OK(fl_file_read(unit_at("bob.pub"), 4096, &good, &len, &err), &err);
 	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
 		bad = malloc(len + 64);
 		memcpy(bad, good, len + 1);
@@ -164,15 +151,15 @@ test_pub_errors(void)
 			bad[len - 2] = '/';
 		else if (strcmp(edits[i], "short") == 0)
 			memmove(bad + 30, bad + 34, len - 33);
-		put_file(at("bad.pub"), bad, 0644);
-		CHECK(fl_pubkey_read(&pk, at("bad.pub"), &err) == FL_EFORMAT);
+		put_file(unit_at("bad.pub"), bad, 0644);
+		CHECK(fl_pubkey_read(&pk, unit_at("bad.pub"), &err) == FL_EFORMAT);
 		if (strstr(err.msg, "bad.pub") == NULL)
 			fprintf(stderr, "edit %s: %s\n", edits[i], err.msg);
 		CHECK(strstr(err.msg, "bad.pub") != NULL);
 		free(bad);
 	}
-	unlink(at("bad.pub"));
-	CHECK(fl_pubkey_read(&pk, at("nonexistent.pub"), &err) == FL_EIO);
+	unlink(unit_at("bad.pub"));
+	CHECK(fl_pubkey_read(&pk, unit_at("nonexistent.pub"), &err) == FL_EIO);
 	free(good);
 	fl_seckey_free(sk);
 }
@@ -251,15 +238,15 @@ test_sign_verify(void)
 	size_t len, i, fails = 0;
 	char *p;
 
-	mkdir(at("trust"), 0700);
+	mkdir(unit_at("trust"), 0700);
 	alice = new_key("alice");
 	bob = new_key("bob");
 	carol = new_key("carol");
-	CHECK_OK(fl_seckey_write(alice, at("trust/alice"), 0, &err), &err);
-	CHECK_OK(fl_seckey_write(bob, at("trust/bob"), 0, &err), &err);
-	unlink(at("trust/alice.key"));
-	unlink(at("trust/bob.key"));
-	CHECK_OK(fl_trust_load(&t, at("trust"), &err), &err);
+	CHECK_OK(fl_seckey_write(alice, unit_at("trust/alice"), 0, &err), &err);
+	CHECK_OK(fl_seckey_write(bob, unit_at("trust/bob"), 0, &err), &err);
+	unlink(unit_at("trust/alice.key"));
+	unlink(unit_at("trust/bob.key"));
+	CHECK_OK(fl_trust_load(&t, unit_at("trust"), &err), &err);
 	CHECK(fl_trust_find(t, fl_seckey_pub(bob)->keyid) != NULL);
 	CHECK(fl_trust_find(t, fl_seckey_pub(carol)->keyid) == NULL);
 
@@ -370,15 +357,15 @@ test_sign_verify(void)
 	CHECK(fl_archive_set_member(b, "other", "", 0, &err) == FL_EUSAGE);
 
 	/* Trust directories: none, or a duplicate key. */
-	mkdir(at("empty"), 0700);
+	mkdir(unit_at("empty"), 0700);
 	fl_trust_free(t);
-	CHECK(fl_trust_load(&t, at("empty"), &err) == FL_EFORMAT);
+	CHECK(fl_trust_load(&t, unit_at("empty"), &err) == FL_EFORMAT);
 	CHECK(t == NULL);
-	CHECK_OK(fl_seckey_write(alice, at("trust/again"), 0, &err), &err);
-	CHECK(fl_trust_load(&t, at("trust"), &err) == FL_EFORMAT);
+	CHECK_OK(fl_seckey_write(alice, unit_at("trust/again"), 0, &err), &err);
+	CHECK(fl_trust_load(&t, unit_at("trust"), &err) == FL_EFORMAT);
 	CHECK(strstr(err.msg, "key id") != NULL);
-	unlink(at("trust/again.key"));
-	unlink(at("trust/again.pub"));
+	unlink(unit_at("trust/again.key"));
+	unlink(unit_at("trust/again.pub"));
 
 	free(w.p);
 	free(w2.p);
@@ -532,16 +519,16 @@ test_read_sealed(void)
 	FILE *f;
 
 	s = seal_mem((unsigned char *)w.p, w.n, k, 1);
-	f = fopen(at("sealed.fla"), "wb");
+	f = fopen(unit_at("sealed.fla"), "wb");
 	CHECK(f != NULL && fwrite(s.p, 1, s.n, f) == s.n);
 	fclose(f);
-	CHECK_OK(fl_archive_read_file_key(at("sealed.fla"), k[0], &b, &err),
+	CHECK_OK(fl_archive_read_file_key(unit_at("sealed.fla"), k[0], &b, &err),
 	    &err);
 	CHECK(b != NULL && strcmp(fl_archive_id(b), fl_archive_id(a)) == 0);
 	fl_archive_free(b);
-	CHECK(fl_archive_read_file(at("sealed.fla"), &b, &err) == FL_EFORMAT);
+	CHECK(fl_archive_read_file(unit_at("sealed.fla"), &b, &err) == FL_EFORMAT);
 	CHECK(strstr(err.msg, "sealed.fla: sealed; give --key") != NULL);
-	CHECK(fl_archive_read_file_key(at("sealed.fla"), k[1], &b, &err) ==
+	CHECK(fl_archive_read_file_key(unit_at("sealed.fla"), k[1], &b, &err) ==
 	    FL_EVERIFY);
 	CHECK(strstr(err.msg, "sealed.fla: not sealed for key ") != NULL);
 	/* An unsealed archive reads with or without a key. */
@@ -551,7 +538,7 @@ test_read_sealed(void)
 	s.n -= 1;
 	CHECK(read_mem(&s, k[0], &b, &err) == FL_EVERIFY);
 	CHECK(b == NULL);
-	unlink(at("sealed.fla"));
+	unlink(unit_at("sealed.fla"));
 	free(w.p);
 	free(s.p);
 	fl_archive_free(a);
@@ -562,19 +549,13 @@ test_read_sealed(void)
 int
 main(void)
 {
-	char cmd[300];
-
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
+	if (unit_tmpdir("crypto") == NULL)
 		return 1;
-	}
 	test_keyfiles();
 	test_pub_errors();
 	test_sign_verify();
 	test_seal();
 	test_read_sealed();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	unit_rmtmpdir();
 	return unit_done("test_crypto");
 }

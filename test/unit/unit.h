@@ -46,6 +46,55 @@ static int unit_pass, unit_fail;
 	}								\
 } while (0)
 
+/*
+ * A scratch directory for tests that write files: unit_tmpdir("pack")
+ * makes /tmp/fl-test-pack.XXXXXX (NULL, after perror, on failure),
+ * unit_at(name) is dir/name in one of four static buffers, and
+ * unit_rmtmpdir() removes the directory and all in it.  Static inline, so
+ * that tests without files do not warn of them.
+ */
+static inline char *
+unit_dirbuf(void)
+{
+	static char d[64];
+
+	return d;
+}
+
+static inline const char *
+unit_tmpdir(const char *name)
+{
+	char *d = unit_dirbuf();
+
+	snprintf(d, 64, "/tmp/fl-test-%s.XXXXXX", name);
+	if (mkdtemp(d) == NULL) {
+		perror("mkdtemp");
+		return NULL;
+	}
+	return d;
+}
+
+static inline const char *
+unit_at(const char *name)
+{
+	static char path[4][256];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(path[k], sizeof(path[k]), "%s/%s", unit_dirbuf(), name);
+	return path[k];
+}
+
+static inline void
+unit_rmtmpdir(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", unit_dirbuf());
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", unit_dirbuf());
+}
+
 static int
 unit_done(const char *name)
 {
