@@ -432,6 +432,28 @@ fw_below(const double *fw, size_t b)
 	return s;
 }
 
+/* Add the rows of cells [i, j) with event ev to the tree fw and the
+ * per-bin counts cnt; returns how many. */
+static double
+tree_add(const struct fl_fedeval *e, size_t i, size_t j, int ev,
+    double *fw, double *cnt)
+{
+	size_t w = width(e), b;
+	const double *x;
+	double n = 0;
+
+	for (; i < j; i++) {
+		x = e->cell + i * w;
+		if ((x[C_EVENT] != 0) != ev)
+			continue;
+		b = (size_t)x[C_BIN];
+		fw_add(fw, e->bins, b, x[C_N]);
+		cnt[b] += x[C_N];
+		n += x[C_N];
+	}
+	return n;
+}
+
 /*
  * Harrell's C from the cells, as c_index in lib/survival.c: an event
  * at t is compared with the rows of later times and those censored at t,
@@ -458,15 +480,7 @@ cells_c_index(const struct fl_fedeval *e, double *c, double *bound)
 		for (i = j; i > 0 && e->cell[(i - 1) * w + C_TIME] ==
 		    e->cell[(j - 1) * w + C_TIME]; i--)
 			;
-		for (k = i; k < j; k++) {
-			x = e->cell + k * w;
-			if (x[C_EVENT] != 0)
-				continue;
-			b = (size_t)x[C_BIN];
-			fw_add(fw, bins, b, x[C_N]);
-			cnt[b] += x[C_N];
-			tot += x[C_N];
-		}
+		tot += tree_add(e, i, j, 0, fw, cnt);
 		for (k = i; k < j; k++) {
 			x = e->cell + k * w;
 			if (x[C_EVENT] == 0)
@@ -477,15 +491,7 @@ cells_c_index(const struct fl_fedeval *e, double *c, double *bound)
 			tie += n * cnt[b];
 			den += n * tot;
 		}
-		for (k = i; k < j; k++) {
-			x = e->cell + k * w;
-			if (x[C_EVENT] == 0)
-				continue;
-			b = (size_t)x[C_BIN];
-			fw_add(fw, bins, b, x[C_N]);
-			cnt[b] += x[C_N];
-			tot += x[C_N];
-		}
+		tot += tree_add(e, i, j, 1, fw, cnt);
 	}
 	*c = den > 0 ? num / den : NAN;
 	*bound = den > 0 ? 0.5 * tie / den : NAN;
