@@ -37,7 +37,9 @@ static const char help[] =
     "      --emit            write a metrics archive of sufficient\n"
     "                        statistics, for fl-aggregate to pool (for\n"
     "                        survival, at the --horizon times)\n"
-    "      --site NAME       the site named in the metrics archive\n"
+    "      --site NAME       the site named in the metrics archive (default:\n"
+    "                        the data file's name without its extension;\n"
+    "                        required for data on stdin)\n"
     "  -o, --output FILE     write the metrics archive here (default\n"
     "                        stdout)\n"
     "      --report          read a metrics archive (the operand) and print\n"
@@ -57,6 +59,7 @@ struct opts {
 	int		 emit, report, format;
 	size_t		 nh;		/* survival: --horizon values */
 	double		 horizon[FL_MAX_HORIZONS];
+	char		 sitebuf[FL_NAME_MAX + 1];
 };
 
 /* The federated evaluation flags' conflicts. */
@@ -80,8 +83,15 @@ check_fedeval(struct opts *o)
 		    "archive, not --horizon");
 	if (o->report && !o->format)
 		o->tsv = 1;
-	if (o->emit)
+	if (o->emit) {
+		struct fl_err err = FL_ERR_INIT;
+
+		/* A metrics archive names its site: --site or the data's. */
+		if (fl_site_choose(o->site, NULL, o->data, o->sitebuf,
+		    sizeof(o->sitebuf), &o->site, &err) < 0)
+			fl_usage_error(usage, "%s", err.msg);
 		fl_refuse_tty(o->out);
+	}
 }
 
 /* Add the comma-separated times of one --horizon to o. */

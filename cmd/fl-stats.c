@@ -13,7 +13,8 @@
 static const char usage[] =
     "usage: fl-stats [-q] [--tsv | --table1 | --curve km] [-o file]\n"
     "                [--bins-from pooled.fls [--bins n]] [--survival time,event]\n"
-    "                [--min-count k] [--dp-epsilon e] (--data file.csv | archive)";
+    "                [--min-count k] [--dp-epsilon e] [--site name]\n"
+    "                (--data file.csv | archive)";
 
 struct opts {
 	const char	*data;		/* CSV to compute, or NULL */
@@ -22,11 +23,14 @@ struct opts {
 	int		 quiet;
 	int		 tsv;		/* 1: table, 2: table 1, 3: KM curve */
 	const char	*bins_from;
+	const char	*site;		/* named in the archive written */
+	char		 sitebuf[FL_NAME_MAX + 1];
+	json_t		*from;		/* the archive read's manifest */
 	struct fl_stats_opts so;
 };
 
 enum { OPT_DATA = 256, OPT_TSV, OPT_BINS, OPT_BINS_FROM, OPT_CURVE,
-	OPT_DP, OPT_MINCOUNT, OPT_SURV, OPT_TABLE1 };
+	OPT_DP, OPT_MINCOUNT, OPT_SITE, OPT_SURV, OPT_TABLE1 };
 
 static void
 help(void)
@@ -56,6 +60,10 @@ help(void)
 	    "                     column e (0 or 1)\n"
 	    "  --min-count k      suppress cells from fewer than k patients\n"
 	    "  --dp-epsilon e     add Laplace noise to histogram and KM cells\n"
+	    "  --site name        the site named in the archive, 1 to 128 of\n"
+	    "                     A-Z a-z 0-9 . _ - (default: the data file's "
+	    "name\n"
+	    "                     without its extension; required for stdin)\n"
 	    "  -h, --help         print this help and exit\n"
 	    "  -V, --version      print the version and exit\n", usage);
 }
@@ -73,6 +81,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "min-count",	required_argument,	NULL, OPT_MINCOUNT },
 		{ "output",	required_argument,	NULL, 'o' },
 		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "site",	required_argument,	NULL, OPT_SITE },
 		{ "survival",	required_argument,	NULL, OPT_SURV },
 		{ "table1",	no_argument,		NULL, OPT_TABLE1 },
 		{ "tsv",	no_argument,		NULL, OPT_TSV },
@@ -130,6 +139,9 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->so.min_count = (size_t)fl_opt_long(usage,
 			    "--min-count", optarg, 1, 1000000);
 			break;
+		case OPT_SITE:
+			o->site = optarg;
+			break;
 		case OPT_SURV:
 			if ((comma = strchr(optarg, ',')) == NULL ||
 			    comma == optarg || comma[1] == '\0' ||
@@ -162,6 +174,16 @@ parse_args(int argc, char **argv, struct opts *o)
 		fl_usage_error(usage, "--bins needs --bins-from");
 	if (o->so.bins == 0)
 		o->so.bins = 100;
+	if (o->site != NULL && (o->data == NULL || o->tsv))
+		fl_usage_error(usage, "--site needs --data and an archive to "
+		    "write");
+	if (o->data != NULL && !o->tsv) {
+		struct fl_err err = FL_ERR_INIT;
+
+		if (fl_site_choose(o->site, NULL, o->data, o->sitebuf,
+		    sizeof(o->sitebuf), &o->site, &err) < 0)
+			fl_usage_error(usage, "%s", err.msg);
+	}
 }
 
 /* The statistics of the CSV, or those held by the stats archive. */
@@ -192,6 +214,8 @@ load(struct fl_stats **s, const struct opts *o, struct fl_err *err)
 		return rc;
 	if ((rc = fl_stats_from_archive(s, a, err)) < 0)
 		fl_err_prefix(err, "%s", fl_in_name(o->archive));
+	/* An archive written back keeps whose statistics these are. */
+	((struct opts *)o)->from = json_incref(fl_archive_manifest(a));
 	fl_archive_free(a);
 	return rc;
 }
@@ -202,14 +226,20 @@ write_out(const struct fl_stats *s, const struct opts *o, struct fl_err *err)
 {
 	struct fl_archive *a = NULL;
 	struct fl_out *out = NULL;
-	json_t *man;
+	json_t *man, *site;
 	int rc;
 
 	if (!o->tsv) {
 		if ((rc = fl_stats_to_archive(s, &a, err)) < 0)
 			return rc;
 		man = fl_archive_manifest(a);
-		if (json_object_set_new(man, "site", json_null()) < 0 ||
+		site = json_object_get(o->from, "site");
+		if (json_object_set_new(man, "site", o->site != NULL ?
+		    json_string(o->site) : site != NULL ?
+		    json_deep_copy(site) : json_null()) < 0 ||
+		    (json_object_get(o->from, "contributors") != NULL &&
+		    json_object_set_new(man, "contributors", json_deep_copy(
+		    json_object_get(o->from, "contributors"))) < 0) ||
 		    json_object_set_new(man, "samples",
 		    json_integer((json_int_t)fl_stats_rows(s))) < 0 ||
 		    json_object_set_new(man, "round", json_integer(0)) < 0 ||
@@ -263,5 +293,6 @@ main(int argc, char **argv)
 	else
 		rc = fl_close_stdout();
 	fl_stats_free(s);
+	json_decref(o.from);
 	return rc;
 }

@@ -44,10 +44,12 @@ static const char help[] =
     "                        (default 1e-5)\n"
     "      --dp-seed N       DP-SGD: draw the noise from seed N, not from\n"
     "                        OpenSSL (for tests only: no privacy)\n"
-    "      --site NAME       site name recorded in the update (default:\n"
-    "                        the --sign key's name, else the data file's\n"
-    "                        name without .csv)\n"
-    "      --trust DIR       accept only a model signed by a key in DIR\n"
+    "      --site NAME       site name recorded in the update, 1 to 128 of\n"
+    "                        A-Z a-z 0-9 . _ - (default: the --sign key's\n"
+    "                        name, else the data file's name without its\n"
+    "                        extension; required for data on stdin)\n"
+    "      --trust DIR       accept only a model signed by a coordinator\n"
+    "                        key (DIR/coordinator/*.pub)\n"
     "      --key FILE        open a sealed model with this secret key\n"
     "      --sign FILE       sign the update with this secret key\n"
     "      --pass-model      write the received model before the update,\n"
@@ -104,7 +106,6 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct fl_hparams def = FL_HPARAMS_INIT;
-	const char *base, *dot;
 	int c, opt;
 
 	memset(o, 0, sizeof(*o));
@@ -202,9 +203,6 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->hp.seed = fl_opt_seed(usage, "--seed", optarg);
 			break;
 		case OPT_SITE:
-			if (*optarg == '\0' || strlen(optarg) > 200)
-				fl_usage_error(usage, "--site: give a name of "
-				    "1 to 200 characters");
 			o->site = optarg;
 			break;
 		default:
@@ -233,15 +231,6 @@ parse_args(int argc, char **argv, struct opts *o)
 		    "adam, no --momentum)");
 	if (o->scaffold != NULL && strcmp(o->scaffold, "-") == 0)
 		fl_usage_error(usage, "--scaffold: give a file, not '-'");
-	if (o->site == NULL && o->sign == NULL && strcmp(o->data, "-") != 0) {
-		base = strrchr(o->data, '/');
-		base = base == NULL ? o->data : base + 1;
-		dot = strrchr(base, '.');
-		snprintf(o->sitebuf, sizeof(o->sitebuf), "%.*s",
-		    (int)(dot != NULL && dot != base ? (size_t)(dot - base) :
-		    strlen(base)), base);
-		o->site = o->sitebuf;
-	}
 	fl_refuse_tty(o->out);
 }
 
@@ -375,8 +364,9 @@ main(int argc, char **argv)
 	    (o.trust != NULL && (rc = fl_trust_load(&trust, o.trust,
 	    &err)) < 0))
 		goto out;
-	if (sk != NULL && o.site == NULL)
-		o.site = fl_seckey_pub(sk)->name;
+	if (fl_site_choose(o.site, sk, o.data, o.sitebuf, sizeof(o.sitebuf),
+	    &o.site, &err) < 0)
+		fl_usage_error(usage, "%s", err.msg);
 	if ((rc = fl_model_read(o.model, key, &in, &recv, &err)) < 0 ||
 	    (trust != NULL && (rc = fl_archive_trusted(in, trust,
 	    fl_in_name(o.model), NULL, &err)) < 0))
@@ -441,8 +431,7 @@ main(int argc, char **argv)
 	    json_object_set_new(man, "round", json_integer(round)) < 0 ||
 	    json_object_set_new(man, "parent",
 	    json_string(fl_archive_id(in))) < 0 ||
-	    json_object_set_new(man, "site", o.site != NULL ?
-	    json_string(o.site) : json_null()) < 0 ||
+	    json_object_set_new(man, "site", json_string(o.site)) < 0 ||
 	    json_object_set_new(man, "samples",
 	    json_integer((json_int_t)ds->n)) < 0 ||
 	    json_object_set_new(man, "train", train_json(&o, &res)) < 0) {

@@ -374,6 +374,15 @@ fl_agg_add(struct fl_agg *g, const struct fl_archive *u, const char *name,
 
 	if ((rc = check_update(g, u, name, &samples, err)) < 0)
 		return rc;
+	/* A weight is a row count: at most 2^53, exact in a double, and the
+	 * round's total must fit the manifest's integer. */
+	if (samples > FL_MAX_SAMPLES)
+		return fl_err_set(err, FL_EFORMAT, "%s: samples %lld is over "
+		    "the limit of 2^53", name, (long long)samples);
+	if (samples > INT64_MAX - g->samples)
+		return fl_err_set(err, FL_EFORMAT, "%s: the round's samples "
+		    "would overflow (%lld + %lld)", name,
+		    (long long)g->samples, (long long)samples);
 	delta = fl_archive_data(u, NULL);
 	for (i = 0; i < n; i++) {
 		if (!isfinite(delta[i]))
@@ -389,9 +398,9 @@ fl_agg_add(struct fl_agg *g, const struct fl_archive *u, const char *name,
 			return fl_err_set(err, FL_ENUM, "%s: scaffold_dc holds "
 			    "%s at %zu", name, isnan(dc[i]) ? "NaN" : "Inf", i);
 	/* One update per site and round: a second is a replay or a mistake. */
-	site = json_string_value(json_object_get(
-	    fl_archive_manifest((struct fl_archive *)u), "site"));
-	if (site != NULL && json_object_get(g->sites, site) != NULL)
+	if ((rc = fl_archive_site(u, &site, err)) < 0)
+		return fl_err_prefix(err, "%s", name);
+	if (json_object_get(g->sites, site) != NULL)
 		return fl_err_set(err, FL_EFORMAT, "%s: a second update from "
 		    "site '%s' in round %d", name, site, g->base_round);
 	if (dc != NULL && g->dc == NULL &&
@@ -407,11 +416,10 @@ fl_agg_add(struct fl_agg *g, const struct fl_archive *u, const char *name,
 		if ((rc = spool_write(g, g->scratch, n, err)) < 0)
 			return rc;
 	}
-	c = json_pack("{s:s, s:s?, s:I, s:s?}", "id", fl_archive_id(u),
+	c = json_pack("{s:s, s:s, s:I, s:s?}", "id", fl_archive_id(u),
 	    "site", site, "samples", (json_int_t)samples, "signer", signer);
 	if (c == NULL || json_array_append_new(g->contributors, c) < 0 ||
-	    (site != NULL && json_object_set_new(g->sites, site,
-	    json_true()) < 0))
+	    json_object_set_new(g->sites, site, json_true()) < 0)
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	/* DP-FedAvg weighs every site the same (McMahan et al. 2018). */
 	w = g->o.dp_noise > 0 ? 1.0 : (double)samples;

@@ -21,6 +21,8 @@ struct fl_combine {
 	struct fl_baseline	*bl;		/* survival: lib/cox.c */
 	struct fl_stats		*stats;		/* merged statistics */
 	json_t			*contributors;	/* of the stats */
+	json_t			*sites;		/* stats: site names seen */
+	json_t			*ids;		/* every archive id seen */
 	struct fl_fedeval	*metrics;	/* merged metrics (fedeval) */
 };
 
@@ -40,6 +42,11 @@ fl_combine_new(struct fl_combine **cp, const char *strategy,
 	}
 	c->opts = *o;
 	c->trust = t;
+	if ((c->sites = json_object()) == NULL ||
+	    (c->ids = json_object()) == NULL) {
+		fl_combine_free(c);
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	}
 	*cp = c;
 	return 0;
 }
@@ -56,6 +63,8 @@ fl_combine_free(struct fl_combine *c)
 	fl_baseline_free(c->bl);
 	fl_stats_free(c->stats);
 	json_decref(c->contributors);
+	json_decref(c->sites);
+	json_decref(c->ids);
 	fl_fedeval_free(c->metrics);
 	free(c->strategy);
 	free(c);
@@ -110,6 +119,22 @@ fl_combine_base(struct fl_combine *c, struct fl_archive *a, const char *name,
 	return take_base(c, a, name, err);
 }
 
+/* Count site once among the statistics merged: a second is refused. */
+static int
+stats_site(struct fl_combine *c, const char *site, const char *name,
+    struct fl_err *err)
+{
+	if (!fl_name_ok(site))
+		return fl_err_set(err, FL_EFORMAT, "%s: a contributor's site is "
+		    "not a site name", name);
+	if (json_object_get(c->sites, site) != NULL)
+		return fl_err_set(err, FL_EFORMAT, "%s: statistics of site "
+		    "'%s' are in the merge twice", name, site);
+	if (json_object_set_new(c->sites, site, json_true()) < 0)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	return 0;
+}
+
 /* Merge one stats archive into c->stats. */
 static int
 add_stats(struct fl_combine *c, const struct fl_archive *a, const char *name,
@@ -118,11 +143,24 @@ add_stats(struct fl_combine *c, const struct fl_archive *a, const char *name,
 	struct fl_stats *st;
 	json_int_t rows;
 	json_t *e;
+	const char *site;
+	size_t i;
 	int rc;
 
 	if (fl_archive_kind(a) != FL_KIND_STATS)
 		return fl_err_set(err, FL_EFORMAT, "%s: a %s archive among "
 		    "stats archives", name, fl_kind_name(fl_archive_kind(a)));
+	if ((rc = fl_archive_site(a, &site, err)) < 0)
+		return fl_err_prefix(err, "%s", name);
+	/* A site's statistics count for it; a merge, for those it lists. */
+	if (site != NULL && (rc = stats_site(c, site, name, err)) < 0)
+		return rc;
+	json_array_foreach(site == NULL ? json_object_get(
+	    fl_archive_manifest((struct fl_archive *)a), "contributors") :
+	    NULL, i, e)
+		if ((rc = stats_site(c, json_string_value(json_object_get(e,
+		    "site")), name, err)) < 0)
+			return rc;
 	if ((rc = fl_stats_from_archive(&st, a, err)) < 0)
 		return fl_err_prefix(err, "%s", name);
 	rows = (json_int_t)fl_stats_rows(st);
@@ -151,10 +189,13 @@ add_metrics(struct fl_combine *c, const struct fl_archive *a,
 	struct fl_fedeval *e;
 	int rc;
 
+	const char *site;
+
 	if (fl_archive_kind(a) != FL_KIND_METRICS)
 		return fl_err_set(err, FL_EFORMAT, "%s: a %s archive among "
 		    "metrics archives", name, fl_kind_name(fl_archive_kind(a)));
-	if ((rc = fl_fedeval_from_archive(&e, a, err)) < 0)
+	if ((rc = fl_archive_site(a, &site, err)) < 0 ||
+	    (rc = fl_fedeval_from_archive(&e, a, err)) < 0)
 		return fl_err_prefix(err, "%s", name);
 	if (c->metrics == NULL) {
 		c->metrics = e;
@@ -182,6 +223,15 @@ fl_combine_add(struct fl_combine *c, struct fl_archive **ap,
 	if (c->trust != NULL &&
 	    (rc = fl_archive_trusted(a, c->trust, name, &signer, err)) < 0)
 		return rc;
+	/* The same archive twice is a replay or a mistake, whatever it is. */
+	if (fl_archive_id(a) == NULL)
+		return fl_err_set(err, FL_EFORMAT, "%s: an archive without an "
+		    "id (not read, nor written)", name);
+	if (json_object_get(c->ids, fl_archive_id(a)) != NULL)
+		return fl_err_set(err, FL_EFORMAT, "%s: archive %.16s... is "
+		    "given twice", name, fl_archive_id(a));
+	if (json_object_set_new(c->ids, fl_archive_id(a), json_true()) < 0)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	if (c->metrics != NULL || (c->agg == NULL && c->stats == NULL &&
 	    fl_archive_kind(a) == FL_KIND_METRICS))
 		return add_metrics(c, a, name, err);

@@ -1097,6 +1097,10 @@ void		 fl_agg_free(struct fl_agg *g);
  * A field left NAN (or 0 for the counts) takes the strategy's default;
  * FL_AGG_OPTS_INIT uses NAN, so it needs <math.h>.
  */
+/* The most rows one update may claim (its weight in FedAvg): 2^53, the
+ * largest count a double holds exactly. */
+#define FL_MAX_SAMPLES	((int64_t)1 << 53)
+
 struct fl_agg_opts {
 	double		 server_lr;	/* fedavgm, fedadam, fedyogi, fedadagrad */
 	double		 momentum;	/* fedavgm */
@@ -1241,11 +1245,30 @@ int		 fl_history_print(const json_t *manifest, FILE *out,
 #define FL_KEYID_LEN	16
 #define FL_NAME_MAX	128
 
+/* Whether s is a name as keys and sites use them: 1 to FL_NAME_MAX
+ * characters of [A-Za-z0-9._-], so that it prints safely in a TSV row
+ * or a file name (no control character, no blank, no '/'). */
+int		 fl_name_ok(const char *s);
+
+/*
+ * What a trusted key may sign (fl-pack(1) and fl(7), "Trust folders"):
+ * the .pub files at a trust folder's top level are sites' keys, and an
+ * archive that names a site must carry the signature of the site key of
+ * that name; the .pub files in its coordinator/ subfolder are
+ * coordinators' keys, and an archive that names no site (a model, merged
+ * statistics or metrics) must carry a coordinator's signature.
+ */
+enum fl_role {
+	FL_ROLE_SITE,
+	FL_ROLE_COORDINATOR
+};
+
 struct fl_pubkey {
 	char		keyid[FL_KEYID_LEN + 1];
 	char		name[FL_NAME_MAX + 1];
 	unsigned char	sign_pub[32];		/* Ed25519 */
 	unsigned char	seal_pub[32];		/* X25519 */
+	enum fl_role	role;			/* in a trust folder */
 };
 
 /* A secret identity; its bytes are wiped (OPENSSL_cleanse) when freed. */
@@ -1275,8 +1298,10 @@ int		 fl_pubkey_read(struct fl_pubkey *pk, const char *path,
 int		 fl_pubkey_read_list(struct fl_pubkey *keys,
 		    const char *const *paths, size_t n, struct fl_err *err);
 
-/* The trusted keys: every *.pub file in a directory (at least one; two
- * files with one key id or one name are FL_EFORMAT). */
+/* The trusted keys: every *.pub file in a directory (role
+ * FL_ROLE_SITE) and in its coordinator/ subfolder, when there is one
+ * (FL_ROLE_COORDINATOR); at least one in all.  Two files with one key id
+ * or one name, anywhere in the folder, are FL_EFORMAT. */
 struct fl_trust;
 int		 fl_trust_load(struct fl_trust **t, const char *dir,
 		    struct fl_err *err);
@@ -1305,6 +1330,16 @@ int		 fl_archive_sign(struct fl_archive *a, const struct fl_seckey *sk,
 int		 fl_archive_verify(const struct fl_archive *a,
 		    const struct fl_trust *t, const struct fl_pubkey **signer,
 		    struct fl_err *err);
+/*
+ * The same checks, and who[0..*n) gets every trusted key whose signature
+ * verified (at most max, in member order, i.e. key id order), so that a
+ * policy can look for the one it needs among several signers.  The
+ * errors of fl_archive_verify.
+ */
+#define FL_MAX_SIGNERS	64
+int		 fl_archive_signers(const struct fl_archive *a,
+		    const struct fl_trust *t, const struct fl_pubkey **who,
+		    size_t max, size_t *n, struct fl_err *err);
 
 /*
  * Extra archive members (lib/archive.c): names under "sig/" (at most 64,
@@ -1363,9 +1398,36 @@ int		 fl_archive_read_file_key(const char *path,
 		    const struct fl_seckey *key, struct fl_archive **a,
 		    struct fl_err *err);
 
-/* The tools' trust policy (lib/trust.c): a signature by a key in t, and
- * when the manifest names a site, a signer of that name.  name is used in
- * messages; *signer (may be NULL) gets the signer.  Errors: FL_EVERIFY. */
+/*
+ * The site an archive names (lib/trust.c): *site gets the manifest's
+ * "site", a name as fl_name_ok has it, or NULL for an archive that names
+ * none.  An update, a site's statistics and a site's metrics must name
+ * one; a model never does, nor does a merge of statistics (which lists
+ * its "contributors") or of metrics (its "sites").  Errors: FL_EFORMAT
+ * (a site that is not a name, of another type, missing or null where one
+ * is needed; the caller prefixes the file name).
+ */
+int		 fl_archive_site(const struct fl_archive *a, const char **site,
+		    struct fl_err *err);
+/*
+ * The site name a writer records (fl-train, fl-eval --emit, fl-stats):
+ * given (--site) when not NULL, which must then be a name and, when sk is
+ * not NULL, sk's name; else the name of the signing key sk; else the
+ * base name of the data file without its extension (buf, len bytes,
+ * holds it).  Data from stdin ("-" or NULL) with neither is FL_EUSAGE,
+ * and so is a name that breaks the rule of fl_name_ok.
+ */
+int		 fl_site_choose(const char *given, const struct fl_seckey *sk,
+		    const char *data, char *buf, size_t len, const char **site,
+		    struct fl_err *err);
+/*
+ * The tools' trust policy (lib/trust.c): the archive's site is checked
+ * (fl_archive_site), every signature by a key in t must verify, and
+ * among them must be one by the site key named as the archive's site, or,
+ * for an archive that names no site (a model, merged statistics or
+ * metrics), one by a coordinator key.  name is used in messages; *signer
+ * (may be NULL) gets that signer.  Errors: FL_EVERIFY, FL_EFORMAT.
+ */
 int		 fl_archive_trusted(const struct fl_archive *a,
 		    const struct fl_trust *t, const char *name,
 		    const struct fl_pubkey **signer, struct fl_err *err);

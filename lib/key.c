@@ -99,6 +99,12 @@ name_ok(const char *s, size_t n)
 	return 1;
 }
 
+int
+fl_name_ok(const char *s)
+{
+	return s != NULL && name_ok(s, strnlen(s, FL_NAME_MAX + 1));
+}
+
 /* The key id of an identity: 16 hex digits of SHA-256(sign || seal). */
 static int
 keyid_of(const unsigned char *sign_pub, const unsigned char *seal_pub,
@@ -411,6 +417,15 @@ fl_seckey_write(const struct fl_seckey *sk, const char *base, int force,
 	fd = -1;
 	if ((rc = fl_out_open(&o, ppath, err)) < 0)
 		goto out;
+	/* A public key is for anyone to read, for nobody else to change,
+	 * whatever the umask says. */
+	if (fstat(fileno(fl_out_stream(o)), &st) < 0 ||
+	    (S_ISREG(st.st_mode) && fchmod(fileno(fl_out_stream(o)),
+	    0644) < 0)) {
+		rc = fl_err_set(err, FL_EIO, "%s: %s", ppath, strerror(errno));
+		fl_out_abort(o);
+		goto out;
+	}
 	if (fwrite(pline, 1, plen, fl_out_stream(o)) != plen) {
 		rc = fl_err_set(err, FL_EIO, "%s: %s", ppath, strerror(errno));
 		fl_out_abort(o);
@@ -588,19 +603,27 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int
-fl_trust_load(struct fl_trust **tp, const char *dir, struct fl_err *err)
+/*
+ * The names of the *.pub files in dir, sorted, into *names (n of them);
+ * a missing dir is no error when optional.
+ */
+static int
+pub_names(const char *dir, int optional, char ***namesp, size_t *np,
+    struct fl_err *err)
 {
-	struct fl_trust *t = NULL;
 	struct dirent *de;
 	DIR *d;
-	char **names = NULL, **nn, *path = NULL;
-	size_t n = 0, cap = 0, i, j, len;
+	char **names = NULL, **nn;
+	size_t n = 0, cap = 0, i, len;
 	int rc = 0;
 
-	*tp = NULL;
-	if ((d = opendir(dir)) == NULL)
+	*namesp = NULL;
+	*np = 0;
+	if ((d = opendir(dir)) == NULL) {
+		if (optional && errno == ENOENT)
+			return 0;
 		return fl_err_set(err, FL_EIO, "%s: %s", dir, strerror(errno));
+	}
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		len = strlen(de->d_name);
 		if (len <= 4 || de->d_name[0] == '.' ||
@@ -625,39 +648,12 @@ fl_trust_load(struct fl_trust **tp, const char *dir, struct fl_err *err)
 		rc = fl_err_set(err, FL_EIO, "%s: %s", dir, strerror(errno));
 		goto out;
 	}
-	if (n == 0) {
-		rc = fl_err_set(err, FL_EFORMAT, "%s: no .pub files", dir);
-		goto out;
-	}
-	qsort(names, n, sizeof(*names), cmp_str);
-	if ((t = calloc(1, sizeof(*t))) == NULL ||
-	    (t->k = calloc(n, sizeof(*t->k))) == NULL)
-		goto nomem;
-	for (i = 0; i < n; i++) {
-		len = strlen(dir) + strlen(names[i]) + 2;
-		if ((path = malloc(len)) == NULL)
-			goto nomem;
-		snprintf(path, len, "%s/%s", dir, names[i]);
-		if ((rc = fl_pubkey_read(&t->k[i], path, err)) < 0)
-			goto out;
-		for (j = 0; j < i; j++)
-			if (strcmp(t->k[j].keyid, t->k[i].keyid) == 0 ||
-			    strcmp(t->k[j].name, t->k[i].name) == 0) {
-				rc = fl_err_set(err, FL_EFORMAT, "%s: %s %s "
-				    "also in %s", path,
-				    strcmp(t->k[j].keyid, t->k[i].keyid) ==
-				    0 ? "key id" : "name",
-				    strcmp(t->k[j].keyid, t->k[i].keyid) ==
-				    0 ? t->k[i].keyid : t->k[i].name,
-				    names[j]);
-				goto out;
-			}
-		free(path);
-		path = NULL;
-		t->n++;
-	}
-	*tp = t;
-	t = NULL;
+	if (n > 0)
+		qsort(names, n, sizeof(*names), cmp_str);
+	*namesp = names;
+	*np = n;
+	names = NULL;
+	n = 0;
 	goto out;
 nomem:
 	rc = fl_err_set(err, FL_ENOMEM, "out of memory");
@@ -666,7 +662,88 @@ out:
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	free(path);
+	return rc;
+}
+
+/* Read the n keys dir/names[i] into t with role; one key id or name
+ * already in t is FL_EFORMAT. */
+static int
+trust_add(struct fl_trust *t, const char *dir, char **names, size_t n,
+    enum fl_role role, struct fl_err *err)
+{
+	struct fl_pubkey *k;
+	char *path;
+	size_t i, j, len;
+	int rc = 0, same;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		len = strlen(dir) + strlen(names[i]) + 2;
+		if ((path = malloc(len)) == NULL)
+			return fl_err_set(err, FL_ENOMEM, "out of memory");
+		snprintf(path, len, "%s/%s", dir, names[i]);
+		k = &t->k[t->n];
+		if ((rc = fl_pubkey_read(k, path, err)) < 0) {
+			free(path);
+			return rc;
+		}
+		k->role = role;
+		for (j = 0; j < t->n; j++) {
+			same = strcmp(t->k[j].keyid, k->keyid) == 0;
+			if (same || strcmp(t->k[j].name, k->name) == 0) {
+				rc = fl_err_set(err, FL_EFORMAT, "%s: %s %s is "
+				    "in the trust folder twice", path,
+				    same ? "key id" : "name",
+				    same ? k->keyid : k->name);
+				break;
+			}
+		}
+		free(path);
+		if (rc == 0)
+			t->n++;
+	}
+	return rc;
+}
+
+int
+fl_trust_load(struct fl_trust **tp, const char *dir, struct fl_err *err)
+{
+	struct fl_trust *t = NULL;
+	char **site = NULL, **coord = NULL, *cdir = NULL;
+	size_t ns = 0, nc = 0, i, len;
+	int rc;
+
+	*tp = NULL;
+	len = strlen(dir) + sizeof("/coordinator");
+	if ((cdir = malloc(len)) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	snprintf(cdir, len, "%s/coordinator", dir);
+	if ((rc = pub_names(dir, 0, &site, &ns, err)) < 0 ||
+	    (rc = pub_names(cdir, 1, &coord, &nc, err)) < 0)
+		goto out;
+	if (ns + nc == 0) {
+		rc = fl_err_set(err, FL_EFORMAT, "%s: no .pub files (site "
+		    "keys at the top, coordinator keys in coordinator/)", dir);
+		goto out;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->k = calloc(ns + nc, sizeof(*t->k))) == NULL) {
+		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = trust_add(t, dir, site, ns, FL_ROLE_SITE, err)) < 0 ||
+	    (rc = trust_add(t, cdir, coord, nc, FL_ROLE_COORDINATOR,
+	    err)) < 0)
+		goto out;
+	*tp = t;
+	t = NULL;
+out:
+	for (i = 0; i < ns; i++)
+		free(site[i]);
+	for (i = 0; i < nc; i++)
+		free(coord[i]);
+	free(site);
+	free(coord);
+	free(cdir);
 	fl_trust_free(t);
 	return rc;
 }

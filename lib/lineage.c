@@ -117,6 +117,24 @@ fl_history_check(const json_t *man, struct fl_err *err)
 	return 0;
 }
 
+/* Whether v prints safely in a row: absent or null, or a string that is
+ * a name (name set) or an id "sha256:" and 64 lower-case hex digits. */
+static int
+field_ok(const json_t *v, int name)
+{
+	const char *s;
+
+	if (v == NULL || json_is_null(v))
+		return 1;
+	if (!json_is_string(v))
+		return 0;
+	s = json_string_value(v);
+	if (name)
+		return fl_name_ok(s);
+	return strlen(s) == 71 && strncmp(s, "sha256:", 7) == 0 &&
+	    strspn(s + 7, "0123456789abcdef") == 64;
+}
+
 int
 fl_history_print(const json_t *man, FILE *out, struct fl_err *err)
 {
@@ -126,6 +144,20 @@ fl_history_print(const json_t *man, FILE *out, struct fl_err *err)
 	if (h != NULL && !json_is_null(h) && !json_is_array(h))
 		return fl_err_set(err, FL_EFORMAT, "'history' is not an "
 		    "array");
+	/* Check every field before the first row: a name or an id with a
+	 * tab or a newline in it would forge rows, a fake signer among them. */
+	json_array_foreach(h, i, e) {
+		if (!field_ok(json_object_get(e, "parent"), 0))
+			return fl_err_set(err, FL_EFORMAT, "history entry %zu: "
+			    "'parent' is not an id", i);
+		json_array_foreach(json_object_get(e, "updates"), j, u)
+			if (!field_ok(json_object_get(u, "site"), 1) ||
+			    !field_ok(json_object_get(u, "signer"), 1) ||
+			    !field_ok(json_object_get(u, "id"), 0))
+				return fl_err_set(err, FL_EFORMAT, "history "
+				    "entry %zu, update %zu: a site, signer or "
+				    "id that is not a name or an id", i, j);
+	}
 	fprintf(out, "round\tparent\tsite\tsamples\tupdate\tsigner\n");
 	json_array_foreach(h, i, e) {
 		json_array_foreach(json_object_get(e, "updates"), j, u) {

@@ -144,20 +144,20 @@ sig_parse(const char *name, const void *data, size_t len, char *keyid,
 }
 
 int
-fl_archive_verify(const struct fl_archive *a, const struct fl_trust *t,
-    const struct fl_pubkey **signer, struct fl_err *err)
+fl_archive_signers(const struct fl_archive *a, const struct fl_trust *t,
+    const struct fl_pubkey **who, size_t max, size_t *np,
+    struct fl_err *err)
 {
-	const struct fl_pubkey *pk, *first = NULL;
+	const struct fl_pubkey *pk;
 	const char *id = fl_archive_id(a), *name;
 	const void *data;
 	unsigned char sig[SIG_LEN];
 	char msg[MAX_MESSAGE], keyid[FL_KEYID_LEN + 1];
-	char who[FL_NAME_MAX + 1], unknown[FL_KEYID_LEN + FL_NAME_MAX + 4];
-	size_t i, len, mlen, nsig = 0;
+	char signer[FL_NAME_MAX + 1], unknown[FL_KEYID_LEN + FL_NAME_MAX + 4];
+	size_t i, len, mlen, nsig = 0, n = 0;
 	int v;
 
-	if (signer != NULL)
-		*signer = NULL;
+	*np = 0;
 	unknown[0] = '\0';
 	/* The reader checked the id against the content; without one there
 	 * is nothing the signatures could be tied to. */
@@ -168,13 +168,13 @@ fl_archive_verify(const struct fl_archive *a, const struct fl_trust *t,
 		if (strncmp(name, "sig/", 4) != 0)
 			continue;
 		nsig++;
-		if (sig_parse(name, data, len, keyid, who, sig) < 0)
+		if (sig_parse(name, data, len, keyid, signer, sig) < 0)
 			return fl_err_set(err, FL_EVERIFY, "%s: malformed "
 			    "signature", name);
 		if ((pk = fl_trust_find(t, keyid)) == NULL) {
 			if (unknown[0] == '\0')
 				snprintf(unknown, sizeof(unknown), "%s (%s)",
-				    keyid, who);
+				    keyid, signer);
 			continue;
 		}
 		if ((v = ed25519_verify(pk->sign_pub, sig, msg, mlen)) < 0)
@@ -185,19 +185,35 @@ fl_archive_verify(const struct fl_archive *a, const struct fl_trust *t,
 			    "(%s) does not verify", pk->name, pk->keyid);
 		/* The signer name is not signed; it must at least agree
 		 * with the trusted key, so that no byte goes unchecked. */
-		if (strcmp(who, pk->name) != 0)
+		if (strcmp(signer, pk->name) != 0)
 			return fl_err_set(err, FL_EVERIFY, "signature by %s "
 			    "(%s) names its signer '%s'", pk->name, pk->keyid,
-			    who);
-		if (first == NULL)
-			first = pk;
+			    signer);
+		if (n < max)
+			who[n++] = pk;
 	}
 	if (nsig == 0)
 		return fl_err_set(err, FL_EVERIFY, "not signed");
-	if (first == NULL)
+	if (n == 0)
 		return fl_err_set(err, FL_EVERIFY, "signed by unknown key %s",
 		    unknown);
+	*np = n;
+	return 0;
+}
+
+int
+fl_archive_verify(const struct fl_archive *a, const struct fl_trust *t,
+    const struct fl_pubkey **signer, struct fl_err *err)
+{
+	const struct fl_pubkey *who[1];
+	size_t n;
+	int rc;
+
 	if (signer != NULL)
-		*signer = first;
+		*signer = NULL;
+	if ((rc = fl_archive_signers(a, t, who, 1, &n, err)) < 0)
+		return rc;
+	if (signer != NULL)
+		*signer = who[0];
 	return 0;
 }

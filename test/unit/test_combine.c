@@ -285,6 +285,39 @@ test_stats(void)
 		CHECK(s != NULL && fabs(fl_stats_mean(s, 0) - 2) < 1e-12);
 	}
 	fl_stats_free(s);
+	fl_combine_free(c);
+
+	/* Each site counts once: the same archive twice, another archive
+	 * from a site already in, a merge holding one, a site-less one. */
+	c = combine(NULL);
+	CHECK_OK(fl_combine_add(c, &a, "a.fls", &err), &err);
+	CHECK(fl_combine_add(c, &a, "a2.fls", &err) == FL_EFORMAT);
+	CHECK(strncmp(err.msg, "a2.fls: archive sha256:", 23) == 0 &&
+	    strstr(err.msg, "is given twice") != NULL);
+	fl_archive_free(b);
+	b = stats_archive("s3.csv", "a,y\n5,1\n", "a");
+	CHECK(fl_combine_add(c, &b, "b.fls", &err) == FL_EFORMAT);
+	CHECK(strcmp(err.msg, "b.fls: statistics of site 'a' are in the "
+	    "merge twice") == 0);
+	if (out != NULL)
+		fix_id(out);
+	CHECK(out != NULL && fl_combine_add(c, &out, "pooled.fls", &err) ==
+	    FL_EFORMAT);
+	CHECK(strcmp(err.msg, "pooled.fls: statistics of site 'a' are in the "
+	    "merge twice") == 0);
+	fl_combine_free(c);
+	c = combine(NULL);
+	json_object_set_new(fl_archive_manifest(b), "site", json_null());
+	fix_id(b);
+	CHECK(fl_combine_add(c, &b, "b.fls", &err) == FL_EFORMAT);
+	CHECK(strcmp(err.msg, "b.fls: a stats archive must name its site "
+	    "(key 'site' is null)") == 0);
+	json_object_set_new(fl_archive_manifest(b), "site",
+	    json_string("a\tb"));
+	fix_id(b);
+	CHECK(fl_combine_add(c, &b, "b.fls", &err) == FL_EFORMAT);
+	CHECK(strncmp(err.msg, "b.fls: key 'site' is not a site name", 36) ==
+	    0);
 	fl_archive_free(out);
 	fl_archive_free(a);
 	fl_archive_free(b);
@@ -310,6 +343,13 @@ test_metrics(void)
 	CHECK(fl_combine_add(c, &s, "s.fls", &err) == FL_EFORMAT);
 	CHECK(strcmp(err.msg, "s.fls: a stats archive among metrics "
 	    "archives") == 0);
+	fl_archive_free(s);
+	s = metrics_archive("c");
+	json_object_set_new(fl_archive_manifest(s), "site", json_null());
+	fix_id(s);
+	CHECK(fl_combine_add(c, &s, "c.fla", &err) == FL_EFORMAT);
+	CHECK(strcmp(err.msg, "c.fla: a metrics archive must name its site "
+	    "(key 'site' is null)") == 0);
 	CHECK_OK(fl_combine_finish(c, &out, &err), &err);
 	CHECK(out != NULL && fl_archive_kind(out) == FL_KIND_METRICS);
 	if (out != NULL)
@@ -335,11 +375,13 @@ test_trust(void)
 	char id[80];
 
 	CHECK(mkdir(unit_at("trust"), 0777) == 0);
+	CHECK(mkdir(unit_at("trust/coordinator"), 0777) == 0);
 	CHECK_OK(fl_seckey_generate(&coord, "coord", &err), &err);
 	CHECK_OK(fl_seckey_generate(&a, "a", &err), &err);
 	if (coord == NULL || a == NULL)
 		return;
-	CHECK_OK(fl_seckey_write(coord, unit_at("trust/coord"), 0, &err), &err);
+	CHECK_OK(fl_seckey_write(coord, unit_at("trust/coordinator/coord"), 0,
+	    &err), &err);
 	CHECK_OK(fl_seckey_write(a, unit_at("trust/a"), 0, &err), &err);
 	CHECK_OK(fl_trust_load(&t, unit_at("trust"), &err), &err);
 
@@ -348,6 +390,16 @@ test_trust(void)
 	base = reread(model_archive(0, 0, 0, FL_KIND_MODEL));
 	CHECK(fl_combine_base(c, base, "m.fla", &err) == FL_EVERIFY);
 	CHECK(strcmp(err.msg, "m.fla: not signed") == 0);
+	fl_combine_free(c);
+
+	/* One signed by a site's key is not a coordinator's model. */
+	c = combine(t);
+	base = model_archive(0, 0, 0, FL_KIND_MODEL);
+	CHECK_OK(fl_archive_sign_new(base, a, &err), &err);
+	base = reread(base);
+	CHECK(fl_combine_base(c, base, "m.fla", &err) == FL_EVERIFY);
+	CHECK(strncmp(err.msg, "m.fla: signed by a (", 20) == 0 &&
+	    strstr(err.msg, "must be signed by a coordinator key") != NULL);
 	fl_combine_free(c);
 
 	/* A signed one is taken. */
@@ -366,9 +418,22 @@ test_trust(void)
 	CHECK(strncmp(err.msg, "b.upd: signed by a (", 20) == 0 &&
 	    strstr(err.msg, "but the update is from site 'b'") != NULL);
 	fl_archive_free(u);
-	/* One signed by its site's key is taken, its signer recorded. */
+	/* An update that names no site is refused, though a trusted key
+	 * signed it. */
+	u = update(id, "a", 1, 0, 0, 0);
+	json_object_set_new(fl_archive_manifest(u), "site", json_null());
+	CHECK_OK(fl_archive_sign_new(u, a, &err), &err);
+	u = reread(u);
+	CHECK(fl_combine_add(c, &u, "n.upd", &err) == FL_EFORMAT);
+	CHECK(strcmp(err.msg, "n.upd: an update archive must name its site "
+	    "(key 'site' is null)") == 0);
+	fl_archive_free(u);
+	/* One signed by its site's key is taken, its signer recorded, and
+	 * a co-signature by the coordinator, whichever key id sorts
+	 * first, does not hide it. */
 	u = update(id, "a", 2, 1, 1, 1);
 	CHECK_OK(fl_archive_sign_new(u, a, &err), &err);
+	CHECK_OK(fl_archive_sign(u, coord, &err), &err);
 	u = reread(u);
 	CHECK_OK(fl_combine_add(c, &u, "a.upd", &err), &err);
 	CHECK_OK(fl_combine_finish(c, &out, &err), &err);
@@ -383,6 +448,31 @@ test_trust(void)
 	fl_seckey_free(a);
 }
 
+/* A row count past 2^53 is refused, not summed into a negative one. */
+static void
+test_samples(void)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_combine *c = combine(NULL);
+	struct fl_archive *base = model_archive(0, 0, 0, FL_KIND_MODEL);
+	struct fl_archive *u, *v;
+	char id[80];
+
+	fix_id(base);
+	snprintf(id, sizeof(id), "%s", fl_archive_id(base));
+	CHECK_OK(fl_combine_add(c, &base, "m.fla", &err), &err);
+	u = update(id, "a", INT64_MAX, 1, 1, 1);
+	CHECK(fl_combine_add(c, &u, "a.upd", &err) == FL_EFORMAT);
+	CHECK(strcmp(err.msg, "a.upd: samples 9223372036854775807 is over "
+	    "the limit of 2^53") == 0);
+	v = update(id, "b", (long)FL_MAX_SAMPLES, 1, 1, 1);
+	CHECK_OK(fl_combine_add(c, &v, "b.upd", &err), &err);
+	fl_archive_free(u);
+	fl_archive_free(v);
+	fl_archive_free(base);
+	fl_combine_free(c);
+}
+
 int
 main(void)
 {
@@ -393,6 +483,7 @@ main(void)
 	test_stats();
 	test_metrics();
 	test_trust();
+	test_samples();
 	unit_rmtmpdir();
 	return unit_done("test_combine");
 }

@@ -558,7 +558,8 @@ test_verify_walk(void)
 	size_t i;
 
 	CHECK(mkdir(unit_at("trust"), 0777) == 0);
-	coord = new_key("coord", unit_at("trust/coord"));
+	CHECK(mkdir(unit_at("trust/coordinator"), 0777) == 0);
+	coord = new_key("coord", unit_at("trust/coordinator/coord"));
 	eve = new_key("eve", NULL);
 	CHECK_OK(fl_trust_load(&t, unit_at("trust"), &err), &err);
 	as[0] = history_model(2, 0, coord);
