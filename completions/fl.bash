@@ -32,7 +32,7 @@ _fl_opts() {
 		    -h --help -V --version" ;;
 	fl-stats)
 		echo "--data --tsv --table1 --curve --bins-from --bins
-		    --survival --min-count --dp-epsilon -o --output -q --quiet
+		    --survival --min-count --dp-epsilon --site -o --output -q --quiet
 		    -h --help -V --version" ;;
 	fl-keygen)
 		echo "-f --force -o --output -q --quiet -h --help

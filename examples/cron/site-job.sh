@@ -9,7 +9,7 @@
 #
 # FL_SITE_DIR holds:  data.csv           this site's rows (never leave)
 #                     site.key           this site's secret key (0600)
-#                     trusted/           the coordinator's .pub file
+#                     trusted/coordinator/  the coordinator's .pub file
 #                     coordinator.pub    to seal updates to
 #                     inbox/             where models arrive (*.fla, *.sealed)
 #                     trained/           models already trained (kept here)

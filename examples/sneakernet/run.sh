@@ -38,17 +38,21 @@ awk -F, -v w="$work" 'NR == 1 { h = $0; next }
     "$here/examples/data/breast_gbsg_rotterdam.csv"
 
 # 1. Keys, made where they are used; public keys are exchanged once.
+# A trust folder holds sites' keys at its top and coordinators' keys in
+# coordinator/: a model is taken only from a coordinator, an update only
+# from the site it names.
 for who in coord rotterdam gbsg; do
 	fl-keygen -o "$who" "$who"
-	mkdir "$who/trusted"
+	mkdir -p "$who/trusted/coordinator"
 done
-cp rotterdam/rotterdam.pub gbsg/gbsg.pub coord/coord.pub coord/trusted/
-cp coord/coord.pub rotterdam/trusted/
-cp coord/coord.pub gbsg/trusted/
+cp rotterdam/rotterdam.pub gbsg/gbsg.pub coord/trusted/
+for who in coord rotterdam gbsg; do
+	cp coord/coord.pub "$who/trusted/coordinator/"
+done
 
 # 2. Statistics, sealed to the coordinator; round 0, sealed to the sites.
 for site in rotterdam gbsg; do
-	fl-stats -q --data "$site/data.csv" |
+	fl-stats -q --site "$site" --data "$site/data.csv" |
 	    fl-pack sign --key "$site/$site.key" |
 	    fl-pack seal --to coord/coord.pub -o "usb/$site.fls.sealed"
 done

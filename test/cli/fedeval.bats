@@ -115,13 +115,23 @@ cell() {
 	[[ $stderr == *"task 'regression'"* ]]
 	run --separate-stderr fl-aggregate -o p.fla a.fla a.fla
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "fl-aggregate: a.fla: site 'a' already contributed" ]
+	[[ "$stderr" == "fl-aggregate: a.fla: archive sha256:"*" is given twice" ]]
+	fl-eval --emit --site a -d b.csv -o a2.fla r1.fla
+	run --separate-stderr fl-aggregate -o p.fla a.fla a2.fla
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-aggregate: a2.fla: site 'a' already contributed" ]
+	# Every metrics archive names its site: from stdin, --site is needed.
+	run --separate-stderr fl-eval --emit -d - -o s.fla r1.fla <a.csv
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "fl-eval: no site name: give --site NAME (the data is read from stdin)" ]
+	fl-eval --emit -d a.csv -o s.fla r1.fla
+	[ "$(manifest_get s.fla site)" = a ]
 	fl-stats --data a.csv -o a.fls
 	run --separate-stderr fl-aggregate -o p.fla a.fla a.fls
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "fl-aggregate: a.fls: a stats archive among metrics archives" ]
-	assert_files a.csv a.fla a.fls b.csv b0.fla lin.fla lin.mfla r0.fla \
-	    r1.fla stats.fls test.csv
+	assert_files a.csv a.fla a.fls a2.fla b.csv b0.fla lin.fla lin.mfla \
+	    r0.fla r1.fla s.fla stats.fls test.csv
 }
 
 @test "fedeval: --curve roc and calibration print TSV" {

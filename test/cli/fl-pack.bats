@@ -270,10 +270,10 @@ flip() {
 # Keys alice and carol in keys/, alice's public key in trust/, and
 # signed.fla: model.fla signed by alice.
 signed_setup() {
-	mkdir keys trust
+	mkdir -p keys trust/coordinator
 	fl-keygen -o keys alice
 	fl-keygen -o keys carol
-	cp keys/alice.pub trust/
+	cp keys/alice.pub trust/coordinator/	# the fixture is a model
 	fl-pack sign --key keys/alice.key -o signed.fla "$FIX/model.fla"
 }
 

@@ -177,12 +177,34 @@ mkcsv() {
 	[ -z "$stderr" ]
 }
 
+@test "fl-stats: the archive names its site, from --site or the file" {
+	mkcsv
+	fl-stats --data s.csv -o s.fls
+	[ "$(manifest_get s.fls site)" = s ]
+	fl-stats --data - --site oslo <s.csv >o.fls
+	[ "$(manifest_get o.fls site)" = oslo ]
+	# Read back and written again, an archive keeps its site.
+	fl-stats s.fls >again.fls
+	[ "$(manifest_get again.fls site)" = s ]
+	# From stdin, --site is needed; a name with a tab or a newline in it
+	# could forge fl-pack log rows.
+	run --separate-stderr fl-stats --data - <s.csv
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "fl-stats: no site name: give --site NAME (the data is read from stdin)" ]
+	run --separate-stderr fl-stats --data s.csv --site "$(printf 'x\ty')"
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "fl-stats: --site: not a name (1 to 128 of A-Z a-z 0-9 . _ -)" ]
+	run --separate-stderr fl-stats --data s.csv --tsv --site x
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "fl-stats: --site needs --data and an archive to write" ]
+}
+
 @test "fl-stats: usage errors exit 2" {
 	run --separate-stderr fl-stats --bogus
 	[ "$status" -eq 2 ]
 	[ -z "$output" ]
 	[ "${stderr_lines[0]}" = "fl-stats: unknown option '--bogus'" ]
-	[ "${stderr_lines[4]}" = "Try 'fl-stats --help'." ]
+	[ "${stderr_lines[5]}" = "Try 'fl-stats --help'." ]
 	run --separate-stderr fl-stats
 	[ "$status" -eq 2 ]
 	[ "${stderr_lines[0]}" = "fl-stats: missing --data or an archive operand" ]

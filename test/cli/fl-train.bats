@@ -30,8 +30,17 @@ setup() {
 	fl-train -d a.csv -o a3.upd r0.fla
 	cmp a1.upd a2.upd
 	cmp a1.upd a3.upd
-	fl-train -d - r0.fla < a.csv > a4.upd
-	[ "$(manifest_get a4.upd site)" = null ]
+	# Every update names its site: from stdin, --site (or --sign) says.
+	run --separate-stderr fl-train -d - r0.fla <a.csv
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "fl-train: no site name: give --site NAME (the data is read from stdin)" ]
+	[ -z "$output" ]
+	fl-train -d - --site oslo r0.fla < a.csv > a4.upd
+	[ "$(manifest_get a4.upd site)" = oslo ]
+	[ "$(manifest_get a1.upd site)" = a ]
+	run --separate-stderr fl-train -d a.csv --site 'a b' r0.fla
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "fl-train: --site: not a name (1 to 128 of A-Z a-z 0-9 . _ -)" ]
 }
 
 @test "fl-train: the same seed gives the same bytes, another seed others" {

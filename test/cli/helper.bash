@@ -81,3 +81,8 @@ manifest_get() {
 	fl-pack manifest "$1" |
 	    sed -n "s/^  \"$2\": \(.*\)\$/\1/p" | sed 's/,$//; s/"//g'
 }
+
+# The key id of a .pub file (its second field).
+keyid() {
+	sed -n 's/^fl-pub-1 \([0-9a-f]*\) .*/\1/p' "$1"
+}

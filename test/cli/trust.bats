@@ -12,9 +12,11 @@ setup() {
 	for who in coord a b; do
 		fl-keygen -o keys "$who"
 	done
-	mkdir coord-trust site-trust
-	cp keys/a.pub keys/b.pub keys/coord.pub coord-trust/
-	cp keys/coord.pub site-trust/
+	# Site keys at a trust folder's top, coordinator keys in coordinator/.
+	mkdir -p coord-trust/coordinator site-trust/coordinator
+	cp keys/a.pub keys/b.pub coord-trust/
+	cp keys/coord.pub coord-trust/coordinator/
+	cp keys/coord.pub site-trust/coordinator/
 	fl-stats --data a.csv -o a.fls
 	fl-stats --data b.csv -o b.fls
 	fl-aggregate -o stats.fls a.fls b.fls
@@ -42,6 +44,22 @@ setup() {
 	[ "$status" -eq 3 ]
 	assert_one_line_naming bya.fla
 	[ ! -e u.upd ]
+	# A site key in the folder does not make a coordinator: not for
+	# fl-train, fl-pack verify, nor as fl-aggregate's base model.
+	cp keys/a.pub site-trust/
+	run --separate-stderr fl-train --trust site-trust -d a.csv -o u.upd bya.fla
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "fl-train: bya.fla: signed by a ($(keyid keys/a.pub)), a site key; a model that names no site must be signed by a coordinator key (the trust folder's coordinator/)" ]
+	run --separate-stderr fl-pack verify --trust site-trust bya.fla
+	[ "$status" -eq 3 ]
+	assert_one_line_naming bya.fla
+	[ -z "$output" ]
+	fl-train -d a.csv --sign keys/a.key -o a.upd bya.fla
+	run --separate-stderr fl-aggregate --trust coord-trust -m bya.fla \
+	    -o r1.fla a.upd
+	[ "$status" -eq 3 ]
+	assert_one_line_naming bya.fla
+	[ ! -e u.upd ] && [ ! -e r1.fla ]
 }
 
 @test "trust: fl-train --sign names the site after the key" {
@@ -60,8 +78,14 @@ setup() {
 	fl-pack verify --trust site-trust r1.fla
 	a=$(fl-pack list keys >/dev/null 2>&1; sed -n 's/^fl-pub-1 \([0-9a-f]*\) .*/\1/p' keys/a.pub)
 	fl-pack manifest r1.fla | tr -d ' \n' | grep -q "\"signer\":\"$a\""
+	# fl-train will not sign a site name other than its key's
+	run --separate-stderr fl-train --sign keys/b.key --site a -d b.csv \
+	    -o liar.upd r0.fla
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--site 'a' is not the signing key's name 'b'"* ]]
 	# b's key signing an update that claims to come from site a
-	fl-train --sign keys/b.key --site a -d b.csv -o liar.upd r0.fla
+	fl-train --site a -d b.csv r0.fla | fl-pack sign --key keys/b.key \
+	    -o liar.upd
 	run --separate-stderr fl-aggregate --trust coord-trust -m r0.fla \
 	    -o r1b.fla liar.upd
 	[ "$status" -eq 3 ]
@@ -134,10 +158,10 @@ setup() {
 }
 
 @test "trust: examples/cron trains each new model once and pushes it" {
-	mkdir -p site/inbox site/trusted outbox
+	mkdir -p site/inbox site/trusted/coordinator outbox
 	cp a.csv site/data.csv
 	cp keys/a.key site/site.key
-	cp keys/coord.pub site/trusted/
+	cp keys/coord.pub site/trusted/coordinator/
 	cp keys/coord.pub site/coordinator.pub
 	fl-pack seal --to keys/a.pub -o site/inbox/r0.sealed r0.fla
 	FL_SITE_DIR=$PWD/site FL_OUTBOX=$PWD/outbox "$TOP/examples/cron/site-job.sh"
