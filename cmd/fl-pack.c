@@ -12,7 +12,7 @@
 
 #include "fl.h"
 
-#define USAGE "usage: fl-pack [-hV] verb [options] [archive]"
+#define USAGE "usage: fl-pack [-hV] [--max-bytes n] verb [options] [archive]"
 
 static const char *verb_usage;	/* the running verb's usage line */
 
@@ -513,8 +513,13 @@ help(void)
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
 	printf("\nOptions:\n"
-	    "  -h, --help     show this help\n"
-	    "  -V, --version  show the version\n\n"
+	    "      --max-bytes N  refuse an archive whose tensors take more "
+	    "than N bytes\n"
+	    "                     once decompressed (K, M, G, T: powers of "
+	    "1024; default:\n"
+	    "                     $FL_MAX_BYTES, else 512M)\n"
+	    "  -h, --help         show this help\n"
+	    "  -V, --version      show the version\n\n"
 	    "An archive operand of '-', or none, means stdin.  "
 	    "'fl-pack VERB --help' describes a verb.\n");
 }
@@ -522,11 +527,14 @@ help(void)
 int
 main(int argc, char **argv)
 {
+	enum { OPT_MAX_BYTES = 400 };
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	uint64_t max;
 	size_t i;
 	int ch, rc;
 
@@ -540,6 +548,17 @@ main(int argc, char **argv)
 		case 'V':
 			fl_print_version();
 			return fl_close_stdout();
+		case OPT_MAX_BYTES:
+			/* Every reader the verb opens, in lib/ too, takes its
+			 * cap from FL_MAX_BYTES. */
+			if (fl_size_parse(optarg, &max) < 0)
+				fl_usage_error(USAGE, "--max-bytes: '%s' is not "
+				    "a size", optarg);
+			if (setenv("FL_MAX_BYTES", optarg, 1) < 0) {
+				fl_warnx("setenv: out of memory");
+				return FL_EXIT_FAIL;
+			}
+			break;
 		default:
 			fl_opt_error(USAGE, ch, argv);
 		}

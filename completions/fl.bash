@@ -38,7 +38,7 @@ _fl_opts() {
 		echo "-f --force -o --output -q --quiet -h --help
 		    -V --version" ;;
 	fl-pack)
-		echo "-h --help -V --version" ;;
+		echo "--max-bytes -h --help -V --version" ;;
 	fl-pack-create)
 		echo "-C --directory --compress -o --output -h --help" ;;
 	fl-pack-extract)

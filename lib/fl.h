@@ -230,6 +230,28 @@ struct fl_tensor {
 #define FL_MAX_ST_HEADER	(64u << 20)	/* safetensors header */
 #define FL_MAX_TENSORS	65536
 #define FL_MAX_DATA	((size_t)16 << 30)	/* tensor bytes */
+/*
+ * A manifest's JSON, checked before it is parsed and again before any
+ * manifest is written (see fl-archive(5)): arrays and objects nested at
+ * most FL_MAX_JSON_DEPTH deep (the manifest itself is level 1; fl writes
+ * at most 5), at most FL_MAX_JSON_ITEMS keys and values in all, strings
+ * and keys of at most FL_MAX_JSON_STRING bytes, and the manifest printed
+ * as fl prints it (indented by two spaces, keys sorted, a final newline)
+ * at most FL_MAX_MANIFEST bytes, so that no manifest fl reads makes it
+ * print or hold more than that, however compact the input.
+ */
+#define FL_MAX_JSON_DEPTH	32
+#define FL_MAX_JSON_ITEMS	(1u << 20)
+#define FL_MAX_JSON_STRING	(64u << 10)
+/*
+ * The most bytes the tensors.safetensors member of one archive may declare
+ * (its decompressed size), checked before any of it is read: the
+ * environment's FL_MAX_BYTES (a number of bytes, with an optional K, M, G
+ * or T suffix for powers of 1024), else FL_MAX_BYTES_DEFAULT.  The format
+ * allows up to 8 + FL_MAX_ST_HEADER + FL_MAX_DATA bytes; a larger setting
+ * means that.
+ */
+#define FL_MAX_BYTES_DEFAULT	((uint64_t)512 << 20)
 
 /*
  * An archive in memory: a manifest (a Jansson object) and tensors stored
@@ -319,6 +341,36 @@ int		 fl_reader_open(struct fl_reader **r, FILE *f, const char *name,
 int		 fl_reader_next(struct fl_reader *r, struct fl_archive **a,
 		    struct fl_err *err);
 void		 fl_reader_free(struct fl_reader *r);
+/*
+ * Cap the bytes the tensors.safetensors member of each archive read next
+ * from r may declare, for instance to what an update of a known model can
+ * hold (fl_update_max_bytes); why (a static string, or NULL) is named in
+ * the error, "NAME: tensors.safetensors: N bytes declared, over the limit
+ * of MAX (why)".  A reader starts with fl_max_bytes_default's value; a cap
+ * of 0, or one over the format's limit, means the format's limit.  The cap
+ * is per archive: buffers are reused, so a stream of archives holds no
+ * more than its largest.
+ */
+void		 fl_reader_set_max(struct fl_reader *r, uint64_t bytes,
+		    const char *why);
+uint64_t	 fl_reader_max(const struct fl_reader *r);
+/* The default cap: FL_MAX_BYTES from the environment, else
+ * FL_MAX_BYTES_DEFAULT.  Errors: FL_EUSAGE ("FL_MAX_BYTES: 'x' is not a
+ * size"). */
+int		 fl_max_bytes_default(uint64_t *bytes, struct fl_err *err);
+/* Parse a size: decimal digits and an optional suffix K, M, G or T (any
+ * case; powers of 1024).  Returns 0, or -1 for anything else, 0 or an
+ * overflow. */
+int		 fl_size_parse(const char *s, uint64_t *bytes);
+/*
+ * The most tensor bytes an update of model may declare: twice the
+ * model's tensors member (the parameters' change, and one state vector of
+ * the same size such as SCAFFOLD's state/scaffold_dc), plus 1 MiB for
+ * the safetensors header; an aggregator passes it to fl_reader_set_max
+ * once the base model is read.  Errors: FL_ENOMEM.
+ */
+int		 fl_update_max_bytes(const struct fl_archive *model,
+		    uint64_t *bytes, struct fl_err *err);
 
 /* Read exactly one archive from path ("-" or NULL for stdin).  A file
  * holding no archive or more than one is FL_EFORMAT. */
@@ -376,6 +428,21 @@ int		 fl_safetensors_decode(struct fl_archive *a,
 /* Dump a manifest canonically (sorted keys, compact, "id" left out) into
  * a malloc'd NUL-terminated string; NULL when out of memory. */
 char		*fl_manifest_canonical(const json_t *manifest);
+
+/*
+ * Parse buf[0..len) as a manifest: a JSON object within the limits above
+ * (FL_MAX_JSON_*, checked on the bytes before Jansson builds anything,
+ * then the printed size).  what names it in messages ("what:LINE:COL:
+ * text", "what: nested deeper than 32 levels").  *m gets a new reference.
+ * Errors: FL_EFORMAT, FL_ENOMEM.
+ */
+int		 fl_manifest_parse(const char *buf, size_t len,
+		    const char *what, json_t **m, struct fl_err *err);
+/* Check a manifest in memory against the same limits, without building
+ * its text, before it is written or printed.  Errors: FL_EFORMAT,
+ * FL_ENOMEM. */
+int		 fl_manifest_check(const json_t *m, const char *what,
+		    struct fl_err *err);
 
 /* Manifest helpers, for reading untrusted manifests with one-line errors
  * naming the key: "missing key 'round'", "key 'samples' is not an integer".

@@ -112,7 +112,6 @@ int
 fl_archive_read_dir(const char *dir, struct fl_archive **ap,
     struct fl_err *err)
 {
-	json_error_t jerr;
 	json_t *m = NULL;
 	struct fl_archive *a = NULL;
 	const char *fmt, *kind;
@@ -128,16 +127,8 @@ fl_archive_read_dir(const char *dir, struct fl_archive **ap,
 	}
 	if ((rc = fl_file_read(mpath, FL_MAX_MANIFEST, &buf, &len, err)) < 0)
 		goto out;
-	if ((m = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) ==
-	    NULL) {
-		rc = fl_err_set(err, FL_EFORMAT, "%s:%d:%d: %s", mpath,
-		    jerr.line, jerr.column, jerr.text);
+	if ((rc = fl_manifest_parse(buf, len, mpath, &m, err)) < 0)
 		goto out;
-	}
-	if (!json_is_object(m)) {
-		rc = fl_err_set(err, FL_EFORMAT, "%s: not an object", mpath);
-		goto out;
-	}
 	if ((rc = fl_json_get_str(m, "format", &fmt, err)) < 0 ||
 	    (rc = fl_json_get_str(m, "kind", &kind, err)) < 0) {
 		fl_err_prefix(err, "%s", mpath);

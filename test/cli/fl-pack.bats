@@ -15,7 +15,7 @@ setup() {
 	run --separate-stderr fl-pack --help
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	[ "${lines[0]}" = "usage: fl-pack [-hV] verb [options] [archive]" ]
+	[ "${lines[0]}" = "usage: fl-pack [-hV] [--max-bytes n] verb [options] [archive]" ]
 	[[ $output == *"  manifest   "* ]]
 	run --separate-stderr fl-pack -h
 	[ "$status" -eq 0 ]
@@ -544,4 +544,182 @@ keyid_of() {
 	assert_files dir outside
 	(cd dir && assert_files manifest.json tensors.safetensors)
 	fl-pack create -C dir | cmp - "$FIX/model.fla"
+}
+
+# --- limits: amplifying manifests, compressed bombs -------------------------
+
+# hostile KIND FILE [N FILE N ...]: write hostile archives, one Python run.
+#   deep FILE N ...: a manifest with arrays nested N deep (compact);
+#   wide: arrays nested 30 deep holding 300000 zeros (about 600 KB, over
+#     16 MiB printed indented);
+#   bomb: gzip, a tensors member declaring 1 GiB of zeros, about 1 MB.
+hostile() {
+	python3 - "$@" <<'PY'
+import gzip, hashlib, struct, sys, tarfile
+
+kind = sys.argv[1]
+
+def member(name, size):
+    ti = tarfile.TarInfo(name)
+    ti.size = size
+    ti.mode = 0o644
+    return ti.tobuf(format=tarfile.USTAR_FORMAT)
+
+def pad(n):
+    return b"\0" * (-n % 512)
+
+# c: the canonical manifest, keys sorted, compact, with no "id".
+def archive_head(c, st_size, st_prefix, ident_tail):
+    h = hashlib.sha256(struct.pack("<Q", len(c)) + c + ident_tail)
+    m = c[:-1] + b',"id":"sha256:' + h.hexdigest().encode() + b'"}'
+    return (member("manifest.json", len(m)) + m + pad(len(m)) +
+            member("tensors.safetensors", st_size) + st_prefix)
+
+def small(path, x):
+    man = b'{"format":"fl/1","kind":"model","x":' + x + b"}"
+    hdr = b'{"t":{"data_offsets":[0,4],"dtype":"F32","shape":[1]}}'
+    hdr += b" " * (-(8 + len(hdr)) % 8)
+    st = struct.pack("<Q", len(hdr)) + hdr + b"\0" * 4
+    out = archive_head(man, len(st), st, st) + pad(len(st)) + b"\0" * 1024
+    open(path, "wb").write(out)
+
+man = b'{"format":"fl/1","kind":"model"}'
+if kind == "deep":
+    for i in range(2, len(sys.argv), 2):
+        n = int(sys.argv[i + 1])
+        small(sys.argv[i], b"[" * n + b"]" * n)
+elif kind == "wide":
+    small(sys.argv[2],
+          b"[" * 30 + b",".join([b"0"] * 300000) + b"]" * 30)
+else:
+    path = sys.argv[2]
+    data = 1 << 30
+    hdr = ('{"t":{"data_offsets":[0,%d],"dtype":"F32","shape":[%d]}}'
+           % (data, data // 4)).encode()
+    hdr += b" " * (-(8 + len(hdr)) % 8)
+    pre = struct.pack("<Q", len(hdr)) + hdr
+    size = len(pre) + data
+    # The id is left wrong: computing it would hash 1 GiB.
+    head = archive_head(man, size, pre, b"")
+    mib = gzip.compress(b"\0" * (1 << 20), 9)
+    with open(path, "wb") as f:
+        f.write(gzip.compress(head, 9))
+        f.write(mib * (data >> 20))
+        f.write(gzip.compress(pad(size) + b"\0" * 1024, 9))
+PY
+}
+
+@test "fl-pack: a manifest nested too deep is refused before printing" {
+	hostile deep deep.fla 2000 ok.fla 31 over.fla 32
+	[ "$(stat -c %s deep.fla)" -lt 16384 ]
+	for v in manifest list log; do
+		run --separate-stderr fl-pack "$v" deep.fla
+		[ "$status" -eq 1 ]
+		[ -z "$output" ]
+		assert_one_line_naming deep.fla
+		[ "$stderr" = "fl-pack: deep.fla: manifest.json: nested deeper than 32 levels" ]
+	done
+	run --separate-stderr fl-pack extract -C out deep.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming deep.fla
+	mkdir keys
+	fl-keygen -o keys alice
+	run --separate-stderr fl-pack sign --key keys/alice.key -o s.fla deep.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming deep.fla
+	assert_files deep.fla keys ok.fla over.fla
+	# 32 levels (the manifest and 31 arrays) are read.
+	run --separate-stderr fl-pack manifest ok.fla
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	run --separate-stderr fl-pack manifest over.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming over.fla
+}
+
+@test "fl-pack: a compact manifest over 16 MiB printed is refused" {
+	hostile wide wide.fla
+	[ "$(stat -c %s wide.fla)" -lt 1048576 ]
+	run --separate-stderr fl-pack manifest wide.fla
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "fl-pack: wide.fla: manifest.json: over 16777216 bytes when printed indented" ]
+	run --separate-stderr fl-pack extract -C out wide.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming wide.fla
+	assert_files wide.fla
+	# fl-pack create refuses the same manifest from a directory.
+	mkdir d
+	fl-pack extract -C d "$FIX/model.fla"
+	python3 -c 'import json, sys
+m = json.load(open("d/manifest.json"))
+x = 0
+for _ in range(40):
+    x = [x]
+m["x"] = x
+json.dump(m, open("d/manifest.json", "w"))'
+	run --separate-stderr fl-pack create -C d -o new.fla
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-pack: d/manifest.json: nested deeper than 32 levels" ]
+	assert_files d wide.fla
+}
+
+@test "fl-pack: a compressed bomb is refused by its declared size, before reading" {
+	hostile bomb bomb.fla
+	[ "$(stat -c %s bomb.fla)" -lt 2097152 ]
+	mkdir keys trust
+	fl-keygen -o keys alice
+	cp keys/alice.pub trust/
+	msg="fl-pack: bomb.fla: tensors.safetensors: 1073741904 bytes declared, over the limit of"
+	# Under a 1 GiB address space, reading 1 GiB would fail otherwise.
+	run --separate-stderr sh -c 'ulimit -v 1048576; exec fl-pack verify --trust trust bomb.fla'
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "$msg 536870912 (FL_MAX_BYTES or --max-bytes)" ]
+	run --separate-stderr sh -c 'ulimit -v 1048576; exec fl-pack --max-bytes 1M list bomb.fla'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$msg 1048576 (FL_MAX_BYTES or --max-bytes)" ]
+	run --separate-stderr sh -c 'ulimit -v 1048576; FL_MAX_BYTES=1m exec fl-pack manifest bomb.fla'
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "$msg 1048576 (FL_MAX_BYTES or --max-bytes)" ]
+	assert_files bomb.fla keys trust
+}
+
+@test "fl-pack --max-bytes: caps every verb that reads archives" {
+	# model.fla's tensors member is 148 bytes.
+	for v in list manifest log; do
+		run --separate-stderr fl-pack --max-bytes 148 "$v" "$FIX/model.fla"
+		[ "$status" -eq 0 ]
+		[ -z "$stderr" ]
+		run --separate-stderr fl-pack --max-bytes 147 "$v" "$FIX/model.fla"
+		[ "$status" -eq 1 ]
+		[ -z "$output" ]
+		[ "$stderr" = "fl-pack: $FIX/model.fla: tensors.safetensors: 148 bytes declared, over the limit of 147 (FL_MAX_BYTES or --max-bytes)" ]
+	done
+	run --separate-stderr fl-pack --max-bytes 147 extract -C d "$FIX/model.fla"
+	[ "$status" -eq 1 ]
+	assert_one_line_naming model.fla
+	mkdir keys trust
+	fl-keygen -o keys alice
+	cp keys/alice.pub trust/
+	run --separate-stderr fl-pack --max-bytes 147 sign --key keys/alice.key -o s.fla "$FIX/model.fla"
+	[ "$status" -eq 1 ]
+	assert_one_line_naming model.fla
+	fl-pack sign --key keys/alice.key -o s.fla "$FIX/model.fla"
+	run --separate-stderr fl-pack --max-bytes 147 verify --trust trust s.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming s.fla
+	assert_files keys s.fla trust
+	# The option overrides the environment; bad sizes are usage errors.
+	FL_MAX_BYTES=1 fl-pack --max-bytes 1K list "$FIX/model.fla" >/dev/null
+	for bad in 0 abc 1X 1MB -1 99999999999999999999; do
+		run --separate-stderr fl-pack --max-bytes "$bad" list "$FIX/model.fla"
+		[ "$status" -eq 2 ]
+		[[ ${lines[0]} == "" ]]
+		[[ $stderr == "fl-pack: --max-bytes: '$bad' is not a size"* ]]
+	done
+	run --separate-stderr env FL_MAX_BYTES=lots fl-pack list "$FIX/model.fla"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "fl-pack: FL_MAX_BYTES: 'lots' is not a size (bytes, or a number and K, M, G or T)" ]
 }
