@@ -258,9 +258,16 @@ read_inputs(struct fl_combine *c, const struct opts *o,
 			fl_in_close(f);
 			break;
 		}
-		while ((rc = fl_reader_next(r, &a, err)) > 0)
-			if ((rc = fl_combine_add(c, &a, name, err)) < 0)
+		/* Once the model is known, nothing after it may declare more
+		 * tensor bytes than an update of it holds. */
+		for (;;) {
+			if (fl_combine_max_bytes(c) > 0)
+				fl_reader_set_max(r, fl_combine_max_bytes(c),
+				    "an update of this model holds no more");
+			if ((rc = fl_reader_next(r, &a, err)) <= 0 ||
+			    (rc = fl_combine_add(c, &a, name, err)) < 0)
 				break;
+		}
 		fl_reader_free(r);
 		fl_in_close(f);
 		fl_progress_cb(bar, (size_t)i + 1, (size_t)o->ninputs);

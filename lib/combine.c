@@ -23,6 +23,7 @@ struct fl_combine {
 	json_t			*contributors;	/* of the stats */
 	json_t			*sites;		/* stats: site names seen */
 	json_t			*ids;		/* every archive id seen */
+	uint64_t		 cap;		/* an update's tensor bytes */
 	struct fl_fedeval	*metrics;	/* merged metrics (fedeval) */
 };
 
@@ -80,6 +81,8 @@ take_base(struct fl_combine *c, struct fl_archive *a, const char *name,
 	int rc;
 
 	c->base_a = a;
+	if ((rc = fl_update_max_bytes(a, &c->cap, err)) < 0)
+		return rc;
 	if ((rc = fl_model_from_archive(&c->base, a, err)) < 0 ||
 	    (rc = fl_json_get_int(fl_archive_manifest(a), "round", &round,
 	    err)) < 0)
@@ -96,6 +99,14 @@ take_base(struct fl_combine *c, struct fl_archive *a, const char *name,
 		return fl_err_prefix(err, "%s", name);
 	/* Survival hook: sum the updates' baseline tables (lib/cox.c). */
 	return fl_baseline_new(&c->bl, c->base, fl_archive_id(a), err);
+}
+
+/* The most tensor bytes an update may declare once the base model is
+ * known (fl_update_max_bytes), else 0. */
+uint64_t
+fl_combine_max_bytes(const struct fl_combine *c)
+{
+	return c->cap;
 }
 
 /* The base model given apart from the inputs: trusted, and a model. */

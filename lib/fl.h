@@ -430,6 +430,15 @@ int		 fl_safetensors_decode(struct fl_archive *a,
 char		*fl_manifest_canonical(const json_t *manifest);
 
 /*
+ * Check JSON text against limits before Jansson builds anything from it
+ * (lib/manifest.c): nesting at most maxdepth deep, at most maxitems keys
+ * and values, no string over FL_MAX_JSON_STRING bytes as written.  what
+ * names the text in the message.  Malformed text is left to the parser.
+ * Errors: FL_EFORMAT.
+ */
+int		 fl_json_scan(const char *buf, size_t len, size_t maxdepth,
+		    size_t maxitems, const char *what, struct fl_err *err);
+/*
  * Parse buf[0..len) as a manifest: a JSON object within the limits above
  * (FL_MAX_JSON_*, checked on the bytes before Jansson builds anything,
  * then the printed size).  what names it in messages ("what:LINE:COL:
@@ -1211,6 +1220,11 @@ struct fl_trust;	/* see "Trust" below */
 int		 fl_combine_new(struct fl_combine **c, const char *strategy,
 		    const struct fl_agg_opts *o, const struct fl_trust *t,
 		    struct fl_err *err);
+/* Once the base model is known, the most tensor bytes an archive that
+ * follows may declare (fl_update_max_bytes); 0 before.  A caller reading
+ * the inputs passes it to fl_reader_set_max, so that a compressed bomb in
+ * an inbox costs no more memory than an honest update. */
+uint64_t	 fl_combine_max_bytes(const struct fl_combine *c);
 /* Make a, which must be a model, the base; takes ownership of a, also on
  * failure.  Errors: FL_EVERIFY, FL_EFORMAT ("a stats archive, not a
  * model", a bad round), FL_EUSAGE (fl_agg_configure), those of

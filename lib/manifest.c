@@ -41,8 +41,9 @@ fl_manifest_canonical(const json_t *manifest)
  * string, an array, an object or any other token (a number, true, false,
  * null).  Malformed text is left for Jansson to report: this only counts.
  */
-static int
-json_scan(const char *b, size_t n, const char *what, struct fl_err *err)
+int
+fl_json_scan(const char *b, size_t n, size_t maxdepth, size_t maxitems,
+    const char *what, struct fl_err *err)
 {
 	size_t i, depth = 0, items = 0, slen = 0;
 	int in_str = 0, esc = 0, in_tok = 0;
@@ -74,10 +75,9 @@ json_scan(const char *b, size_t n, const char *what, struct fl_err *err)
 			break;
 		case '[':
 		case '{':
-			if (++depth > FL_MAX_JSON_DEPTH)
+			if (++depth > maxdepth)
 				return fl_err_set(err, FL_EFORMAT, "%s: nested "
-				    "deeper than %d levels", what,
-				    FL_MAX_JSON_DEPTH);
+				    "deeper than %zu levels", what, maxdepth);
 			items++;
 			in_tok = 0;
 			break;
@@ -100,9 +100,9 @@ json_scan(const char *b, size_t n, const char *what, struct fl_err *err)
 				items++;
 			in_tok = 1;
 		}
-		if (items > FL_MAX_JSON_ITEMS)
-			return fl_err_set(err, FL_EFORMAT, "%s: over %u keys "
-			    "and values", what, FL_MAX_JSON_ITEMS);
+		if (items > maxitems)
+			return fl_err_set(err, FL_EFORMAT, "%s: over %zu keys "
+			    "and values", what, maxitems);
 	}
 	return 0;
 }
@@ -183,7 +183,8 @@ fl_manifest_parse(const char *buf, size_t len, const char *what,
 	if (len > FL_MAX_MANIFEST)
 		return fl_err_set(err, FL_EFORMAT, "%s: over %u bytes", what,
 		    FL_MAX_MANIFEST);
-	if ((rc = json_scan(buf, len, what, err)) < 0)
+	if ((rc = fl_json_scan(buf, len, FL_MAX_JSON_DEPTH, FL_MAX_JSON_ITEMS,
+	    what, err)) < 0)
 		return rc;
 	if ((m = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
 		return fl_err_set(err, FL_EFORMAT, "%s:%d:%d: %s", what,

@@ -221,6 +221,12 @@ fl_st_parse_header(struct fl_archive *a, const char *hdr, size_t hlen,
 	size_t n = 0, i, pos;
 	int rc = 0;
 
+	/* A tensor's entry is an object in the header object holding a
+	 * shape array: three levels and about twenty items; more is not a
+	 * header but a way to make Jansson allocate. */
+	if ((rc = fl_json_scan(hdr, hlen, 3, 20 * (size_t)(FL_MAX_TENSORS + 1)
+	    + 4096, "header", err)) < 0)
+		return rc;
 	root = json_loadb(hdr, hlen, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
 		return fl_err_set(err, FL_EFORMAT, "header:%d:%d: %s",

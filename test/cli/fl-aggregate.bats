@@ -182,3 +182,38 @@ edit_manifest() {
 	[ "$status" -eq 1 ]
 	[ ! -e r1.fla ]
 }
+
+@test "fl-aggregate: an update may declare no more tensor bytes than the model allows" {
+	# A gzip'd update whose tensors member declares 64 MiB of zeros:
+	# under the default FL_MAX_BYTES, far over what an update of this
+	# model can hold; refused from its header, before any of it is read.
+	python3 - <<'PY'
+import gzip, struct, tarfile
+def member(name, size):
+    ti = tarfile.TarInfo(name)
+    ti.size = size
+    ti.mode = 0o644
+    return ti.tobuf(format=tarfile.USTAR_FORMAT)
+data = 64 << 20
+m = b'{"format":"fl/1","id":"sha256:' + b"0" * 64 + b'","kind":"update"}'
+hdr = ('{"t":{"data_offsets":[0,%d],"dtype":"F32","shape":[%d]}}'
+       % (data, data // 4)).encode()
+hdr += b" " * (-(8 + len(hdr)) % 8)
+pre = struct.pack("<Q", len(hdr)) + hdr
+size = len(pre) + data
+head = (member("manifest.json", len(m)) + m + b"\0" * (-len(m) % 512) +
+        member("tensors.safetensors", size) + pre)
+with open("bomb.upd", "wb") as f:
+    f.write(gzip.compress(head + b"\0" * data + b"\0" * (-size % 512) +
+                          b"\0" * 1024, 9))
+PY
+	[ "$(stat -c %s bomb.upd)" -lt 1048576 ]
+	run --separate-stderr fl-aggregate -m r0.fla -o r1.fla a.upd bomb.upd
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "fl-aggregate: bomb.upd: tensors.safetensors: 67108944 bytes declared, over the limit of "*" (an update of this model holds no more)" ]]
+	# The model first in the stream sets the cap just the same.
+	run --separate-stderr sh -c '{ gzip -c r0.fla; cat bomb.upd; } | fl-aggregate -o r1.fla'
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"(an update of this model holds no more)" ]]
+	assert_files a.csv a.upd b.csv b.upd bomb.upd r0.fla stats.fls test.csv
+}

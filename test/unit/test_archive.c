@@ -544,6 +544,27 @@ test_safetensors(void)
 	CHECK(st_decode(b, "[1,2]", 0, &err) == FL_EFORMAT);
 	CHECK(st_decode(b, "{\"x\":", 0, &err) == FL_EFORMAT);
 	CHECK(strncmp(err.msg, "header:1:", 9) == 0);
+	/* A header nested past a tensor's entry, or holding more items
+	 * than any tensor table, is refused before Jansson parses it. */
+	CHECK(st_decode(b, "{\"x\":{\"dtype\":\"F32\",\"shape\":[[1]],"
+	    "\"data_offsets\":[0,4]}}", 4, &err) == FL_EFORMAT);
+	CHECK(strcmp(err.msg, "header: nested deeper than 3 levels") == 0);
+	{
+		size_t k, items = 20 * (size_t)(FL_MAX_TENSORS + 1) + 4097;
+		char *h = malloc(2 * items + 32);
+
+		CHECK(h != NULL);
+		if (h != NULL) {
+			memcpy(h, "{\"x\":[", 6);
+			for (k = 0; k < items; k++)
+				memcpy(h + 6 + 2 * k, "0,", 2);
+			memcpy(h + 6 + 2 * items - 1, "]}", 3);
+			CHECK(st_decode(b, h, 0, &err) == FL_EFORMAT);
+			CHECK(strncmp(err.msg, "header: over ", 13) == 0 &&
+			    strstr(err.msg, "keys and values") != NULL);
+			free(h);
+		}
+	}
 	/* A header length past the end. */
 	buf = calloc(1, 16);
 	n = 1000;
