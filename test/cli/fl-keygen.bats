@@ -96,3 +96,12 @@ load helper
 	[ "$stderr" = "fl-pack: alice.key: readable by others; chmod 600" ]
 	assert_files alice.key alice.pub
 }
+
+@test "fl-keygen: under umask 000 the .pub is 0644 and the .key 0600" {
+	run --separate-stderr sh -c 'umask 000; fl-keygen alice'
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %a alice.pub)" = 644 ]
+	[ "$(stat -c %a alice.key)" = 600 ]
+	run --separate-stderr sh -c 'umask 000; fl-keygen -f alice'
+	[ "$(stat -c %a alice.pub)" = 644 ]
+}

@@ -217,3 +217,73 @@ setup() {
 	[[ "$stderr" == *"history entry 0"* ]]
 	[ -z "$output" ]
 }
+
+@test "trust: fl-pack log refuses a site or signer that would forge rows" {
+	fl-train --sign keys/a.key -d a.csv -o a0.upd r0.fla
+	fl-aggregate --trust coord-trust --sign keys/coord.key -m r0.fla \
+	    -o r1.fla a0.upd
+	rm -rf x && mkdir x
+	fl-pack extract -C x r1.fla
+	# A tab and a newline in round 0's site: a second row, a fake signer.
+	python3 -c 'import json
+m = json.load(open("x/manifest.json"))
+m["history"][0]["updates"][0]["site"] = "a\t1\tsha256:x\tcoord\n0"
+json.dump(m, open("x/manifest.json", "w"))'
+	fl-pack create -C x -o forged.fla
+	run --separate-stderr fl-pack log forged.fla
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "fl-pack: forged.fla: history entry 0, update 0: a site, signer or id that is not a name or an id" ]
+}
+
+@test "trust: a site's update is found among co-signatures, whatever their key ids" {
+	fl-train --sign keys/a.key -d a.csv -o a.upd r0.fla
+	# Co-signers whose key ids sort before and after a's.
+	mine=$(keyid keys/a.pub)
+	lo= hi=
+	for i in $(seq 1 40); do
+		fl-keygen -o keys "k$i"
+		k=$(keyid "keys/k$i.pub")
+		if [[ "$k" < "$mine" ]]; then lo=${lo:-k$i}; else hi=${hi:-k$i}; fi
+		[ -n "$lo" ] && [ -n "$hi" ] && break
+	done
+	[ -n "$lo" ] && [ -n "$hi" ]
+	cp "keys/$lo.pub" "keys/$hi.pub" coord-trust/
+	fl-pack sign --key "keys/$lo.key" a.upd | fl-pack sign --key "keys/$hi.key" -o co.upd
+	[ "$(tar tf co.upd | grep -c '^sig/')" -eq 3 ]
+	run --separate-stderr fl-aggregate --trust coord-trust -m r0.fla -o r1.fla co.upd
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	# Without a's signature, co-signers do not stand in for it.
+	fl-train --site a -d a.csv r0.fla | fl-pack sign --key "keys/$lo.key" |
+	    fl-pack sign --key "keys/$hi.key" -o noa.upd
+	run --separate-stderr fl-aggregate --trust coord-trust -m r0.fla -o r1b.fla noa.upd
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == *"but the update is from site 'a' and carries no signature by its site key" ]]
+	[ ! -e r1b.fla ]
+}
+
+@test "trust: an update's site must be a name; a long one is refused with 1" {
+	fl-train -d a.csv -o a.upd r0.fla
+	rm -rf x && mkdir x
+	fl-pack extract -C x a.upd
+	python3 -c 'import json, sys
+m = json.load(open("x/manifest.json"))
+m["site"] = "x" * (8 << 20)
+json.dump(m, open("x/manifest.json", "w"))'
+	run --separate-stderr fl-pack create -C x -o big.upd
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-pack: x/manifest.json: a string over 65536 bytes" ]
+	python3 -c 'import json, sys
+m = json.load(open("x/manifest.json"))
+m["site"] = "x" * 60000
+json.dump(m, open("x/manifest.json", "w"))'
+	fl-pack create -C x -o big.upd
+	run --separate-stderr fl-aggregate -m r0.fla -o r1.fla big.upd
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-aggregate: big.upd: key 'site' is not a site name (1 to 128 of A-Z a-z 0-9 . _ -)" ]
+	run --separate-stderr fl-train -d a.csv --site "$(printf '%0300d' 0)" r0.fla
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "fl-train: --site: not a name (1 to 128 of A-Z a-z 0-9 . _ -)" ]
+	[ ! -e r1.fla ]
+}

@@ -429,8 +429,8 @@ test_trust(void)
 	    "(key 'site' is null)") == 0);
 	fl_archive_free(u);
 	/* One signed by its site's key is taken, its signer recorded, and
-	 * a co-signature by the coordinator, whichever key id sorts
-	 * first, does not hide it. */
+	 * a co-signature by the coordinator (whose key id sorts before or
+	 * after a's; the CLI test tries both) does not hide it. */
 	u = update(id, "a", 2, 1, 1, 1);
 	CHECK_OK(fl_archive_sign_new(u, a, &err), &err);
 	CHECK_OK(fl_archive_sign(u, coord, &err), &err);
