@@ -3,7 +3,8 @@
  * shape (lib/modelio.c fl_archive_params), not by position: an update or
  * model whose data lies in another order gives bit-identical results
  * under fedavg and median (lib/aggregate.c), and a renamed, transposed,
- * flattened, F64, extra or missing tensor is refused, naming it.
+ * flattened, F64, extra or missing tensor is refused, naming it.  State
+ * vectors and SCAFFOLD's state file are read by shape, extras refused.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -328,11 +329,50 @@ test_refused(void)
 	fl_model_free(base);
 }
 
+/* A SCAFFOLD state file holds its two vectors, F32 [n], and nothing else. */
+static void
+test_scaffold_state(void)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_model *m = mlp(1);
+	struct fl_archive *a = NULL;
+	const char *path;
+	size_t shape[1] = { 39 };
+	float *v = NULL;
+
+	if (m == NULL || unit_tmpdir("bind") == NULL) {
+		CHECK(0);
+		fl_model_free(m);
+		return;
+	}
+	path = unit_at("s.state");
+	CHECK_OK(fl_scaffold_save(path, m, "sha256:aa",
+	    fl_model_params_const(m), fl_model_params_const(m), &err), &err);
+	CHECK_OK(fl_scaffold_load(path, m, "sha256:bb", &v, &err), &err);
+	free(v);
+	v = NULL;
+	/* An extra tensor is refused, naming it. */
+	CHECK_OK(fl_archive_read_file(path, &a, &err), &err);
+	if (a != NULL) {
+		CHECK_OK(fl_archive_add_tensor(a, "extra", FL_DTYPE_F32, 1,
+		    shape, fl_model_params_const(m), &err), &err);
+		CHECK_OK(fl_archive_save(&a, 1, path, &err), &err);
+		CHECK(fl_scaffold_load(path, m, "sha256:bb", &v, &err) ==
+		    FL_EFORMAT);
+		CHECK(strstr(err.msg, "tensor 'extra'") != NULL);
+		fl_archive_free(a);
+	}
+	CHECK(v == NULL);
+	unit_rmtmpdir();
+	fl_model_free(m);
+}
+
 int
 main(void)
 {
 	test_order();
 	test_model_order();
 	test_refused();
+	test_scaffold_state();
 	return unit_done("test_bind");
 }
