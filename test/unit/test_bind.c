@@ -228,6 +228,33 @@ test_order(void)
 	fl_model_free(base);
 }
 
+/* fl's own layout is used in place; another order is gathered. */
+static void
+test_in_place(void)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_model *m = mlp(1);
+	struct fl_archive *u = update(2, "s0", 1), *r = NULL;
+	const float *p = NULL, *q = NULL;
+	float *buf = NULL;
+
+	if (m == NULL || u == NULL || (r = rewrite(u, C_NAME_ORDER)) == NULL) {
+		CHECK(0);
+		goto out;
+	}
+	CHECK_OK(fl_archive_params(u, m, &buf, &p, &err), &err);
+	CHECK(p == fl_archive_data(u, NULL) && buf == NULL);
+	CHECK_OK(fl_archive_params(r, m, &buf, &q, &err), &err);
+	CHECK(q == buf && buf != NULL);
+	CHECK(p != NULL && q != NULL &&
+	    memcmp(p, q, fl_model_nparams(m) * sizeof(float)) == 0);
+out:
+	free(buf);
+	fl_archive_free(r);
+	fl_archive_free(u);
+	fl_model_free(m);
+}
+
 /* A model in another data order is read as the same model. */
 static void
 test_model_order(void)
@@ -371,6 +398,7 @@ int
 main(void)
 {
 	test_order();
+	test_in_place();
 	test_model_order();
 	test_refused();
 	test_scaffold_state();
