@@ -55,6 +55,8 @@ struct fl_agg {
 	int64_t			 samples;	/* sum of samples */
 	int			 spool;		/* robust: deltas, or -1 */
 	float			*scratch;	/* (nparams) a scaled delta */
+	float			*gather;	/* (nparams) a delta in layout
+						 * order, made on first need */
 	double			*dc;		/* sum of scaffold_dc, or NULL */
 	size_t			 ndc;
 	float			*c0, *m0, *v0;	/* the base's state, or NULL */
@@ -272,16 +274,22 @@ fl_agg_configure(struct fl_agg *g, const struct fl_agg_opts *opt,
 	return 0;
 }
 
-/* Check that update u can be added to g: kind, parent, round, model. */
+/*
+ * Check that update u can be added to g: kind, parent, round, model; and
+ * bind its tensors by name, dtype and shape, so that *delta is its
+ * parameter vector in the model's layout order.  An update laid out as
+ * fl writes it is used in place; another is gathered into g's buffer
+ * (the robust strategies' scratch, which fl_agg_add scales in place).
+ */
 static int
-check_update(const struct fl_agg *g, const struct fl_archive *u,
-    const char *name, int64_t *samples, struct fl_err *err)
+check_update(struct fl_agg *g, const struct fl_archive *u,
+    const char *name, int64_t *samples, const float **delta,
+    struct fl_err *err)
 {
 	json_t *man = fl_archive_manifest((struct fl_archive *)u);
-	struct fl_tensor t;
 	const char *parent;
 	int64_t round;
-	size_t k, n, np = 0;
+	size_t k;
 
 	if (fl_archive_kind(u) != FL_KIND_UPDATE)
 		return fl_err_set(err, FL_EFORMAT, "%s: a %s archive, not an "
@@ -306,25 +314,9 @@ check_update(const struct fl_agg *g, const struct fl_archive *u,
 		    json_object_get(man, describe_keys[k])))
 			return fl_err_set(err, FL_ESHAPE, "%s: '%s' differs "
 			    "from the model's", name, describe_keys[k]);
-	fl_archive_data(u, &n);
-	if (n < fl_model_nparams(g->base) * sizeof(float) ||
-	    fl_archive_ntensors(u) < 2 * fl_model_nlayers(g->base))
-		return fl_err_set(err, FL_ESHAPE, "%s: tensors do not match "
-		    "the model's layout", name);
-	/* The parameters, then only state/ vectors. */
-	for (k = 0; k < fl_archive_ntensors(u); k++) {
-		fl_archive_tensor(u, k, &t);
-		if (k < 2 * fl_model_nlayers(g->base) ?
-		    strncmp(t.name, "state/", 6) == 0 :
-		    strncmp(t.name, "state/", 6) != 0)
-			return fl_err_set(err, FL_ESHAPE, "%s: tensors do not "
-			    "match the model's layout", name);
-		if (k < 2 * fl_model_nlayers(g->base))
-			np += t.nbytes;
-	}
-	if (np != fl_model_nparams(g->base) * sizeof(float))
-		return fl_err_set(err, FL_ESHAPE, "%s: tensors do not match "
-		    "the model's layout", name);
+	if (fl_archive_params(u, g->base, IS_ROBUST(g->strategy) ?
+	    &g->scratch : &g->gather, delta, err) < 0)
+		return fl_err_prefix(err, "%s", name);
 	return 0;
 }
 
@@ -372,7 +364,7 @@ fl_agg_add(struct fl_agg *g, const struct fl_archive *u, const char *name,
 	double w, scale = 1, norm = 0;
 	int rc;
 
-	if ((rc = check_update(g, u, name, &samples, err)) < 0)
+	if ((rc = check_update(g, u, name, &samples, &delta, err)) < 0)
 		return rc;
 	/* A weight is a row count: at most 2^53, exact in a double, and the
 	 * round's total must fit the manifest's integer. */
@@ -383,7 +375,6 @@ fl_agg_add(struct fl_agg *g, const struct fl_archive *u, const char *name,
 		return fl_err_set(err, FL_EFORMAT, "%s: the round's samples "
 		    "would overflow (%lld + %lld)", name,
 		    (long long)g->samples, (long long)samples);
-	delta = fl_archive_data(u, NULL);
 	for (i = 0; i < n; i++) {
 		if (!isfinite(delta[i]))
 			return fl_err_set(err, FL_ENUM, "%s: update holds %s "
@@ -765,6 +756,7 @@ fl_agg_free(struct fl_agg *g)
 	json_decref(g->sites);
 	free(g->acc);
 	free(g->scratch);
+	free(g->gather);
 	free(g->dc);
 	free(g->c0);
 	free(g->m0);

@@ -657,10 +657,28 @@ int		 fl_model_to_archive(const struct fl_model *m, enum fl_kind kind,
 int		 fl_model_describe(const struct fl_model *m, json_t *manifest,
 		    struct fl_err *err);
 /* Build a model from a model or update archive, checking the manifest and
- * that the tensors match the layout exactly.  Errors: FL_EFORMAT,
- * FL_ESHAPE, FL_ENOMEM. */
+ * binding the tensors with fl_archive_params.  Errors: FL_EFORMAT,
+ * FL_ESHAPE, FL_ENUM (a parameter not finite), FL_ENOMEM. */
 int		 fl_model_from_archive(struct fl_model **m,
 		    const struct fl_archive *a, struct fl_err *err);
+/*
+ * Bind a's parameter tensors to m's layout by name, dtype and shape, in
+ * whatever order they lie in a's data: for each layer l, "fc<l>.weight"
+ * F32 (width(l+1), width(l)) and "fc<l>.bias" F32 (width(l+1)).  Every
+ * other tensor must be a state vector "state/<name>", F32 (nparams).
+ * *params gets the nparams parameters in layout order: a pointer into
+ * a's data when the tensors lie there in layout order from offset 0, as
+ * fl writes them (no copy), else *buf filled by copying.  *buf is the
+ * caller's: nparams floats, or NULL to have one malloc'd on first need
+ * and left in *buf for the caller to reuse and free.  *params is valid
+ * while a and *buf are.  Values are not checked.  Errors: FL_ESHAPE
+ * naming the tensor (missing, unknown, another dtype or shape), as
+ * "tensor 'fc0.weight' is F32 [3, 5], the model's is F32 [5, 3]", for
+ * the caller to prefix with the file name; FL_ENOMEM.
+ */
+int		 fl_archive_params(const struct fl_archive *a,
+		    const struct fl_model *m, float **buf,
+		    const float **params, struct fl_err *err);
 
 /* Read the one model archive at path (NULL or "-" for stdin; sealed input
  * is opened with key, which may be NULL) into *a and build its model into
@@ -1258,15 +1276,15 @@ int		 fl_manifest_set_writer(json_t *manifest, const char *tool,
 /* privacy accounting (lib/dp.c).  Issue 4 fills these in.                  */
 
 /*
- * State vectors: F32 tensors of exactly the model's parameter count, named
- * "state/<name>", stored after the parameter tensors of a model or update
- * archive: server optimizer moments ("fedopt_m", "fedopt_v") and SCAFFOLD
- * control variates ("scaffold_c" in models, "scaffold_dc" in updates).
- * fl_model_from_archive and fl_agg ignore them; names are 1..64 of
- * [a-z0-9_].
+ * State vectors: F32 tensors of shape (nparams), the model's parameter
+ * count, named "state/<name>", written after the parameter tensors of a
+ * model or update archive: server optimizer moments ("fedopt_m",
+ * "fedopt_v") and SCAFFOLD control variates ("scaffold_c" in models,
+ * "scaffold_dc" in updates).  fl_archive_params checks and skips them;
+ * names are 1..64 of [a-z0-9_].
  */
-/* 1 and *v (borrowed from a) when state name is present with n values, 0
- * when absent; FL_EFORMAT when present with another dtype or size. */
+/* 1 and *v (borrowed from a) when state name is present as F32 (n), 0
+ * when absent; FL_EFORMAT when present with another dtype or shape. */
 int		 fl_archive_state(const struct fl_archive *a, const char *name,
 		    size_t n, const float **v, struct fl_err *err);
 /* Append state name (n values copied).  Errors: FL_EUSAGE, FL_ENOMEM. */

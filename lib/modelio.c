@@ -1,9 +1,11 @@
 /*
  * modelio.c: a model to and from an archive.  The manifest describes the
  * model ("model", "features", "label", "preprocess"); the tensors are the
- * layers' weights and biases as F32, in layout order, so that the archive's
- * data section is exactly the model's parameter buffer.  The format is
- * specified in man/fl-archive.5.
+ * layers' weights and biases as F32.  We write them in layout order, so
+ * that the archive's data section is exactly the model's parameter
+ * buffer; we read them by name, dtype and shape (fl_archive_params), in
+ * whatever order another writer laid them out.  The format is specified
+ * in man/fl-archive.5.
  */
 #include <math.h>
 #include <stdio.h>
@@ -155,45 +157,135 @@ read_reals(const json_t *prep, const char *key, size_t d, int positive,
 	return 0;
 }
 
-/* Check that a's tensors are exactly m's layout, as F32. */
+/* Whether name is 1..64 of [a-z0-9_]. */
 static int
-check_tensors(const struct fl_model *m, const struct fl_archive *a,
-    struct fl_err *err)
+state_name_ok(const char *name)
 {
+	size_t i;
+
+	for (i = 0; name[i] != '\0'; i++)
+		if (i >= 64 || !((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+			return 0;
+	return i > 0;
+}
+
+/* Write "DTYPE [d0, d1, ...]" into buf. */
+static void
+shape_str(char *buf, size_t len, enum fl_dtype dtype, size_t ndim,
+    const size_t *shape)
+{
+	size_t k, at;
+
+	at = (size_t)snprintf(buf, len, "%s [", fl_dtype_name(dtype));
+	for (k = 0; k < ndim && at < len; k++)
+		at += (size_t)snprintf(buf + at, len - at, k == 0 ? "%zu" :
+		    ", %zu", shape[k]);
+	if (at < len)
+		snprintf(buf + at, len - at, "]");
+}
+
+/* Whether name is the name of one of m's parameter tensors. */
+static int
+is_param(const struct fl_model *m, const char *name)
+{
+	char want[32];
+	size_t l;
+
+	for (l = 0; l < fl_model_nlayers(m); l++) {
+		tensor_name(want, sizeof(want), l, 0);
+		if (strcmp(name, want) == 0)
+			return 1;
+		tensor_name(want, sizeof(want), l, 1);
+		if (strcmp(name, want) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* FL_ESHAPE: tensor name is t (NULL: absent), where what (F32 of shape
+ * want[0..ndim)) is expected. */
+static int
+shape_error(const char *name, const struct fl_tensor *t, const char *what,
+    size_t ndim, const size_t *want, struct fl_err *err)
+{
+	char got[160], exp[160];
+
+	if (t != NULL)
+		shape_str(got, sizeof(got), t->dtype, t->ndim, t->shape);
+	else
+		snprintf(got, sizeof(got), "missing");
+	shape_str(exp, sizeof(exp), FL_DTYPE_F32, ndim, want);
+	return fl_err_set(err, FL_ESHAPE, "tensor '%.128s' is %s, %s is %s",
+	    name, got, what, exp);
+}
+
+/*
+ * Bind a's parameter tensors to m by name, dtype and shape; see fl.h.
+ * The checks come first, in data order, so that an unknown tensor is
+ * named as such rather than as the one it may have replaced.
+ */
+int
+fl_archive_params(const struct fl_archive *a, const struct fl_model *m,
+    float **buf, const float **params, struct fl_err *err)
+{
+	const unsigned char *base = fl_archive_data(a, NULL);
 	struct fl_tensor t;
 	char name[32];
-	size_t l, i = 0, want[2];
-	int b;
+	size_t l, k, off = 0, want[2], np = fl_model_nparams(m);
+	int b, inplace = 1;
 
-	if (fl_archive_ntensors(a) < 2 * fl_model_nlayers(m))
-		return fl_err_set(err, FL_ESHAPE, "%zu tensors, model '%s' "
-		    "has %zu", fl_archive_ntensors(a), fl_model_spec(m),
-		    2 * fl_model_nlayers(m));
-	/* State vectors may follow the parameters, nothing else. */
-	for (i = 2 * fl_model_nlayers(m); i < fl_archive_ntensors(a); i++) {
-		fl_archive_tensor(a, i, &t);
-		if (strncmp(t.name, "state/", 6) != 0)
-			return fl_err_set(err, FL_ESHAPE, "tensor %zu is '%s', "
-			    "expected a state/ tensor after the parameters", i,
-			    t.name);
+	*params = NULL;
+	for (k = 0; k < fl_archive_ntensors(a); k++) {
+		fl_archive_tensor(a, k, &t);
+		if (is_param(m, t.name))
+			continue;
+		if (strncmp(t.name, "state/", 6) != 0 ||
+		    !state_name_ok(t.name + 6))
+			return fl_err_set(err, FL_ESHAPE, "tensor '%.128s' is "
+			    "neither a parameter of model '%s' nor a state/ "
+			    "vector", t.name, fl_model_spec(m));
+		if (t.dtype != FL_DTYPE_F32 || t.ndim != 1 ||
+		    t.shape[0] != np)
+			return shape_error(t.name, &t, "a state/ vector", 1,
+			    &np, err);
 	}
-	i = 0;
+	/* Each parameter tensor by name, in layout order.  Names are unique
+	 * in an archive, so nothing is bound twice. */
 	for (l = 0; l < fl_model_nlayers(m); l++)
-		for (b = 0; b < 2; b++, i++) {
-			fl_archive_tensor(a, i, &t);
+		for (b = 0; b < 2; b++) {
 			tensor_name(name, sizeof(name), l, b);
 			want[0] = fl_model_width(m, l + 1);
 			want[1] = fl_model_width(m, l);
-			if (strcmp(t.name, name) != 0)
-				return fl_err_set(err, FL_ESHAPE, "tensor %zu "
-				    "is '%s', expected '%s'", i, t.name, name);
+			if (fl_archive_find(a, name, &t) < 0)
+				return shape_error(name, NULL, "the model's",
+				    b ? 1 : 2, want, err);
 			if (t.dtype != FL_DTYPE_F32 ||
 			    t.ndim != (size_t)(b ? 1 : 2) ||
 			    t.shape[0] != want[0] ||
 			    (!b && t.shape[1] != want[1]))
-				return fl_err_set(err, FL_ESHAPE, "tensor '%s'"
-				    " has the wrong dtype or shape", name);
+				return shape_error(name, &t, "the model's",
+				    b ? 1 : 2, want, err);
+			if ((const unsigned char *)t.data != base + off)
+				inplace = 0;
+			off += t.nbytes;
 		}
+	/* As fl writes them: the parameter vector is the data's first bytes. */
+	if (inplace) {
+		*params = (const float *)(const void *)base;
+		return 0;
+	}
+	if (*buf == NULL && (*buf = malloc(np * sizeof(float) + 1)) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	off = 0;
+	for (l = 0; l < fl_model_nlayers(m); l++)
+		for (b = 0; b < 2; b++) {
+			tensor_name(name, sizeof(name), l, b);
+			fl_archive_find(a, name, &t);
+			memcpy((unsigned char *)*buf + off, t.data, t.nbytes);
+			off += t.nbytes;
+		}
+	*params = *buf;
 	return 0;
 }
 
@@ -218,8 +310,9 @@ fl_model_from_archive(struct fl_model **mp, const struct fl_archive *a,
 	const char *spec, *task, *label, **names = NULL;
 	struct fl_model *m = NULL;
 	int64_t classes;
-	size_t d, j, n, bad;
-	const void *data;
+	size_t d, j, bad;
+	const float *data;
+	float *buf;
 	int t, rc;
 
 	*mp = NULL;
@@ -276,17 +369,13 @@ fl_model_from_archive(struct fl_model **mp, const struct fl_archive *a,
 	    err)) < 0 ||
 	    (rc = read_reals(prep, "impute", d, 0, fl_model_prep(m)->impute,
 	    err)) < 0 ||
-	    (rc = fl_survival_from_json(m, model, err)) < 0 ||
-	    (rc = check_tensors(m, a, err)) < 0)
+	    (rc = fl_survival_from_json(m, model, err)) < 0)
 		goto out;
-	data = fl_archive_data(a, &n);
-	if (n < fl_model_nparams(m) * sizeof(float)) {
-		rc = fl_err_set(err, FL_ESHAPE, "tensor data is %zu bytes, "
-		    "expected %zu", n, fl_model_nparams(m) * sizeof(float));
+	buf = fl_model_params(m);
+	if ((rc = fl_archive_params(a, m, &buf, &data, err)) < 0)
 		goto out;
-	}
-	n = fl_model_nparams(m) * sizeof(float);	/* state/ follows */
-	memcpy(fl_model_params(m), data, n);
+	if (data != buf)
+		memcpy(buf, data, fl_model_nparams(m) * sizeof(float));
 	bad = first_nonfinite(fl_model_params(m), fl_model_nparams(m));
 	if (bad != fl_model_nparams(m)) {
 		rc = fl_err_set(err, FL_ENUM, "parameter %zu is %s", bad,
@@ -299,19 +388,6 @@ out:
 	fl_model_free(m);
 	free(names);
 	return rc;
-}
-
-/* Whether name is 1..64 of [a-z0-9_]. */
-static int
-state_name_ok(const char *name)
-{
-	size_t i;
-
-	for (i = 0; name[i] != '\0'; i++)
-		if (i >= 64 || !((name[i] >= 'a' && name[i] <= 'z') ||
-		    (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
-			return 0;
-	return i > 0;
 }
 
 int
@@ -327,9 +403,9 @@ fl_archive_state(const struct fl_archive *a, const char *name, size_t n,
 	snprintf(full, sizeof(full), "state/%s", name);
 	if (fl_archive_find(a, full, &t) < 0)
 		return 0;
-	if (t.dtype != FL_DTYPE_F32 || t.nbytes != n * sizeof(float))
-		return fl_err_set(err, FL_EFORMAT, "state '%s' is not %zu F32 "
-		    "values", name, n);
+	if (t.dtype != FL_DTYPE_F32 || t.ndim != 1 || t.shape[0] != n)
+		return fl_err_set(err, FL_EFORMAT, "state '%s' is not F32 "
+		    "[%zu]", name, n);
 	*v = t.data;
 	return 1;
 }

@@ -28,6 +28,43 @@ fl_scaffold_update(size_t n, const float *ci, const float *c,
 		    ((double)x[i] - y[i]) / k);
 }
 
+/* Check that a holds tensor name as F32 [n] and fill t.  Errors:
+ * FL_EFORMAT. */
+static int
+check_vector(const struct fl_archive *a, const char *path, const char *name,
+    size_t n, struct fl_tensor *t, struct fl_err *err)
+{
+	if (fl_archive_find(a, name, t) < 0)
+		return fl_err_set(err, FL_EFORMAT, "%s: no tensor '%s'", path,
+		    name);
+	if (t->dtype != FL_DTYPE_F32 || t->ndim != 1 || t->shape[0] != n)
+		return fl_err_set(err, FL_EFORMAT, "%s: tensor '%s' is not "
+		    "F32 [%zu]", path, name, n);
+	return 0;
+}
+
+/* Check that a holds c_i and the c_i it replaced, each F32 [n], and
+ * nothing else.  Errors: FL_EFORMAT. */
+static int
+check_state(const struct fl_archive *a, const char *path, size_t n,
+    struct fl_err *err)
+{
+	struct fl_tensor t;
+	size_t k;
+	int rc;
+
+	for (k = 0; k < fl_archive_ntensors(a); k++) {
+		fl_archive_tensor(a, k, &t);
+		if (strcmp(t.name, CI) != 0 && strcmp(t.name, CI_PREV) != 0)
+			return fl_err_set(err, FL_EFORMAT, "%s: tensor "
+			    "'%.128s' is not part of a SCAFFOLD state", path,
+			    t.name);
+	}
+	if ((rc = check_vector(a, path, CI, n, &t, err)) < 0)
+		return rc;
+	return check_vector(a, path, CI_PREV, n, &t, err);
+}
+
 /* Copy tensor name (F32, [n]) of a into a new vector *v.  Errors:
  * FL_EFORMAT, FL_ENOMEM. */
 static int
@@ -35,13 +72,10 @@ get_vector(const struct fl_archive *a, const char *path, const char *name,
     size_t n, float **v, struct fl_err *err)
 {
 	struct fl_tensor t;
+	int rc;
 
-	if (fl_archive_find(a, name, &t) < 0)
-		return fl_err_set(err, FL_EFORMAT, "%s: no tensor '%s'", path,
-		    name);
-	if (t.dtype != FL_DTYPE_F32 || t.ndim != 1 || t.shape[0] != n)
-		return fl_err_set(err, FL_EFORMAT, "%s: tensor '%s' is not "
-		    "F32 [%zu]", path, name, n);
+	if ((rc = check_vector(a, path, name, n, &t, err)) < 0)
+		return rc;
 	if ((*v = malloc(n * sizeof(float) + 1)) == NULL)
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	memcpy(*v, t.data, n * sizeof(float));
@@ -91,6 +125,8 @@ fl_scaffold_load(const char *path, const struct fl_model *m,
 			    path, keys[i]);
 			goto out;
 		}
+	if ((rc = check_state(a, path, n, err)) < 0)
+		goto out;
 	/* Training the model it was last updated from again starts from
 	 * the c_i that update replaced. */
 	if (model_id != NULL && json_is_string(json_object_get(man,

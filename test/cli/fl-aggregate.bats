@@ -107,6 +107,86 @@ edit_manifest() {
 	[ ! -e r1.fla ]
 }
 
+# Rewrite archive $1 into $2 with its tensors' data in name order
+# (fc0.bias before fc0.weight), or, with $3, fc0.weight transposed
+# ("transpose") or renamed fc0.w ("rename"); fl-pack create keeps the
+# data order it is given and computes a new id.
+rewrite_tensors() {
+	command -v python3 > /dev/null || skip "python3 is not installed"
+	rm -rf x && mkdir x
+	fl-pack extract -C x "$1"
+	python3 - x/tensors.safetensors "${3:-}" <<'PY'
+import json, struct, sys
+path, how = sys.argv[1], sys.argv[2]
+raw = open(path, "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+head = json.loads(raw[8:8 + n])
+data = raw[8 + n:]
+out, body = {}, b""
+for name in sorted(head):
+    e = head[name]
+    b, end = e["data_offsets"]
+    shape = e["shape"]
+    if name == "fc0.weight" and how == "transpose":
+        shape = shape[::-1]
+    if name == "fc0.weight" and how == "rename":
+        name = "fc0.w"
+    out[name] = {"dtype": e["dtype"], "shape": shape,
+                 "data_offsets": [len(body), len(body) + end - b]}
+    body += data[b:end]
+text = json.dumps(out, sort_keys=True, separators=(",", ":")).encode()
+text += b" " * ((8 - (8 + len(text)) % 8) % 8)
+open(path, "wb").write(struct.pack("<Q", len(text)) + text + body)
+PY
+	fl-pack create -C x -o "$2"
+	rm -rf x
+}
+
+# The tensors of archive $1, as stored, into file $2.
+tensors_of() {
+	rm -rf t && mkdir t
+	fl-pack extract -C t "$1"
+	mv t/tensors.safetensors "$2"
+	rm -rf t
+}
+
+@test "fl-aggregate: an update in another data order gives the same model" {
+	rewrite_tensors a.upd ra.upd
+	# The rewrite really moved the data: another id, fc0.bias first.
+	[ "$(manifest_get ra.upd id)" != "$(manifest_get a.upd id)" ]
+	[ "$(fl-pack list ra.upd | sed -n 2p | cut -f1)" = fc0.bias ]
+	for s in fedavg median; do
+		fl-aggregate -q --strategy $s -m r0.fla -o want.fla a.upd b.upd
+		run --separate-stderr fl-aggregate --strategy $s -m r0.fla \
+		    -o got.fla ra.upd b.upd
+		[ "$status" -eq 0 ] && [ -z "$stderr" ]
+		tensors_of want.fla want.st
+		tensors_of got.fla got.st
+		cmp want.st got.st
+		rm want.fla got.fla
+	done
+	# A model in another data order is the same model.
+	rewrite_tensors r0.fla rr0.fla
+	fl-eval -p -d test.csv r0.fla > want.tsv
+	fl-eval -p -d test.csv rr0.fla > got.tsv
+	cmp want.tsv got.tsv
+}
+
+@test "fl-aggregate: refuses a transposed or renamed weight, naming it" {
+	rewrite_tensors a.upd tr.upd transpose
+	run --separate-stderr fl-aggregate -m r0.fla -o r1.fla b.upd tr.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming tr.upd
+	[ "$stderr" = "fl-aggregate: tr.upd: tensor 'fc0.weight' is F32 [11, 1], the model's is F32 [1, 11]" ]
+	rewrite_tensors a.upd rn.upd rename
+	run --separate-stderr fl-aggregate --strategy median -m r0.fla -o r1.fla \
+	    rn.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming rn.upd
+	[[ "$stderr" == *"tensor 'fc0.w' "* ]]
+	[ ! -e r1.fla ]
+}
+
 @test "fl-aggregate: the model's history chains its rounds" {
 	fl-aggregate -m r0.fla -o r1.fla a.upd b.upd
 	fl-train -d a.csv -o a1.upd r1.fla
