@@ -1350,7 +1350,7 @@ int		 fl_history_print(const json_t *manifest, FILE *out,
 int		 fl_name_ok(const char *s);
 
 /*
- * What a trusted key may sign (fl-pack(1) and fl(7), "Trust folders"):
+ * What a trusted key may sign (fl-pack(1) SECURITY, fl(7) "Trust"):
  * the .pub files at a trust folder's top level are sites' keys, and an
  * archive that names a site must carry the signature of the site key of
  * that name; the .pub files in its coordinator/ subfolder are
