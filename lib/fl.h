@@ -597,7 +597,7 @@ struct fl_prep {
 	double		*mean;		/* d */
 	double		*scale;		/* d, > 0 */
 	double		*impute;	/* d, raw units */
-	/* Survival only (NULL and 0 otherwise; see lib/cox.c): label names
+	/* Survival only (NULL and 0 otherwise; lib/survmodel.c): label names
 	 * the event column (0/1), time the time column; the baseline
 	 * hazard is estimated on grid[0..ngrid-1], increasing, > 0. */
 	char		*time;
@@ -1014,7 +1014,8 @@ int		 fl_fedeval_report(const struct fl_fedeval *e, FILE *f,
 int		 fl_fedeval_curve(const struct fl_fedeval *e, const char *curve,
 		    FILE *f, const char *name, struct fl_err *err);
 
-/* Survival models (lib/cox.c) and survival metrics (lib/survival.c).      */
+/* Survival models (lib/survmodel.c, cox.c, baseline.c) and metrics        */
+/* (lib/survival.c).                                                       */
 
 /*
  * The Cox proportional hazards model: a dense stack (spec "cox", no hidden
