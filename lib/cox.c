@@ -1,7 +1,8 @@
 /*
- * cox.c: the Cox proportional hazards loss (negative log partial
- * likelihood, Breslow ties, over the rows of one site) on top of the
- * dense stack of nn.c, and its full-batch training.  The reference is
+ * cox.c: the Cox head, the train layer's part of survival models: the
+ * negative log partial likelihood with Breslow ties over the rows of one
+ * site, and its gradient on eta, on top of the dense stack and the one
+ * backward pass of nn.c; fl_train trains it full batch.  The reference is
  * fl_ref_cox_loss_grad in ref.c; the model's survival description is in
  * survmodel.c, the federated baseline in baseline.c, the metrics in
  * survival.c; the manuals are fl-init(1), fl-eval(1) and fl-archive(5).
@@ -32,8 +33,8 @@ cmp_timed(const void *a, const void *b)
 
 /* Check times (finite, >= 0) and events (0/1) of n rows.  FL_ENUM. */
 static int
-check_survival(size_t n, const float *time, const float *event,
-    struct fl_err *err)
+check_survival(const struct fl_model *m, size_t n, const float *event,
+    const float *time, struct fl_err *err)
 {
 	size_t i;
 
@@ -56,14 +57,17 @@ check_survival(size_t n, const float *time, const float *event,
  * risk sets in O(n log n): walking times from the largest down, the risk
  * sum S of a group of tied times includes the whole group (Breslow); then
  * walking up, A(t) = sum over event times u <= t of d_u / S_u and
- * dL/deta_k = (exp(eta_k) A(t_k) - event_k) / D.  eta (n) in float,
- * deta (n) out; by (n) is scratch.  Returns the loss (no penalty).
+ * dL/deta_k = (exp(eta_k) A(t_k) - event_k) / D.  eta (n, k = 1) in
+ * float, scale * dL/deta into deta (n); scratch holds n struct timed.
+ * Returns the loss (no penalty).  The trainer passes scale 1, and a
+ * product by 1.0 in double is exact.
  */
 static double
-cox_deta(size_t n, const float *eta, const float *time, const float *event,
-    struct timed *by, float *deta)
+cox_loss_grad(const float *eta, size_t n, size_t k1, const float *event,
+    const float *time, void *scratch, float scale, float *deta)
 {
 	double M = -INFINITY, S = 0.0, A = 0.0, D = 0.0, loss = 0.0, d;
+	struct timed *by = scratch;
 	size_t i, j, k;
 
 	for (i = 0; i < n; i++) {
@@ -100,68 +104,27 @@ cox_deta(size_t n, const float *eta, const float *time, const float *event,
 		for (k = i; k < j; k++) {
 			size_t r = by[k].i;
 
-			deta[r] = (float)((exp((double)eta[r] - M) * A -
-			    (event[r] == 1.0f)) / D);
+			deta[r] = (float)(scale * ((exp((double)eta[r] - M) *
+			    A - (event[r] == 1.0f)) / D));
 		}
 	}
 	return loss / D;
 }
 
-/*
- * Backward through the stack from dz (rows, 1), as in fl_nn_loss_grad:
- * grad (nparams) is overwritten.  The output layer's bias gradient is set
- * to exactly 0, which it is in exact arithmetic: a shift of every eta
- * cancels in the partial likelihood (and Adam would turn rounding noise
- * there into full-size steps).
- */
+/* The predicted log-risk eta, as is. */
 static void
-cox_backward(struct fl_nn *nn, const float *params, const float *X,
-    size_t rows, float *grad)
+cox_output(const float *Z, size_t rows, size_t k, float *out)
 {
-	const struct fl_model *m = nn->m;
-	size_t L = m->nlayers, l, i, j, win, wout;
-	float *dz = nn->d0, *dprev = nn->d1, *tmp;
-	const float *in;
-	double acc;
+	size_t i;
 
-	for (l = L; l-- > 0; ) {
-		win = m->widths[l];
-		wout = m->widths[l + 1];
-		in = l == 0 ? X : nn->act[l];
-		nn->be->gemm(1, 0, wout, win, rows, 1.0f, dz, wout, in, win,
-		    0.0f, grad + m->woff[l], win);
-		for (j = 0; j < wout; j++) {
-			acc = 0.0;
-			for (i = 0; i < rows; i++)
-				acc += dz[i * wout + j];
-			grad[m->boff[l] + j] = (float)acc;
-		}
-		if (l == 0)
-			break;
-		nn->be->gemm(0, 0, rows, win, wout, 1.0f, dz, wout,
-		    params + m->woff[l], win, 0.0f, dprev, win);
-		for (i = 0; i < rows * win; i++)
-			if (nn->act[l][i] <= 0.0f)
-				dprev[i] = 0.0f;
-		tmp = dz;
-		dz = dprev;
-		dprev = tmp;
-	}
-	grad[m->boff[L - 1]] = 0.0f;
+	for (i = 0; i < rows; i++)
+		out[i * k] = Z[i * k];
 }
 
-/* Loss and gradient of all n rows through a workspace of n rows. */
-static double
-cox_step(struct fl_nn *nn, const float *params, size_t n, const float *X,
-    const float *time, const float *event, struct timed *by, float *grad)
-{
-	double loss;
-
-	fl_nn_forward(nn, params, X, n);
-	loss = cox_deta(n, nn->act[nn->m->nlayers], time, event, by, nn->d0);
-	cox_backward(nn, params, X, n, grad);
-	return loss;
-}
+const struct fl_head fl_head_cox = {
+	"cox", FL_HEAD_FULLBATCH, FL_HEAD_PER_RISKSET, 1, sizeof(struct timed),
+	check_survival, cox_loss_grad, cox_output
+};
 
 /* The fast path's Cox loss and gradient; see fl.h. */
 int
@@ -171,101 +134,20 @@ fl_cox_loss_grad(const struct fl_model *m, size_t n, const float *X,
     struct fl_err *err)
 {
 	struct fl_nn nn;
-	struct timed *by;
 	int rc;
 
 	if (n == 0)
 		return fl_err_set(err, FL_EUSAGE, "no rows");
 	if (m->task != FL_TASK_SURVIVAL)
 		return fl_err_set(err, FL_EUSAGE, "not a survival model");
-	if ((rc = check_survival(n, time, event, err)) < 0)
+	if ((rc = check_survival(m, n, event, time, err)) < 0)
 		return rc;
 	if (be == NULL && (rc = fl_backend_get(&be, FL_DEVICE_CPU, err)) < 0)
 		return rc;
-	if ((by = malloc(n * sizeof(*by))) == NULL)
-		return fl_err_set(err, FL_ENOMEM, "out of memory");
-	if ((rc = fl_nn_init(&nn, m, be, n, err)) < 0) {
-		free(by);
+	if ((rc = fl_nn_init(&nn, m, &fl_head_cox, be, n, err)) < 0)
 		return rc;
-	}
-	*loss = cox_step(&nn, m->params, n, X, time, event, by, grad) +
-	    fl_nn_add_l2(m, m->params, grad, l2);
+	*loss = fl_nn_loss_grad(&nn, m->params, X, event, time, n, 1.0f,
+	    grad) + fl_nn_add_l2(m, m->params, grad, l2);
 	fl_nn_release(&nn);
-	free(by);
 	return 0;
-}
-
-/* Full-batch training of a survival model; see fl.h. */
-int
-fl_cox_train(struct fl_model *m, const struct fl_dataset *ds,
-    const struct fl_hparams *hp, struct fl_train_result *res,
-    struct fl_err *err)
-{
-	const struct fl_backend *be = hp->backend;
-	struct fl_nn nn;
-	struct fl_optim opt;
-	struct timed *by = NULL;
-	float *grad = NULL;
-	double loss = 0.0;
-	unsigned e;
-	size_t i;
-	int rc;
-
-	memset(&nn, 0, sizeof(nn));
-	memset(&opt, 0, sizeof(opt));
-	memset(res, 0, sizeof(*res));
-	if (ds->n == 0)
-		return fl_err_set(err, FL_EUSAGE, "no rows to work on");
-	if (ds->d != m->widths[0])
-		return fl_err_set(err, FL_EUSAGE, "data has %zu features, "
-		    "model '%s' expects %zu", ds->d, m->spec, m->widths[0]);
-	if (hp->epochs == 0)
-		return fl_err_set(err, FL_EUSAGE, "epochs must be positive");
-	if (!(hp->lr > 0.0) || !isfinite(hp->lr))
-		return fl_err_set(err, FL_EUSAGE, "learning rate must be "
-		    "positive");
-	if ((rc = check_survival(ds->n, ds->time, ds->y, err)) < 0)
-		return rc;
-	if (be == NULL && (rc = fl_backend_get(&be, FL_DEVICE_CPU, err)) < 0)
-		return rc;
-	if ((rc = fl_nn_init(&nn, m, be, ds->n, err)) < 0 ||
-	    (rc = fl_optim_init(&opt, hp, m->nparams, err)) < 0)
-		goto out;
-	by = malloc(ds->n * sizeof(*by));
-	grad = malloc(m->nparams * sizeof(*grad));
-	if (by == NULL || grad == NULL) {
-		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (e = 0; e < hp->epochs; e++) {
-		loss = cox_step(&nn, m->params, ds->n, ds->X, ds->time, ds->y,
-		    by, grad);
-		if (!isfinite(loss)) {
-			rc = fl_err_set(err, FL_ENUM, "training diverged "
-			    "(loss is %s); lower --lr",
-			    isnan(loss) ? "nan" : "inf");
-			goto out;
-		}
-		fl_nn_add_l2(m, m->params, grad, hp->l2);
-		grad[m->boff[m->nlayers - 1]] = 0.0f;
-		fl_optim_step(&opt, m->params, grad);
-		if (hp->progress != NULL)
-			hp->progress(hp->progress_ctx, e + 1, hp->epochs);
-	}
-	for (i = 0; i < m->nparams; i++)
-		if (!isfinite(m->params[i])) {
-			rc = fl_err_set(err, FL_ENUM, "training diverged "
-			    "(parameters are not finite); lower --lr");
-			goto out;
-		}
-	res->loss = loss;
-	res->samples = ds->n;
-	res->steps = hp->epochs;
-	rc = 0;
-out:
-	free(by);
-	free(grad);
-	fl_optim_release(&opt);
-	fl_nn_release(&nn);
-	return rc;
 }

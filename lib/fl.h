@@ -819,8 +819,11 @@ struct fl_train_result {
 /*
  * Train m in place on ds with minibatch SGD or Adam: each epoch visits the
  * rows in an order shuffled by hp->seed.  Deterministic for a given seed.
- * A loss that becomes NaN or Inf is FL_ENUM.  Errors: FL_ENOMEM, FL_ENUM,
- * FL_EUSAGE (empty dataset, d mismatch).
+ * Survival models (the Cox head, whose risk sets need the whole site)
+ * instead take one full-batch step per epoch over ds's rows in their
+ * order; hp->batch is ignored, and FedProx, SCAFFOLD and DP-SGD are
+ * FL_EUSAGE.  A loss that becomes NaN or Inf is FL_ENUM.  Errors:
+ * FL_ENOMEM, FL_ENUM, FL_EUSAGE (empty dataset, d mismatch).
  */
 int		 fl_train(struct fl_model *m, const struct fl_dataset *ds,
 		    const struct fl_hparams *hp, struct fl_train_result *res,
@@ -831,7 +834,8 @@ int		 fl_train(struct fl_model *m, const struct fl_dataset *ds,
  * plus l2/2 * |weights|^2, and its gradient into grad (nparams), computed
  * in float through be (NULL: the CPU) from m's parameters.  The same
  * definition as fl_ref_loss_grad, which tests compare it with.
- * Errors: FL_EUSAGE (n is 0), FL_ENUM (a label out of range), FL_ENOMEM.
+ * Errors: FL_EUSAGE (n is 0, or a survival model: see fl_cox_loss_grad),
+ * FL_ENUM (a label out of range), FL_ENOMEM.
  */
 int		 fl_loss_grad(const struct fl_model *m, size_t n,
 		    const float *X, const float *y, double l2,
@@ -1053,12 +1057,6 @@ int		 fl_cox_loss_grad(const struct fl_model *m, size_t n,
 		    const float *X, const float *time, const float *event,
 		    double l2, const struct fl_backend *be, float *grad,
 		    double *loss, struct fl_err *err);
-/* Train a survival model: every epoch is one full-batch step over all of
- * ds's rows (risk sets need the whole site); hp->batch is ignored.
- * fl_train calls this for survival models.  Errors: those of fl_train. */
-int		 fl_cox_train(struct fl_model *m, const struct fl_dataset *ds,
-		    const struct fl_hparams *hp, struct fl_train_result *res,
-		    struct fl_err *err);
 
 /*
  * The federated baseline hazard.  A site's table, at model m, on m's grid
