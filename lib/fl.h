@@ -632,6 +632,39 @@ size_t		 fl_model_noutputs(const struct fl_model *m);	/* 1 or K */
 size_t		 fl_model_nlayers(const struct fl_model *m);
 /* Width of layer boundary l: 0 is the input (d), nlayers the output. */
 size_t		 fl_model_width(const struct fl_model *m, size_t l);
+
+/*
+ * The layer table.  A model is a stack of layers, each of a type (dense
+ * today; a convolution would join), with an input and an output shape
+ * and parameter tensors that lie back to back in the flat parameter
+ * vector, in layer order.  A parameter tensor has a name (a dense layer l
+ * has "fc<l>.weight", shape (out, in), and "fc<l>.bias", shape (out)),
+ * a shape of ndim <= 2 dimensions, and its place: off and size floats
+ * into the parameter vector.  Archives, binding and aggregation read
+ * tensor names, shapes and counts from here.
+ */
+enum fl_layer_type {
+	FL_LAYER_DENSE
+};
+#define FL_TENSOR_NAME	32	/* longest name + 1 */
+struct fl_param_tensor {
+	char	 name[FL_TENSOR_NAME];
+	size_t	 ndim;
+	size_t	 shape[2];
+	size_t	 off, size;		/* in floats */
+};
+struct fl_layer {
+	enum fl_layer_type type;
+	size_t	 in, out;		/* input and output widths */
+	size_t	 first, ntensors;	/* its tensors in the model's list */
+};
+/* Layer l (0 <= l < nlayers) of m; a pointer into m. */
+const struct fl_layer *fl_model_layer(const struct fl_model *m, size_t l);
+/* The number of parameter tensors of m, and tensor i (0 <= i < that) in
+ * layout order; a pointer into m, valid while m lives. */
+size_t		 fl_model_ntensors(const struct fl_model *m);
+const struct fl_param_tensor *fl_model_tensor(const struct fl_model *m,
+		    size_t i);
 size_t		 fl_model_nparams(const struct fl_model *m);
 float		*fl_model_params(struct fl_model *m);
 const float	*fl_model_params_const(const struct fl_model *m);
