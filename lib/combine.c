@@ -18,7 +18,7 @@ struct fl_combine {
 	struct fl_archive	*base_a;	/* the base model's archive */
 	struct fl_model		*base;
 	struct fl_agg		*agg;
-	struct fl_baseline	*bl;		/* survival: lib/cox.c */
+	struct fl_baseline	*bl;		/* survival: lib/baseline.c */
 	struct fl_stats		*stats;		/* merged statistics */
 	json_t			*contributors;	/* of the stats */
 	json_t			*sites;		/* stats: site names seen */

@@ -597,7 +597,7 @@ struct fl_prep {
 	double		*mean;		/* d */
 	double		*scale;		/* d, > 0 */
 	double		*impute;	/* d, raw units */
-	/* Survival only (NULL and 0 otherwise; see lib/cox.c): label names
+	/* Survival only (NULL and 0 otherwise; lib/survmodel.c): label names
 	 * the event column (0/1), time the time column; the baseline
 	 * hazard is estimated on grid[0..ngrid-1], increasing, > 0. */
 	char		*time;
@@ -632,6 +632,39 @@ size_t		 fl_model_noutputs(const struct fl_model *m);	/* 1 or K */
 size_t		 fl_model_nlayers(const struct fl_model *m);
 /* Width of layer boundary l: 0 is the input (d), nlayers the output. */
 size_t		 fl_model_width(const struct fl_model *m, size_t l);
+
+/*
+ * The layer table.  A model is a stack of layers, each of a type (dense
+ * today; a convolution would join), with an input and an output shape
+ * and parameter tensors that lie back to back in the flat parameter
+ * vector, in layer order.  A parameter tensor has a name (a dense layer l
+ * has "fc<l>.weight", shape (out, in), and "fc<l>.bias", shape (out)),
+ * a shape of ndim <= 2 dimensions, and its place: off and size floats
+ * into the parameter vector.  Archives, binding and aggregation read
+ * tensor names, shapes and counts from here.
+ */
+enum fl_layer_type {
+	FL_LAYER_DENSE
+};
+#define FL_TENSOR_NAME	32	/* longest name + 1 */
+struct fl_param_tensor {
+	char	 name[FL_TENSOR_NAME];
+	size_t	 ndim;
+	size_t	 shape[2];
+	size_t	 off, size;		/* in floats */
+};
+struct fl_layer {
+	enum fl_layer_type type;
+	size_t	 in, out;		/* input and output widths */
+	size_t	 first, ntensors;	/* its tensors in the model's list */
+};
+/* Layer l (0 <= l < nlayers) of m; a pointer into m. */
+const struct fl_layer *fl_model_layer(const struct fl_model *m, size_t l);
+/* The number of parameter tensors of m, and tensor i (0 <= i < that) in
+ * layout order; a pointer into m, valid while m lives. */
+size_t		 fl_model_ntensors(const struct fl_model *m);
+const struct fl_param_tensor *fl_model_tensor(const struct fl_model *m,
+		    size_t i);
 size_t		 fl_model_nparams(const struct fl_model *m);
 float		*fl_model_params(struct fl_model *m);
 const float	*fl_model_params_const(const struct fl_model *m);
@@ -819,8 +852,11 @@ struct fl_train_result {
 /*
  * Train m in place on ds with minibatch SGD or Adam: each epoch visits the
  * rows in an order shuffled by hp->seed.  Deterministic for a given seed.
- * A loss that becomes NaN or Inf is FL_ENUM.  Errors: FL_ENOMEM, FL_ENUM,
- * FL_EUSAGE (empty dataset, d mismatch).
+ * Survival models (the Cox head, whose risk sets need the whole site)
+ * instead take one full-batch step per epoch over ds's rows in their
+ * order; hp->batch is ignored, and FedProx, SCAFFOLD and DP-SGD are
+ * FL_EUSAGE.  A loss that becomes NaN or Inf is FL_ENUM.  Errors:
+ * FL_ENOMEM, FL_ENUM, FL_EUSAGE (empty dataset, d mismatch).
  */
 int		 fl_train(struct fl_model *m, const struct fl_dataset *ds,
 		    const struct fl_hparams *hp, struct fl_train_result *res,
@@ -831,7 +867,8 @@ int		 fl_train(struct fl_model *m, const struct fl_dataset *ds,
  * plus l2/2 * |weights|^2, and its gradient into grad (nparams), computed
  * in float through be (NULL: the CPU) from m's parameters.  The same
  * definition as fl_ref_loss_grad, which tests compare it with.
- * Errors: FL_EUSAGE (n is 0), FL_ENUM (a label out of range), FL_ENOMEM.
+ * Errors: FL_EUSAGE (n is 0, or a survival model: see fl_cox_loss_grad),
+ * FL_ENUM (a label out of range), FL_ENOMEM.
  */
 int		 fl_loss_grad(const struct fl_model *m, size_t n,
 		    const float *X, const float *y, double l2,
@@ -1014,7 +1051,8 @@ int		 fl_fedeval_report(const struct fl_fedeval *e, FILE *f,
 int		 fl_fedeval_curve(const struct fl_fedeval *e, const char *curve,
 		    FILE *f, const char *name, struct fl_err *err);
 
-/* Survival models (lib/cox.c) and survival metrics (lib/survival.c).      */
+/* Survival models (lib/survmodel.c, cox.c, baseline.c) and metrics        */
+/* (lib/survival.c).                                                       */
 
 /*
  * The Cox proportional hazards model: a dense stack (spec "cox", no hidden
@@ -1052,12 +1090,6 @@ int		 fl_cox_loss_grad(const struct fl_model *m, size_t n,
 		    const float *X, const float *time, const float *event,
 		    double l2, const struct fl_backend *be, float *grad,
 		    double *loss, struct fl_err *err);
-/* Train a survival model: every epoch is one full-batch step over all of
- * ds's rows (risk sets need the whole site); hp->batch is ignored.
- * fl_train calls this for survival models.  Errors: those of fl_train. */
-int		 fl_cox_train(struct fl_model *m, const struct fl_dataset *ds,
-		    const struct fl_hparams *hp, struct fl_train_result *res,
-		    struct fl_err *err);
 
 /*
  * The federated baseline hazard.  A site's table, at model m, on m's grid

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,17 +195,38 @@ nomem:
 static int
 layout(struct fl_model *m, struct fl_err *err)
 {
+	struct fl_param_tensor *t;
+	struct fl_layer *ly;
 	size_t l, w, off = 0;
 
+	m->ntensors = 0;
 	for (l = 0; l < m->nlayers; l++) {
 		if (fl_size_mul(m->widths[l + 1], m->widths[l], &w) < 0 ||
 		    w > FL_MAX_DATA / sizeof(float) - off)
 			goto big;
-		m->woff[l] = off;
+		ly = &m->layers[l];
+		ly->type = FL_LAYER_DENSE;
+		ly->in = m->widths[l];
+		ly->out = m->widths[l + 1];
+		ly->first = m->ntensors;
+		ly->ntensors = 2;
+		t = &m->tensors[m->ntensors++];
+		snprintf(t->name, sizeof(t->name), "fc%zu.weight", l);
+		t->ndim = 2;
+		t->shape[0] = ly->out;
+		t->shape[1] = ly->in;
+		t->off = m->woff[l] = off;
+		t->size = w;
 		off += w;
 		if (m->widths[l + 1] > FL_MAX_DATA / sizeof(float) - off)
 			goto big;
-		m->boff[l] = off;
+		t = &m->tensors[m->ntensors++];
+		snprintf(t->name, sizeof(t->name), "fc%zu.bias", l);
+		t->ndim = 1;
+		t->shape[0] = ly->out;
+		t->shape[1] = 0;
+		t->off = m->boff[l] = off;
+		t->size = ly->out;
 		off += m->widths[l + 1];
 	}
 	m->nparams = off;
@@ -370,6 +392,27 @@ size_t
 fl_model_width(const struct fl_model *m, size_t l)
 {
 	return l <= m->nlayers ? m->widths[l] : 0;
+}
+
+/* Layer l of the layer table; see fl.h. */
+const struct fl_layer *
+fl_model_layer(const struct fl_model *m, size_t l)
+{
+	return l < m->nlayers ? &m->layers[l] : NULL;
+}
+
+/* The number of parameter tensors; see fl.h. */
+size_t
+fl_model_ntensors(const struct fl_model *m)
+{
+	return m->ntensors;
+}
+
+/* Parameter tensor i, in layout order; see fl.h. */
+const struct fl_param_tensor *
+fl_model_tensor(const struct fl_model *m, size_t i)
+{
+	return i < m->ntensors ? &m->tensors[i] : NULL;
 }
 
 /* The length of the flat parameter vector. */

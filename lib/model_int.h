@@ -16,7 +16,9 @@
  * output width (1, or nclasses for multiclass).  Layer l's weight
  * (widths[l+1], widths[l]) row-major starts at params + woff[l], its bias
  * (widths[l+1]) at params + boff[l]; the layers follow each other with no
- * gap, so params is the whole flat vector of nparams floats.
+ * gap, so params is the whole flat vector of nparams floats.  The layer
+ * table (layers, tensors; see fl.h) describes the same layout by type,
+ * name and shape; layout() in model.c fills both.
  */
 struct fl_model {
 	char		*spec;		/* normalised: "mlp:64,32" */
@@ -27,6 +29,9 @@ struct fl_model {
 	size_t		 woff[FL_MAX_LAYERS];
 	size_t		 boff[FL_MAX_LAYERS];
 	size_t		 nparams;
+	struct fl_layer	 layers[FL_MAX_LAYERS];
+	struct fl_param_tensor tensors[2 * FL_MAX_LAYERS];
+	size_t		 ntensors;
 	float		*params;
 	struct fl_prep	 prep;
 };

@@ -92,21 +92,14 @@ fl_model_describe(const struct fl_model *m, json_t *manifest,
 	return bad ? fl_err_set(err, FL_ENOMEM, "out of memory") : 0;
 }
 
-/* Write "fc<l>.weight" or "fc<l>.bias" into buf. */
-static void
-tensor_name(char *buf, size_t len, size_t l, int bias)
-{
-	snprintf(buf, len, "fc%zu.%s", l, bias ? "bias" : "weight");
-}
-
 int
 fl_model_to_archive(const struct fl_model *m, enum fl_kind kind,
     struct fl_archive **ap, struct fl_err *err)
 {
 	const float *p = fl_model_params_const(m);
+	const struct fl_param_tensor *t;
 	struct fl_archive *a;
-	char name[32];
-	size_t l, shape[2];
+	size_t i;
 	int rc;
 
 	*ap = NULL;
@@ -114,19 +107,12 @@ fl_model_to_archive(const struct fl_model *m, enum fl_kind kind,
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	if ((rc = fl_model_describe(m, fl_archive_manifest(a), err)) < 0)
 		goto fail;
-	for (l = 0; l < fl_model_nlayers(m); l++) {
-		shape[0] = fl_model_width(m, l + 1);
-		shape[1] = fl_model_width(m, l);
-		tensor_name(name, sizeof(name), l, 0);
-		if ((rc = fl_archive_add_tensor(a, name, FL_DTYPE_F32, 2,
-		    shape, p, err)) < 0)
+	/* The layer table's tensors, in layout order. */
+	for (i = 0; i < fl_model_ntensors(m); i++) {
+		t = fl_model_tensor(m, i);
+		if ((rc = fl_archive_add_tensor(a, t->name, FL_DTYPE_F32,
+		    t->ndim, t->shape, p + t->off, err)) < 0)
 			goto fail;
-		p += shape[0] * shape[1];
-		tensor_name(name, sizeof(name), l, 1);
-		if ((rc = fl_archive_add_tensor(a, name, FL_DTYPE_F32, 1,
-		    shape, p, err)) < 0)
-			goto fail;
-		p += shape[0];
 	}
 	*ap = a;
 	return 0;
@@ -189,17 +175,11 @@ shape_str(char *buf, size_t len, enum fl_dtype dtype, size_t ndim,
 static int
 is_param(const struct fl_model *m, const char *name)
 {
-	char want[32];
-	size_t l;
+	size_t i;
 
-	for (l = 0; l < fl_model_nlayers(m); l++) {
-		tensor_name(want, sizeof(want), l, 0);
-		if (strcmp(name, want) == 0)
+	for (i = 0; i < fl_model_ntensors(m); i++)
+		if (strcmp(name, fl_model_tensor(m, i)->name) == 0)
 			return 1;
-		tensor_name(want, sizeof(want), l, 1);
-		if (strcmp(name, want) == 0)
-			return 1;
-	}
 	return 0;
 }
 
@@ -230,10 +210,10 @@ fl_archive_params(const struct fl_archive *a, const struct fl_model *m,
     float **buf, const float **params, struct fl_err *err)
 {
 	const unsigned char *base = fl_archive_data(a, NULL);
+	const struct fl_param_tensor *p;
 	struct fl_tensor t;
-	char name[32];
-	size_t l, k, off = 0, want[2], np = fl_model_nparams(m);
-	int b, inplace = 1;
+	size_t i, k, off = 0, np = fl_model_nparams(m);
+	int inplace = 1;
 
 	*params = NULL;
 	for (k = 0; k < fl_archive_ntensors(a); k++) {
@@ -252,24 +232,20 @@ fl_archive_params(const struct fl_archive *a, const struct fl_model *m,
 	}
 	/* Each parameter tensor by name, in layout order.  Names are unique
 	 * in an archive, so nothing is bound twice. */
-	for (l = 0; l < fl_model_nlayers(m); l++)
-		for (b = 0; b < 2; b++) {
-			tensor_name(name, sizeof(name), l, b);
-			want[0] = fl_model_width(m, l + 1);
-			want[1] = fl_model_width(m, l);
-			if (fl_archive_find(a, name, &t) < 0)
-				return shape_error(name, NULL, "the model's",
-				    b ? 1 : 2, want, err);
-			if (t.dtype != FL_DTYPE_F32 ||
-			    t.ndim != (size_t)(b ? 1 : 2) ||
-			    t.shape[0] != want[0] ||
-			    (!b && t.shape[1] != want[1]))
-				return shape_error(name, &t, "the model's",
-				    b ? 1 : 2, want, err);
-			if ((const unsigned char *)t.data != base + off)
-				inplace = 0;
-			off += t.nbytes;
-		}
+	for (i = 0; i < fl_model_ntensors(m); i++) {
+		p = fl_model_tensor(m, i);
+		if (fl_archive_find(a, p->name, &t) < 0)
+			return shape_error(p->name, NULL, "the model's",
+			    p->ndim, p->shape, err);
+		if (t.dtype != FL_DTYPE_F32 || t.ndim != p->ndim ||
+		    t.shape[0] != p->shape[0] ||
+		    (p->ndim > 1 && t.shape[1] != p->shape[1]))
+			return shape_error(p->name, &t, "the model's",
+			    p->ndim, p->shape, err);
+		if ((const unsigned char *)t.data != base + off)
+			inplace = 0;
+		off += t.nbytes;
+	}
 	/* As fl writes them: the parameter vector is the data's first bytes. */
 	if (inplace) {
 		*params = (const float *)(const void *)base;
@@ -278,13 +254,11 @@ fl_archive_params(const struct fl_archive *a, const struct fl_model *m,
 	if (*buf == NULL && (*buf = malloc(np * sizeof(float) + 1)) == NULL)
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	off = 0;
-	for (l = 0; l < fl_model_nlayers(m); l++)
-		for (b = 0; b < 2; b++) {
-			tensor_name(name, sizeof(name), l, b);
-			fl_archive_find(a, name, &t);
-			memcpy((unsigned char *)*buf + off, t.data, t.nbytes);
-			off += t.nbytes;
-		}
+	for (i = 0; i < fl_model_ntensors(m); i++) {
+		fl_archive_find(a, fl_model_tensor(m, i)->name, &t);
+		memcpy((unsigned char *)*buf + off, t.data, t.nbytes);
+		off += t.nbytes;
+	}
 	*params = *buf;
 	return 0;
 }

@@ -1,8 +1,9 @@
 /*
- * nn.c: the fast float path for dense models.  Batched forward and
- * backward through backend->gemm (OpenBLAS, the reference, or later CUDA),
- * with bias, ReLU and the heads as plain loops.  The oracle it is tested
- * against is fl_ref_loss_grad in ref.c.
+ * nn.c: the fast float path for dense models.  Batched forward and the
+ * one backward pass through backend->gemm (OpenBLAS, the reference, or
+ * later CUDA), with bias and ReLU as plain loops; the loss on top is the
+ * task's head (head.c, cox.c).  The oracles it is tested against are
+ * fl_ref_loss_grad and fl_ref_cox_loss_grad in ref.c.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -15,12 +16,14 @@
 /* Allocate the workspace for batches of up to cap rows; see nn.h. */
 int
 fl_nn_init(struct fl_nn *nn, const struct fl_model *m,
-    const struct fl_backend *be, size_t cap, struct fl_err *err)
+    const struct fl_head *head, const struct fl_backend *be, size_t cap,
+    struct fl_err *err)
 {
 	size_t l, tot, w, maxw = 0, sz;
 
 	memset(nn, 0, sizeof(*nn));
 	nn->m = m;
+	nn->head = head;
 	nn->be = be;
 	nn->cap = cap;
 	/* x and act[1..L] hold cap * width each; y holds cap; d0, d1. */
@@ -50,6 +53,11 @@ fl_nn_init(struct fl_nn *nn, const struct fl_model *m,
 	tot += cap;
 	nn->d0 = nn->buf + tot;
 	nn->d1 = nn->d0 + w;
+	if (head->scratch > 0 && (fl_size_mul(cap, head->scratch, &sz) < 0 ||
+	    (nn->scratch = malloc(sz > 0 ? sz : 1)) == NULL)) {
+		fl_nn_release(nn);
+		goto nomem;
+	}
 	return 0;
 nomem:
 	return fl_err_set(err, FL_ENOMEM, "out of memory for a batch of %zu "
@@ -61,6 +69,7 @@ void
 fl_nn_release(struct fl_nn *nn)
 {
 	free(nn->buf);
+	free(nn->scratch);
 	memset(nn, 0, sizeof(*nn));
 }
 
@@ -108,55 +117,6 @@ fl_nn_forward(struct fl_nn *nn, const float *params, const float *X,
 	}
 }
 
-/*
- * The head of rows rows: the summed loss of logits Z (rows, k) against y,
- * and scale * d(loss)/dZ into dZ (rows, k).  Same formulas as head_loss in
- * ref.c, evaluated in double per element.
- */
-static double
-head(enum fl_task task, const float *Z, size_t rows, size_t k,
-    const float *y, float scale, float *dZ)
-{
-	double loss = 0.0, z, zmax, sum, lse;
-	size_t i, j, cls;
-
-	for (i = 0; i < rows; i++) {
-		const float *zr = Z + i * k;
-		float *dr = dZ + i * k;
-
-		switch (task) {
-		case FL_TASK_BINARY:
-			z = zr[0];
-			loss += fmax(z, 0.0) - z * y[i] +
-			    log1p(exp(-fabs(z)));
-			dr[0] = (float)(scale * (1.0 / (1.0 + exp(-z)) -
-			    y[i]));
-			break;
-		case FL_TASK_MULTICLASS:
-			cls = (size_t)y[i];
-			zmax = zr[0];
-			for (j = 1; j < k; j++)
-				zmax = fmax(zmax, zr[j]);
-			sum = 0.0;
-			for (j = 0; j < k; j++)
-				sum += exp(zr[j] - zmax);
-			lse = zmax + log(sum);
-			loss += lse - zr[cls];
-			for (j = 0; j < k; j++)
-				dr[j] = (float)(scale * (exp(zr[j] - lse) -
-				    (j == cls ? 1.0 : 0.0)));
-			break;
-		case FL_TASK_REGRESSION:
-		default:
-			z = (double)zr[0] - y[i];
-			loss += z * z;
-			dr[0] = (float)(scale * 2.0 * z);
-			break;
-		}
-	}
-	return loss;
-}
-
 /* Column sums of D (rows, cols) into b (cols), accumulated in double. */
 static void
 col_sums(const float *D, size_t rows, size_t cols, float *b)
@@ -183,19 +143,16 @@ relu_backward(const float *A, float *dA, size_t n)
 			dA[i] = 0.0f;
 }
 
-/* Forward and backward over a batch; see nn.h. */
-double
-fl_nn_loss_grad(struct fl_nn *nn, const float *params, const float *X,
-    const float *y, size_t rows, float scale, float *grad)
+/* The one backward pass from dZ in nn->d0; see nn.h. */
+void
+fl_nn_backward(struct fl_nn *nn, const float *params, const float *X,
+    size_t rows, float *grad)
 {
 	const struct fl_model *m = nn->m;
-	size_t L = m->nlayers, l, win, wout;
+	size_t L = m->nlayers, l, j, win, wout;
 	float *dz = nn->d0, *dprev = nn->d1, *tmp;
 	const float *in;
-	double loss;
 
-	fl_nn_forward(nn, params, X, rows);
-	loss = head(m->task, nn->act[L], rows, m->widths[L], y, scale, dz);
 	for (l = L; l-- > 0; ) {
 		win = m->widths[l];
 		wout = m->widths[l + 1];
@@ -214,6 +171,25 @@ fl_nn_loss_grad(struct fl_nn *nn, const float *params, const float *X,
 		dz = dprev;
 		dprev = tmp;
 	}
+	if (nn->head->fixed_bias)
+		for (j = 0; j < m->widths[L]; j++)
+			grad[m->boff[L - 1] + j] = 0.0f;
+}
+
+/* Forward, the head and backward over a batch; see nn.h. */
+double
+fl_nn_loss_grad(struct fl_nn *nn, const float *params, const float *X,
+    const float *y, const float *time, size_t rows, float scale,
+    float *grad)
+{
+	const struct fl_model *m = nn->m;
+	size_t L = m->nlayers;
+	double loss;
+
+	fl_nn_forward(nn, params, X, rows);
+	loss = nn->head->loss_grad(nn->act[L], rows, m->widths[L], y, time,
+	    nn->scratch, scale, nn->d0);
+	fl_nn_backward(nn, params, X, rows, grad);
 	return loss;
 }
 
@@ -239,54 +215,4 @@ fl_nn_add_l2(const struct fl_model *m, const float *params, float *grad,
 		}
 	}
 	return 0.5 * l2 * pen;
-}
-
-/* Check the labels against the task; see nn.h. */
-int
-fl_nn_check_labels(const struct fl_model *m, size_t n, const float *y,
-    struct fl_err *err)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		float v = y[i];
-
-		if (!isfinite(v))
-			return fl_err_set(err, FL_ENUM, "row %zu: label is "
-			    "not a finite number", i + 1);
-		if (m->task == FL_TASK_BINARY && v != 0.0f && v != 1.0f)
-			return fl_err_set(err, FL_ENUM, "row %zu: label %g is "
-			    "not 0 or 1", i + 1, (double)v);
-		if (m->task == FL_TASK_MULTICLASS && (v < 0.0f ||
-		    v >= (float)m->nclasses || v != floorf(v)))
-			return fl_err_set(err, FL_ENUM, "row %zu: label %g is "
-			    "not a class in 0..%zu", i + 1, (double)v,
-			    m->nclasses - 1);
-	}
-	return 0;
-}
-
-/* The fast path's mean loss and gradient over n rows; see fl.h. */
-int
-fl_loss_grad(const struct fl_model *m, size_t n, const float *X,
-    const float *y, double l2, const struct fl_backend *be, float *grad,
-    double *loss, struct fl_err *err)
-{
-	struct fl_nn nn;
-	double sum;
-	int rc;
-
-	if (n == 0)
-		return fl_err_set(err, FL_EUSAGE, "no rows");
-	if (be == NULL && (rc = fl_backend_get(&be, FL_DEVICE_CPU, err)) < 0)
-		return rc;
-	if ((rc = fl_nn_check_labels(m, n, y, err)) < 0)
-		return rc;
-	if ((rc = fl_nn_init(&nn, m, be, n, err)) < 0)
-		return rc;
-	sum = fl_nn_loss_grad(&nn, m->params, X, y, n, 1.0f / (float)n,
-	    grad);
-	*loss = sum / (double)n + fl_nn_add_l2(m, m->params, grad, l2);
-	fl_nn_release(&nn);
-	return 0;
 }

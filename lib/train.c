@@ -1,9 +1,11 @@
 /*
- * train.c: fl_train and fl_predict, minibatch loops over a dataset on top
- * of the fast path (nn.c) and the optimizers (optim.c).  One workspace is
- * allocated per call and reused for every batch.  The terms issue 4 adds
- * to a step (FedProx, SCAFFOLD's correction, DP-SGD's clipping and noise)
- * are here too; fl-train(1) documents them.
+ * train.c: fl_train, the one training loop, and fl_predict, over a
+ * dataset on top of the fast path (nn.c), the task's head (head.c,
+ * cox.c: minibatch or full batch, per row or per risk set) and the
+ * optimizers (optim.c).  One workspace is allocated per call and reused
+ * for every batch.  The terms issue 4 adds to a step (FedProx, SCAFFOLD's
+ * correction, DP-SGD's clipping and noise) are here too; fl-train(1)
+ * documents them.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -143,19 +145,11 @@ noise_add(struct noise *ns, float *v, size_t n, double sd,
 	return 0;
 }
 
-/* 1 when the loss is a sum over rows; see fl.h.  A new task whose head
- * couples rows (a partial likelihood) must not be listed here. */
+/* 1 when the loss is a sum over rows; see fl.h.  The head says. */
 int
 fl_dp_sgd_supported(const struct fl_model *m)
 {
-	switch (m->task) {
-	case FL_TASK_BINARY:
-	case FL_TASK_MULTICLASS:
-	case FL_TASK_REGRESSION:
-		return 1;
-	default:
-		return 0;
-	}
+	return fl_head_get(m->task)->unit == FL_HEAD_PER_ROW;
 }
 
 /*
@@ -181,7 +175,7 @@ dp_batch_grad(struct fl_nn *nn, const float *params, size_t rows,
 	memset(acc, 0, np * sizeof(*acc));
 	for (i = 0; i < rows; i++) {
 		*loss += fl_nn_loss_grad(nn, params, nn->x + i * d,
-		    nn->y + i, 1, 1.0f, g1);
+		    nn->y + i, NULL, 1, 1.0f, g1);
 		norm = 0.0;
 		for (j = 0; j < np; j++)
 			norm += (double)g1[j] * g1[j];
@@ -219,6 +213,35 @@ check_extras(const struct fl_model *m, const struct fl_hparams *hp,
 		return fl_err_set(err, FL_EUSAGE, "DP-SGD needs per-row "
 		    "gradients, which the %s head does not have",
 		    fl_task_name(m->task));
+	return 0;
+}
+
+/* The fast path's mean loss and gradient over n rows; see fl.h. */
+int
+fl_loss_grad(const struct fl_model *m, size_t n, const float *X,
+    const float *y, double l2, const struct fl_backend *be, float *grad,
+    double *loss, struct fl_err *err)
+{
+	const struct fl_head *head = fl_head_get(m->task);
+	struct fl_nn nn;
+	double sum;
+	int rc;
+
+	if (n == 0)
+		return fl_err_set(err, FL_EUSAGE, "no rows");
+	if (head->unit != FL_HEAD_PER_ROW)
+		return fl_err_set(err, FL_EUSAGE, "the %s head is not a sum "
+		    "over rows", head->name);
+	if (be == NULL && (rc = fl_backend_get(&be, FL_DEVICE_CPU, err)) < 0)
+		return rc;
+	if ((rc = head->check(m, n, y, NULL, err)) < 0)
+		return rc;
+	if ((rc = fl_nn_init(&nn, m, head, be, n, err)) < 0)
+		return rc;
+	sum = fl_nn_loss_grad(&nn, m->params, X, y, NULL, n, 1.0f / (float)n,
+	    grad);
+	*loss = sum / (double)n + fl_nn_add_l2(m, m->params, grad, l2);
+	fl_nn_release(&nn);
 	return 0;
 }
 
@@ -277,16 +300,21 @@ fl_dp_sgd_account(size_t n, const struct fl_hparams *hp, double delta,
 }
 
 /*
- * Train m in place; see fl.h.  res->loss is the mean data loss (without
- * the L2 penalty) over the last epoch's rows.  On error m's parameters
- * are partly trained and should be discarded.
+ * Train m in place; see fl.h.  The head decides how: a per-row head
+ * trains on minibatches of rows shuffled by the "shuffle" stream, with
+ * res->loss the mean data loss (without the L2 penalty) over the last
+ * epoch's rows; a full-batch head takes one step per epoch over all rows
+ * in their order, with res->loss the last step's loss.  On error m's
+ * parameters are partly trained and should be discarded.
  */
 int
 fl_train(struct fl_model *m, const struct fl_dataset *ds,
     const struct fl_hparams *hp, struct fl_train_result *res,
     struct fl_err *err)
 {
+	const struct fl_head *head = fl_head_get(m->task);
 	const struct fl_backend *be = hp->backend;
+	const float *X, *y, *t;
 	struct fl_nn nn;
 	struct fl_optim opt;
 	struct fl_rng rng;
@@ -295,42 +323,42 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 	float *grad = NULL, *start = NULL, *g1 = NULL;
 	double loss, epoch_loss = 0.0, *acc = NULL;
 	int dp = hp->dp_clip > 0.0;
+	int full = head->batch == FL_HEAD_FULLBATCH;
+	int per_row = head->unit == FL_HEAD_PER_ROW;
 	unsigned e;
 	int rc;
 
-	/* Survival models train full-batch on their own loss (cox.c),
-	 * without the extras, which assume a per-row loss. */
-	if (m->task == FL_TASK_SURVIVAL) {
-		if (hp->prox_mu != 0.0 || hp->correction != NULL ||
-		    hp->dp_clip > 0.0)
-			return fl_err_set(err, FL_EUSAGE, "survival models do "
-			    "not support --prox-mu, --scaffold or DP-SGD yet");
-		return fl_cox_train(m, ds, hp, res, err);
-	}
+	/* The extras assume a loss that is a sum over rows. */
+	if (!per_row && (hp->prox_mu != 0.0 || hp->correction != NULL ||
+	    hp->dp_clip > 0.0))
+		return fl_err_set(err, FL_EUSAGE, "%s models do not support "
+		    "--prox-mu, --scaffold or DP-SGD yet",
+		    fl_task_name(m->task));
 	memset(&nn, 0, sizeof(nn));
 	memset(&opt, 0, sizeof(opt));
 	memset(res, 0, sizeof(*res));
 	if ((rc = check_data(m, ds, err)) < 0 ||
-	    (rc = check_extras(m, hp, err)) < 0)
+	    (per_row && (rc = check_extras(m, hp, err)) < 0))
 		return rc;
-	if (hp->epochs == 0 || hp->batch == 0)
-		return fl_err_set(err, FL_EUSAGE, "epochs and batch size "
-		    "must be positive");
+	if (hp->epochs == 0 || (!full && hp->batch == 0))
+		return fl_err_set(err, FL_EUSAGE, full ? "epochs must be "
+		    "positive" : "epochs and batch size must be positive");
 	if (!(hp->lr > 0.0) || !isfinite(hp->lr))
 		return fl_err_set(err, FL_EUSAGE, "learning rate must be "
 		    "positive");
+	if ((rc = head->check(m, ds->n, ds->y, ds->time, err)) < 0)
+		return rc;
 	if (be == NULL && (rc = fl_backend_get(&be, FL_DEVICE_CPU, err)) < 0)
 		return rc;
-	if ((rc = fl_nn_check_labels(m, ds->n, ds->y, err)) < 0)
-		return rc;
-	bsz = hp->batch < ds->n ? hp->batch : ds->n;
+	bsz = full || hp->batch >= ds->n ? ds->n : hp->batch;
 	nbatch = (ds->n + bsz - 1) / bsz;
 	if (fl_size_mul(nbatch, hp->epochs, &total) < 0)
 		return fl_err_set(err, FL_EUSAGE, "too many steps");
-	if ((rc = fl_nn_init(&nn, m, be, bsz, err)) < 0 ||
+	if ((rc = fl_nn_init(&nn, m, head, be, bsz, err)) < 0 ||
 	    (rc = fl_optim_init(&opt, hp, m->nparams, err)) < 0)
 		goto out;
-	order = malloc(ds->n * sizeof(*order));
+	if (!full)
+		order = malloc(ds->n * sizeof(*order));
 	grad = malloc(m->nparams * sizeof(*grad));
 	if (hp->prox_mu != 0.0 && (start = malloc(m->nparams *
 	    sizeof(*start))) != NULL)
@@ -344,29 +372,42 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 			fl_rng_seed(&ns->rng, hp->dp_seed, "dp-noise");
 		}
 	}
-	if (order == NULL || grad == NULL ||
+	if ((!full && order == NULL) || grad == NULL ||
 	    (hp->prox_mu != 0.0 && start == NULL) ||
 	    (dp && (g1 == NULL || acc == NULL || ns == NULL))) {
 		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < ds->n; i++)
+	for (i = 0; !full && i < ds->n; i++)
 		order[i] = i;
 	fl_rng_seed(&rng, hp->seed, "shuffle");
 
 	for (e = 0; e < hp->epochs; e++) {
-		fl_rng_shuffle(&rng, order, ds->n);
+		if (!full)
+			fl_rng_shuffle(&rng, order, ds->n);
 		epoch_loss = 0.0;
 		for (b = 0; b < nbatch; b++) {
 			rows = ds->n - b * bsz < bsz ? ds->n - b * bsz : bsz;
-			gather(&nn, ds, order + b * bsz, rows);
+			if (full) {
+				/* All rows in their order: risk sets need
+				 * the whole site, and no copy is made. */
+				X = ds->X;
+				y = ds->y;
+				t = ds->time;
+			} else {
+				gather(&nn, ds, order + b * bsz, rows);
+				X = nn.x;
+				y = nn.y;
+				t = NULL;
+			}
 			if (dp) {
 				if ((rc = dp_batch_grad(&nn, m->params, rows,
 				    hp, ns, g1, acc, grad, &loss, err)) < 0)
 					goto out;
 			} else
-				loss = fl_nn_loss_grad(&nn, m->params, nn.x,
-				    nn.y, rows, 1.0f / (float)rows, grad);
+				loss = fl_nn_loss_grad(&nn, m->params, X, y,
+				    t, rows, per_row ? 1.0f / (float)rows :
+				    1.0f, grad);
 			if (!isfinite(loss)) {
 				rc = fl_err_set(err, FL_ENUM, "training "
 				    "diverged (loss is %s); lower --lr",
@@ -387,7 +428,8 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 		    "are not finite); lower --lr");
 		goto out;
 	}
-	res->loss = epoch_loss / (double)ds->n;
+	res->loss = per_row ? epoch_loss / (double)ds->n :
+	    epoch_loss / (double)nbatch;
 	res->samples = ds->n;
 	res->steps = step;
 	rc = 0;
@@ -405,45 +447,12 @@ out:
 	return rc;
 }
 
-/* Turn logits Z (rows, k) into the task's outputs in out (rows, k). */
-static void
-outputs(enum fl_task task, const float *Z, size_t rows, size_t k,
-    float *out)
-{
-	size_t i, j;
-	double zmax, sum;
-
-	for (i = 0; i < rows; i++) {
-		const float *z = Z + i * k;
-		float *o = out + i * k;
-
-		switch (task) {
-		case FL_TASK_BINARY:
-			o[0] = (float)(1.0 / (1.0 + exp(-(double)z[0])));
-			break;
-		case FL_TASK_MULTICLASS:
-			zmax = z[0];
-			for (j = 1; j < k; j++)
-				zmax = fmax(zmax, z[j]);
-			sum = 0.0;
-			for (j = 0; j < k; j++)
-				sum += exp(z[j] - zmax);
-			for (j = 0; j < k; j++)
-				o[j] = (float)(exp(z[j] - zmax) / sum);
-			break;
-		case FL_TASK_REGRESSION:
-		default:
-			o[0] = z[0];
-			break;
-		}
-	}
-}
-
 /* Predict every row of ds in batches; see fl.h. */
 int
 fl_predict(const struct fl_model *m, const struct fl_dataset *ds,
     const struct fl_backend *be, float *out, struct fl_err *err)
 {
+	const struct fl_head *head = fl_head_get(m->task);
 	struct fl_nn nn;
 	size_t k = m->widths[m->nlayers], bsz, r, rows;
 	int rc;
@@ -453,12 +462,12 @@ fl_predict(const struct fl_model *m, const struct fl_dataset *ds,
 	if (be == NULL && (rc = fl_backend_get(&be, FL_DEVICE_CPU, err)) < 0)
 		return rc;
 	bsz = ds->n < PREDICT_BATCH ? ds->n : PREDICT_BATCH;
-	if ((rc = fl_nn_init(&nn, m, be, bsz, err)) < 0)
+	if ((rc = fl_nn_init(&nn, m, head, be, bsz, err)) < 0)
 		return rc;
 	for (r = 0; r < ds->n; r += rows) {
 		rows = ds->n - r < bsz ? ds->n - r : bsz;
 		fl_nn_forward(&nn, m->params, ds->X + r * ds->d, rows);
-		outputs(m->task, nn.act[m->nlayers], rows, k, out + r * k);
+		head->output(nn.act[m->nlayers], rows, k, out + r * k);
 	}
 	fl_nn_release(&nn);
 	return 0;
