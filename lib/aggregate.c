@@ -25,8 +25,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
 #include "fl.h"
 #include "robust_int.h"
 
@@ -566,19 +564,6 @@ privacy_json(const struct fl_agg *g, double eps, double order)
 	return p;
 }
 
-/* Seed the noise: from --seed in tests, else from OpenSSL's RAND_bytes. */
-static int
-noise_rng(const struct fl_agg *g, struct fl_rng *r, struct fl_err *err)
-{
-	uint64_t seed = g->o.seed;
-
-	if (!g->o.seeded && RAND_bytes((unsigned char *)&seed,
-	    sizeof(seed)) != 1)
-		return fl_err_set(err, FL_EIO, "RAND_bytes failed");
-	fl_rng_seed(r, seed, "dp-noise");
-	return 0;
-}
-
 /*
  * The round's step delta (n) into d: the strategy's combination of the
  * updates, then the server optimizer; the new moments into m and v.
@@ -589,8 +574,8 @@ combine(struct fl_agg *g, float *d, float *m, float *v, int *chosen,
 {
 	const struct fl_agg_opts *o = &g->o;
 	size_t i, n = fl_model_nparams(g->base);
-	struct fl_rng rng;
-	double x, sd = o->dp_noise * o->clip, g2, vi, mi;
+	struct fl_noise *ns = NULL;
+	double x, z, sd = o->dp_noise * o->clip, g2, vi, mi;
 	enum fl_robust kind;
 	int rc;
 
@@ -602,12 +587,18 @@ combine(struct fl_agg *g, float *d, float *m, float *v, int *chosen,
 		return fl_robust_combine(g->spool, g->count, n, o->chunk,
 		    kind, o->trim, o->byzantine, o->select, d, chosen, err);
 	}
-	if (sd > 0 && (rc = noise_rng(g, &rng, err)) < 0)
+	if (sd > 0 && (rc = fl_noise_new(&ns, o->seeded, o->seed, "dp-noise",
+	    err)) < 0)
 		return rc;
 	for (i = 0; i < n; i++) {
 		x = g->acc[i];
-		if (sd > 0)
-			x += sd * fl_rng_normal(&rng);
+		if (sd > 0) {
+			if ((rc = fl_noise_normal(ns, &z, err)) < 0) {
+				fl_noise_free(ns);
+				return rc;
+			}
+			x += sd * z;
+		}
 		x /= g->total;
 		switch (g->strategy) {
 		case S_FEDAVGM:
@@ -638,6 +629,7 @@ combine(struct fl_agg *g, float *d, float *m, float *v, int *chosen,
 		}
 		d[i] = (float)x;
 	}
+	fl_noise_free(ns);
 	return 0;
 }
 

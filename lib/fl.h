@@ -1304,6 +1304,32 @@ int		 fl_dp_rdp_add(double *rdp, double q, double sigma,
 		    double steps);
 double		 fl_dp_epsilon(const double *rdp, double delta, double *order);
 
+/*
+ * Privacy noise (lib/noise.c): the one source of randomness behind
+ * DP-SGD (fl_train), central DP (fl_agg_finish) and the Laplace mechanism
+ * of fl_stats_from_csv_opts.  The rule: noise is drawn from 64-bit words
+ * of OpenSSL's RAND_bytes (its DRBG, AES-256 CTR_DRBG by default, seeded
+ * from the operating system), read in blocks and wiped after use.  With
+ * a test seed (seeded, seed), the words come instead from fl_rng_seed(seed,
+ * stream), so that a test repeats; anyone who knows the seed can subtract
+ * the noise, so a seeded run gives no privacy.  fl_train and fl_agg_finish
+ * use the stream "dp-noise".  Gaussian deviates are Box-Muller in double,
+ * the arithmetic of fl_rng_normal; Laplace deviates are by inversion.
+ */
+struct fl_noise;
+/* A new source in *n.  stream names the seeded stream; unseeded, seed and
+ * stream are unused.  Errors: FL_ENOMEM. */
+int		 fl_noise_new(struct fl_noise **n, int seeded, uint64_t seed,
+		    const char *stream, struct fl_err *err);
+/* A standard normal deviate into *z.  Errors: FL_EIO (no randomness). */
+int		 fl_noise_normal(struct fl_noise *n, double *z,
+		    struct fl_err *err);
+/* A Laplace deviate of scale b (> 0) into *x.  Errors: FL_EIO. */
+int		 fl_noise_laplace(struct fl_noise *n, double b, double *x,
+		    struct fl_err *err);
+/* Wipe and free n; accepts NULL. */
+void		 fl_noise_free(struct fl_noise *n);
+
 /* ------------------------------------------------------------------------ */
 /* Lineage (lib/lineage.c).                                                 */
 
