@@ -1154,7 +1154,7 @@ int		 fl_survival_curve(const struct fl_model *m,
  * borrowed and must outlive the aggregator.
  */
 struct fl_agg;
-/* strategy: one of fl_agg_strategies().  Errors: FL_EUSAGE (unknown
+/* strategy: one of fl_agg_strategy_name().  Errors: FL_EUSAGE (unknown
  * strategy), FL_ENOMEM. */
 int		 fl_agg_new(struct fl_agg **g, const struct fl_model *base,
 		    const char *base_id, int base_round, const char *strategy,
@@ -1184,8 +1184,9 @@ void		 fl_agg_free(struct fl_agg *g);
 
 /*
  * Server strategies and central differential privacy (lib/aggregate.c,
- * lib/robust.c), documented in fl-aggregate(1).  fl_agg_new accepts every
- * name of fl_agg_strategies(); fl_agg_configure, called before the first
+ * lib/strategy.c, lib/fedopt.c, lib/robust.c), documented in
+ * fl-aggregate(1).  fl_agg_new accepts every name of
+ * fl_agg_strategy_name(); fl_agg_configure, called before the first
  * fl_agg_add, sets their parameters and reads the state the base model's
  * archive carries (server moments, SCAFFOLD's "scaffold_c", "privacy").
  * A field left NAN (or 0 for the counts) takes the strategy's default;
@@ -1213,7 +1214,16 @@ struct fl_agg_opts {
 };
 #define FL_AGG_OPTS_INIT { NAN, NAN, NAN, NAN, NAN, NAN, -1, 0, 0, 0, 0, \
 	1e-5, 0, 0, 0, 0 }
-/* The strategy names, NULL-terminated. */
+/* The strategy names, in the order of the table in lib/strategy.c: the
+ * name of strategy i (fedavg is 0), or NULL past the last. */
+const char	*fl_agg_strategy_name(size_t i);
+/* The names as one list, "fedavg, fedavgm, ..., multi-krum", for help
+ * text and messages, into buf (size bytes, NUL-terminated when size > 0,
+ * truncated to fit).  Returns the length the whole list needs, as
+ * snprintf does, so that a first call may size buf. */
+size_t		 fl_agg_strategy_list(char *buf, size_t size);
+/* The names, NULL-terminated; as fl_agg_strategy_name, which callers
+ * should prefer (this one goes once cmd/fl-aggregate.c stops using it). */
 const char *const *fl_agg_strategies(void);
 /* Errors: FL_EUSAGE (a parameter out of range or not for this strategy),
  * FL_EFORMAT (base's state or "privacy" malformed), FL_ENOMEM, FL_EIO. */

@@ -20,7 +20,7 @@
 struct fl_noise {
 	int		 seeded;
 	struct fl_rng	 rng;		/* seeded: the stream */
-	uint64_t	 buf[NOISE_BLOCK];	/* unseeded: words not yet used */
+	uint64_t	 buf[NOISE_BLOCK];	/* unseeded: unused words */
 	size_t		 pos;
 	double		 spare;		/* Box-Muller's second deviate */
 	int		 has_spare;
