@@ -9,12 +9,13 @@
  *               adaptive server optimizers on that mean as a
  *               pseudo-gradient (Reddi et al. 2021, Algorithm 2)
  *
- * The robust strategies (median, trimmed-mean, krum, multi-krum, see
- * lib/robust.c) spool each delta into one unlinked temp file as it
- * arrives and combine them chunk by chunk at the end.  Central DP clips
- * every delta to an L2 bound, gives every site the same weight and adds
- * Gaussian noise to the sum (McMahan et al. 2018, DP-FedAvg); lib/dp.c
- * accounts for it.  Server moments and SCAFFOLD's control variate are
+ * The strategies are rows of a table (lib/strategy.c); the server
+ * optimizers' steps are in lib/fedopt.c.  The robust strategies (median,
+ * trimmed-mean, krum, multi-krum, see lib/robust.c) spool each delta
+ * into one unlinked temp file as it arrives and combine them chunk by
+ * chunk at the end.  Central DP clips every delta to an L2 bound, gives
+ * every site the same weight and adds Gaussian noise (lib/noise.c) to
+ * the sum (McMahan et al. 2018, DP-FedAvg); lib/dp.c accounts for it.  Server moments and SCAFFOLD's control variate are
  * carried as state/ vectors in the model archive, the privacy spent in
  * its manifest, so that a federation resumes exactly where it stopped.
  */
@@ -25,29 +26,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
 #include "fl.h"
-#include "robust_int.h"
+#include "strategy_int.h"
 
-enum strategy {
-	S_FEDAVG, S_FEDAVGM, S_FEDADAM, S_FEDYOGI, S_FEDADAGRAD,
-	S_MEDIAN, S_TRIMMED, S_KRUM, S_MULTIKRUM
-};
-
-static const char *const strategy_names[] = {
-	"fedavg", "fedavgm", "fedadam", "fedyogi", "fedadagrad",
-	"median", "trimmed-mean", "krum", "multi-krum", NULL
-};
-
-#define IS_ROBUST(s)	((s) >= S_MEDIAN)
-#define IS_ADAPTIVE(s)	((s) >= S_FEDADAM && (s) <= S_FEDADAGRAD)
+#define IS_ROBUST(s)	((s)->robust)
 
 struct fl_agg {
 	const struct fl_model	*base;
 	char			*base_id;
 	int			 base_round;
-	enum strategy		 strategy;
+	const struct fl_strategy *strategy;	/* its row of the table */
 	struct fl_agg_opts	 o;		/* defaults resolved */
 	json_t			*ref;		/* base's model description */
 	double			*acc;		/* (nparams) sum of w_k delta_k */
@@ -73,30 +61,11 @@ static const char *const describe_keys[] = {
 	"model", "features", "label", "preprocess"
 };
 
-const char *const *
-fl_agg_strategies(void)
-{
-	return strategy_names;
-}
-
 /* Fill o's defaults for strategy s. */
 static void
-resolve(struct fl_agg_opts *o, enum strategy s)
+resolve(struct fl_agg_opts *o, const struct fl_strategy *s)
 {
-	if (isnan(o->server_lr))
-		o->server_lr = s == S_FEDAVGM ? 1.0 : 0.1;
-	if (isnan(o->momentum))
-		o->momentum = 0.9;
-	if (isnan(o->beta1))
-		o->beta1 = 0.9;
-	if (isnan(o->beta2))
-		o->beta2 = 0.99;
-	if (isnan(o->tau))
-		o->tau = 1e-3;
-	if (isnan(o->trim))
-		o->trim = 0.1;
-	if (o->byzantine < 0)
-		o->byzantine = 1;
+	fl_strategy_resolve(s, o);
 	if (!(o->dp_delta > 0))
 		o->dp_delta = 1e-5;
 }
@@ -107,21 +76,21 @@ fl_agg_new(struct fl_agg **gp, const struct fl_model *base,
     struct fl_err *err)
 {
 	const struct fl_agg_opts defaults = FL_AGG_OPTS_INIT;
+	const struct fl_strategy *s;
 	struct fl_agg *g;
 	size_t k, n = fl_model_nparams(base);
+	char names[256];
 	int rc;
 
 	*gp = NULL;
-	for (k = 0; strategy_names[k] != NULL; k++)
-		if (strcmp(strategy, strategy_names[k]) == 0)
-			break;
-	if (strategy_names[k] == NULL)
+	if ((s = fl_strategy_find(strategy)) == NULL) {
+		fl_agg_strategy_list(names, sizeof(names));
 		return fl_err_set(err, FL_EUSAGE, "unknown strategy '%s' "
-		    "(fedavg, fedavgm, fedadam, fedyogi, fedadagrad, median, "
-		    "trimmed-mean, krum, multi-krum)", strategy);
+		    "(%s)", strategy, names);
+	}
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
-	g->strategy = (enum strategy)k;
+	g->strategy = s;
 	g->o = defaults;
 	resolve(&g->o, g->strategy);
 	g->spool = -1;
@@ -205,35 +174,17 @@ fl_agg_configure(struct fl_agg *g, const struct fl_agg_opts *opt,
     const struct fl_archive *base, struct fl_err *err)
 {
 	struct fl_agg_opts o = *opt;
-	enum strategy s = g->strategy;
-	const char *name = strategy_names[s];
+	const struct fl_strategy *s = g->strategy;
+	const char *name = s->name;
 	size_t n = fl_model_nparams(g->base);
 	const json_t *priv;
+	char means[256];
 	int rc;
 
 	if (g->count > 0)
 		return fl_err_set(err, FL_EUSAGE, "configure before adding");
-	if (!isnan(o.server_lr) && !(s == S_FEDAVGM || IS_ADAPTIVE(s)))
-		return fl_err_set(err, FL_EUSAGE, "--server-lr is not a "
-		    "parameter of %s", name);
-	if (!isnan(o.momentum) && s != S_FEDAVGM)
-		return fl_err_set(err, FL_EUSAGE, "--server-momentum is for "
-		    "fedavgm, not %s", name);
-	if ((!isnan(o.beta1) || !isnan(o.tau)) && !IS_ADAPTIVE(s))
-		return fl_err_set(err, FL_EUSAGE, "--beta1 and --tau are for "
-		    "fedadam, fedyogi and fedadagrad, not %s", name);
-	if (!isnan(o.beta2) && s != S_FEDADAM && s != S_FEDYOGI)
-		return fl_err_set(err, FL_EUSAGE, "--beta2 is for fedadam and "
-		    "fedyogi, not %s", name);
-	if (!isnan(o.trim) && s != S_TRIMMED)
-		return fl_err_set(err, FL_EUSAGE, "--trim is for trimmed-mean, "
-		    "not %s", name);
-	if (o.byzantine >= 0 && s != S_KRUM && s != S_MULTIKRUM)
-		return fl_err_set(err, FL_EUSAGE, "--byzantine is for krum and "
-		    "multi-krum, not %s", name);
-	if (o.select > 0 && s != S_MULTIKRUM)
-		return fl_err_set(err, FL_EUSAGE, "--select is for multi-krum, "
-		    "not %s", name);
+	if ((rc = fl_strategy_check(s, &o, err)) < 0)
+		return rc;
 	resolve(&o, s);
 	if (!(o.server_lr > 0) || !(o.momentum >= 0 && o.momentum < 1) ||
 	    !(o.beta1 >= 0 && o.beta1 < 1) || !(o.beta2 >= 0 && o.beta2 < 1) ||
@@ -246,19 +197,21 @@ fl_agg_configure(struct fl_agg *g, const struct fl_agg_opts *opt,
 	if (o.dp_noise > 0 && !(o.clip > 0))
 		return fl_err_set(err, FL_EUSAGE, "--dp-noise needs --clip: "
 		    "the noise is scaled to the clip bound");
-	if (o.dp_noise > 0 && IS_ROBUST(s))
+	if (o.dp_noise > 0 && IS_ROBUST(s)) {
+		fl_strategy_list(means, sizeof(means), 0, 0, " and ");
 		return fl_err_set(err, FL_EUSAGE, "--dp-noise works with the "
-		    "mean strategies (fedavg ... fedadagrad), not %s", name);
+		    "mean strategies (%s), not %s", means, name);
+	}
 	if (o.max_epsilon > 0 && !(o.dp_noise > 0))
 		return fl_err_set(err, FL_EUSAGE, "--max-epsilon needs "
 		    "--dp-noise");
 	g->o = o;
 	if (base == NULL)
 		return 0;
-	if ((s == S_FEDAVGM || IS_ADAPTIVE(s)) &&
+	if (s->moments >= 1 &&
 	    (rc = take_state(base, "fedopt_m", n, &g->m0, err)) < 0)
 		return rc;
-	if (IS_ADAPTIVE(s) &&
+	if (s->moments >= 2 &&
 	    (rc = take_state(base, "fedopt_v", n, &g->v0, err)) < 0)
 		return rc;
 	if ((rc = take_state(base, "scaffold_c", n, &g->c0, err)) < 0)
@@ -454,31 +407,13 @@ static json_t *
 strategy_params(const struct fl_agg *g, const int *chosen)
 {
 	const struct fl_agg_opts *o = &g->o;
-	enum strategy s = g->strategy;
 	json_t *p = json_object(), *sel;
 	size_t i;
 	int bad = p == NULL;
 
-	if (!bad && (s == S_FEDAVGM || IS_ADAPTIVE(s)))
-		bad |= json_object_set_new(p, "server_lr",
-		    json_real(o->server_lr)) < 0;
-	if (!bad && s == S_FEDAVGM)
-		bad |= json_object_set_new(p, "momentum",
-		    json_real(o->momentum)) < 0;
-	if (!bad && IS_ADAPTIVE(s))
-		bad |= json_object_set_new(p, "beta1", json_real(o->beta1)) < 0 ||
-		    json_object_set_new(p, "tau", json_real(o->tau)) < 0;
-	if (!bad && (s == S_FEDADAM || s == S_FEDYOGI))
-		bad |= json_object_set_new(p, "beta2", json_real(o->beta2)) < 0;
-	if (!bad && s == S_TRIMMED)
-		bad |= json_object_set_new(p, "trim", json_real(o->trim)) < 0;
-	if (!bad && (s == S_KRUM || s == S_MULTIKRUM)) {
-		bad |= json_object_set_new(p, "byzantine",
-		    json_integer(o->byzantine)) < 0;
-		if (s == S_MULTIKRUM)
-			bad |= json_object_set_new(p, "select", json_integer(
-			    o->select > 0 ? o->select :
-			    (json_int_t)g->count - o->byzantine)) < 0;
+	if (!bad)
+		bad |= fl_strategy_record(g->strategy, o, g->count, p) < 0;
+	if (!bad && g->strategy->selects) {
 		sel = json_array();
 		for (i = 0; sel != NULL && chosen != NULL && i < g->count; i++)
 			if (chosen[i])
@@ -566,19 +501,6 @@ privacy_json(const struct fl_agg *g, double eps, double order)
 	return p;
 }
 
-/* Seed the noise: from --seed in tests, else from OpenSSL's RAND_bytes. */
-static int
-noise_rng(const struct fl_agg *g, struct fl_rng *r, struct fl_err *err)
-{
-	uint64_t seed = g->o.seed;
-
-	if (!g->o.seeded && RAND_bytes((unsigned char *)&seed,
-	    sizeof(seed)) != 1)
-		return fl_err_set(err, FL_EIO, "RAND_bytes failed");
-	fl_rng_seed(r, seed, "dp-noise");
-	return 0;
-}
-
 /*
  * The round's step delta (n) into d: the strategy's combination of the
  * updates, then the server optimizer; the new moments into m and v.
@@ -588,63 +510,40 @@ combine(struct fl_agg *g, float *d, float *m, float *v, int *chosen,
     struct fl_err *err)
 {
 	const struct fl_agg_opts *o = &g->o;
+	const struct fl_strategy *s = g->strategy;
 	size_t i, n = fl_model_nparams(g->base);
-	struct fl_rng rng;
-	double x, sd = o->dp_noise * o->clip, g2, vi, mi;
-	enum fl_robust kind;
+	struct fl_noise *ns = NULL;
+	double x, z, sd = o->dp_noise * o->clip;
 	int rc;
 
-	if (IS_ROBUST(g->strategy)) {
-		kind = g->strategy == S_MEDIAN ? FL_ROBUST_MEDIAN :
-		    g->strategy == S_TRIMMED ? FL_ROBUST_TRIMMED :
-		    g->strategy == S_KRUM ? FL_ROBUST_KRUM :
-		    FL_ROBUST_MULTIKRUM;
+	if (IS_ROBUST(s))
 		return fl_robust_combine(g->spool, g->count, n, o->chunk,
-		    kind, o->trim, o->byzantine, o->select, d, chosen, err);
-	}
-	if (sd > 0 && (rc = noise_rng(g, &rng, err)) < 0)
+		    s->kind, o->trim, o->byzantine, o->select, d, chosen, err);
+	if (sd > 0 && (rc = fl_noise_new(&ns, o->seeded, o->seed, "dp-noise",
+	    err)) < 0)
 		return rc;
 	for (i = 0; i < n; i++) {
 		x = g->acc[i];
-		if (sd > 0)
-			x += sd * fl_rng_normal(&rng);
-		x /= g->total;
-		switch (g->strategy) {
-		case S_FEDAVGM:
-			mi = o->momentum * (g->m0 != NULL ? g->m0[i] : 0) + x;
-			m[i] = (float)mi;
-			x = o->server_lr * mi;
-			break;
-		case S_FEDADAM:
-		case S_FEDYOGI:
-		case S_FEDADAGRAD:
-			mi = o->beta1 * (g->m0 != NULL ? g->m0[i] : 0) +
-			    (1 - o->beta1) * x;
-			vi = g->v0 != NULL ? g->v0[i] : o->tau * o->tau;
-			g2 = x * x;
-			if (g->strategy == S_FEDADAM)
-				vi = o->beta2 * vi + (1 - o->beta2) * g2;
-			else if (g->strategy == S_FEDYOGI)
-				vi -= (1 - o->beta2) * g2 *
-				    (vi > g2 ? 1 : vi < g2 ? -1 : 0);
-			else
-				vi += g2;
-			m[i] = (float)mi;
-			v[i] = (float)vi;
-			x = o->server_lr * mi / (sqrt(vi) + o->tau);
-			break;
-		default:
-			break;
+		if (sd > 0) {
+			if ((rc = fl_noise_normal(ns, &z, err)) < 0) {
+				fl_noise_free(ns);
+				return rc;
+			}
+			x += sd * z;
 		}
+		x /= g->total;
+		if (s->step != NULL)
+			x = s->step(o, i, x, g->m0, g->v0, m, v);
 		d[i] = (float)x;
 	}
+	fl_noise_free(ns);
 	return 0;
 }
 
 int
 fl_agg_finish(struct fl_agg *g, struct fl_archive **out, struct fl_err *err)
 {
-	enum strategy s = g->strategy;
+	const struct fl_strategy *s = g->strategy;
 	struct fl_model *model = NULL;
 	json_t *man, *sp = NULL, *pj = NULL;
 	float *p, *d = NULL, *m = NULL, *v = NULL, *c = NULL;
@@ -660,16 +559,16 @@ fl_agg_finish(struct fl_agg *g, struct fl_archive **out, struct fl_err *err)
 		return rc;
 	d = malloc(n * sizeof(float) + 1);
 	chosen = calloc(g->count, sizeof(int));
-	if (s == S_FEDAVGM || IS_ADAPTIVE(s))
+	if (s->moments >= 1)
 		m = malloc(n * sizeof(float) + 1);
-	if (IS_ADAPTIVE(s))
+	if (s->moments >= 2)
 		v = malloc(n * sizeof(float) + 1);
 	if (g->dc != NULL || g->c0 != NULL)
 		c = malloc(n * sizeof(float) + 1);
 	model = fl_model_dup(g->base);
 	if (d == NULL || chosen == NULL || model == NULL ||
-	    ((s == S_FEDAVGM || IS_ADAPTIVE(s)) && m == NULL) ||
-	    (IS_ADAPTIVE(s) && v == NULL) ||
+	    (s->moments >= 1 && m == NULL) ||
+	    (s->moments >= 2 && v == NULL) ||
 	    ((g->dc != NULL || g->c0 != NULL) && c == NULL)) {
 		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
 		goto out;
@@ -715,12 +614,12 @@ fl_agg_finish(struct fl_agg *g, struct fl_archive **out, struct fl_err *err)
 	    json_object_set_new(man, "samples",
 	    json_integer((json_int_t)g->samples)) < 0 ||
 	    json_object_set_new(man, "strategy",
-	    json_string(strategy_names[s])) < 0 ||
+	    json_string(s->name)) < 0 ||
 	    json_object_set(man, "strategy_params", sp) < 0 ||
 	    (pj != NULL && json_object_set(man, "privacy", pj) < 0) ||
 	    json_object_set(man, "contributors", g->contributors) < 0 ||
 	    fl_history_append(g->history, g->base_round, g->base_id,
-	    strategy_names[s], g->contributors) < 0 ||
+	    s->name, g->contributors) < 0 ||
 	    json_object_set(man, "history", g->history) < 0) {
 		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
 		goto out;

@@ -1186,7 +1186,7 @@ int		 fl_survival_curve(const struct fl_model *m,
  * borrowed and must outlive the aggregator.
  */
 struct fl_agg;
-/* strategy: one of fl_agg_strategies().  Errors: FL_EUSAGE (unknown
+/* strategy: one of fl_agg_strategy_name().  Errors: FL_EUSAGE (unknown
  * strategy), FL_ENOMEM. */
 int		 fl_agg_new(struct fl_agg **g, const struct fl_model *base,
 		    const char *base_id, int base_round, const char *strategy,
@@ -1216,8 +1216,9 @@ void		 fl_agg_free(struct fl_agg *g);
 
 /*
  * Server strategies and central differential privacy (lib/aggregate.c,
- * lib/robust.c), documented in fl-aggregate(1).  fl_agg_new accepts every
- * name of fl_agg_strategies(); fl_agg_configure, called before the first
+ * lib/strategy.c, lib/fedopt.c, lib/robust.c), documented in
+ * fl-aggregate(1).  fl_agg_new accepts every name of
+ * fl_agg_strategy_name(); fl_agg_configure, called before the first
  * fl_agg_add, sets their parameters and reads the state the base model's
  * archive carries (server moments, SCAFFOLD's "scaffold_c", "privacy").
  * A field left NAN (or 0 for the counts) takes the strategy's default;
@@ -1245,7 +1246,16 @@ struct fl_agg_opts {
 };
 #define FL_AGG_OPTS_INIT { NAN, NAN, NAN, NAN, NAN, NAN, -1, 0, 0, 0, 0, \
 	1e-5, 0, 0, 0, 0 }
-/* The strategy names, NULL-terminated. */
+/* The strategy names, in the order of the table in lib/strategy.c: the
+ * name of strategy i (fedavg is 0), or NULL past the last. */
+const char	*fl_agg_strategy_name(size_t i);
+/* The names as one list, "fedavg, fedavgm, ..., multi-krum", for help
+ * text and messages, into buf (size bytes, NUL-terminated when size > 0,
+ * truncated to fit).  Returns the length the whole list needs, as
+ * snprintf does, so that a first call may size buf. */
+size_t		 fl_agg_strategy_list(char *buf, size_t size);
+/* The names, NULL-terminated; as fl_agg_strategy_name, which callers
+ * should prefer (this one goes once cmd/fl-aggregate.c stops using it). */
 const char *const *fl_agg_strategies(void);
 /* Errors: FL_EUSAGE (a parameter out of range or not for this strategy),
  * FL_EFORMAT (base's state or "privacy" malformed), FL_ENOMEM, FL_EIO. */
@@ -1335,6 +1345,32 @@ const double	*fl_dp_orders(size_t *n);
 int		 fl_dp_rdp_add(double *rdp, double q, double sigma,
 		    double steps);
 double		 fl_dp_epsilon(const double *rdp, double delta, double *order);
+
+/*
+ * Privacy noise (lib/noise.c): the one source of randomness behind
+ * DP-SGD (fl_train), central DP (fl_agg_finish) and the Laplace mechanism
+ * of fl_stats_from_csv_opts.  The rule: noise is drawn from 64-bit words
+ * of OpenSSL's RAND_bytes (its DRBG, AES-256 CTR_DRBG by default, seeded
+ * from the operating system), read in blocks and wiped after use.  With
+ * a test seed (seeded, seed), the words come instead from fl_rng_seed(seed,
+ * stream), so that a test repeats; anyone who knows the seed can subtract
+ * the noise, so a seeded run gives no privacy.  fl_train and fl_agg_finish
+ * use the stream "dp-noise".  Gaussian deviates are Box-Muller in double,
+ * the arithmetic of fl_rng_normal; Laplace deviates are by inversion.
+ */
+struct fl_noise;
+/* A new source in *n.  stream names the seeded stream; unseeded, seed and
+ * stream are unused.  Errors: FL_ENOMEM. */
+int		 fl_noise_new(struct fl_noise **n, int seeded, uint64_t seed,
+		    const char *stream, struct fl_err *err);
+/* A standard normal deviate into *z.  Errors: FL_EIO (no randomness). */
+int		 fl_noise_normal(struct fl_noise *n, double *z,
+		    struct fl_err *err);
+/* A Laplace deviate of scale b (> 0) into *x.  Errors: FL_EIO. */
+int		 fl_noise_laplace(struct fl_noise *n, double b, double *x,
+		    struct fl_err *err);
+/* Wipe and free n; accepts NULL. */
+void		 fl_noise_free(struct fl_noise *n);
 
 /* ------------------------------------------------------------------------ */
 /* Lineage (lib/lineage.c).                                                 */

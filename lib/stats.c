@@ -5,7 +5,6 @@
  * them; the archive form is described in man/fl-archive.5.
  */
 #include <errno.h>
-#include <openssl/rand.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,30 +217,23 @@ suppress(struct fl_stats *s, double k)
 	s->km_n = m;
 }
 
-/* A Laplace deviate of scale b, from OpenSSL's randomness. */
-static double
-laplace(double b)
-{
-	uint64_t r;
-	double u;
-
-	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-		r = 0x123456789abcdefULL;	/* cannot happen; still noise */
-	u = ((double)(r >> 11) + 0.5) / 9007199254740992.0 - 0.5;
-	return -b * (u < 0 ? -1 : 1) * log(1 - 2 * fabs(u));
-}
-
-/* Add Laplace noise of scale b to n counts, rounded and kept >= 0. */
-static void
-noise(double *v, size_t n, size_t stride, double b)
+/* Add Laplace noise of scale b from ns to n counts (every stride-th of
+ * v), rounded and kept >= 0.  Errors: FL_EIO. */
+static int
+noise(struct fl_noise *ns, double *v, size_t n, size_t stride, double b,
+    struct fl_err *err)
 {
 	size_t i;
-	double x;
+	double x, l;
+	int rc;
 
 	for (i = 0; i < n; i++) {
-		x = floor(v[i * stride] + laplace(b) + 0.5);
+		if ((rc = fl_noise_laplace(ns, b, &l, err)) < 0)
+			return rc;
+		x = floor(v[i * stride] + l + 0.5);
 		v[i * stride] = x > 0 ? x : 0;
 	}
+	return 0;
 }
 
 /*
@@ -259,17 +251,25 @@ dp_scale(const struct fl_stats *s)
 	return sens / s->epsilon;
 }
 
-static void
-privatize(struct fl_stats *s, double e)
+/* The Laplace noise is drawn from an unseeded fl_noise source (lib/noise.c):
+ * fl-stats has no test seed.  Errors: FL_ENOMEM, FL_EIO. */
+static int
+privatize(struct fl_stats *s, double e, struct fl_err *err)
 {
+	struct fl_noise *ns;
 	double b;
+	int rc;
 
 	s->epsilon = e;
 	b = dp_scale(s);
-	if (s->hist != NULL)
-		noise(s->hist, s->ncols * s->bins, 1, b);
-	noise(s->km + 1, s->km_n, 3, b);
-	noise(s->km + 2, s->km_n, 3, b);
+	if ((rc = fl_noise_new(&ns, 0, 0, NULL, err)) < 0)
+		return rc;
+	if ((s->hist == NULL ||
+	    (rc = noise(ns, s->hist, s->ncols * s->bins, 1, b, err)) >= 0) &&
+	    (rc = noise(ns, s->km + 1, s->km_n, 3, b, err)) >= 0)
+		rc = noise(ns, s->km + 2, s->km_n, 3, b, err);
+	fl_noise_free(ns);
+	return rc;
 }
 
 int
@@ -381,8 +381,9 @@ fl_stats_from_csv_opts(struct fl_stats **sp, const char *path,
 		goto out;
 	if (opt != NULL && opt->min_count > 1)
 		suppress(s, (double)opt->min_count);
-	if (opt != NULL && opt->epsilon > 0)
-		privatize(s, opt->epsilon);
+	if (opt != NULL && opt->epsilon > 0 &&
+	    (rc = privatize(s, opt->epsilon, err)) < 0)
+		goto out;
 	*sp = s;
 	s = NULL;
 	rc = 0;

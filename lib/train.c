@@ -11,9 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
-
 #include "fl.h"
 #include "model_int.h"
 #include "nn.h"
@@ -84,63 +81,20 @@ add_terms(const struct fl_hparams *hp, size_t n, const float *w,
 	return obj;
 }
 
-/*
- * Gaussian noise for DP-SGD: from OpenSSL's RAND_bytes, 64 bits per
- * uniform, read in blocks; or, for tests, from a seeded fl_rng stream.
- * Normal deviates by Box-Muller in double.
- */
-#define NOISE_BLOCK 512
-struct noise {
-	int		seeded;
-	struct fl_rng	rng;
-	uint64_t	buf[NOISE_BLOCK];
-	size_t		pos;
-	double		spare;
-	int		has_spare;
-};
-
-/* A uniform in (0, 1]; -1 when OpenSSL has no randomness to give. */
-static double
-noise_uniform(struct noise *ns)
-{
-	uint64_t u;
-
-	if (ns->seeded)
-		u = fl_rng_u64(&ns->rng);
-	else {
-		if (ns->pos == NOISE_BLOCK) {
-			if (RAND_bytes((unsigned char *)ns->buf,
-			    (int)sizeof(ns->buf)) != 1)
-				return -1.0;
-			ns->pos = 0;
-		}
-		u = ns->buf[ns->pos++];
-	}
-	return ((double)(u >> 11) + 1.0) * 0x1p-53;
-}
-
-/* Fill v (n) with N(0, sd^2) deviates added to it.  Errors: FL_EIO. */
+/* Add N(0, sd^2) deviates to v (n), from the privacy noise source ns
+ * (lib/noise.c).  Errors: FL_EIO. */
 static int
-noise_add(struct noise *ns, float *v, size_t n, double sd,
+noise_add(struct fl_noise *ns, float *v, size_t n, double sd,
     struct fl_err *err)
 {
-	double u1, u2, r;
+	double z;
 	size_t i;
+	int rc;
 
 	for (i = 0; i < n; i++) {
-		if (ns->has_spare) {
-			ns->has_spare = 0;
-			v[i] += (float)(sd * ns->spare);
-			continue;
-		}
-		if ((u1 = noise_uniform(ns)) < 0.0 ||
-		    (u2 = noise_uniform(ns)) < 0.0)
-			return fl_err_set(err, FL_EIO, "no randomness from "
-			    "OpenSSL for the DP noise");
-		r = sqrt(-2.0 * log(u1));
-		ns->spare = r * sin(2.0 * M_PI * u2);
-		ns->has_spare = 1;
-		v[i] += (float)(sd * r * cos(2.0 * M_PI * u2));
+		if ((rc = fl_noise_normal(ns, &z, err)) < 0)
+			return rc;
+		v[i] += (float)(sd * z);
 	}
 	return 0;
 }
@@ -162,7 +116,7 @@ fl_dp_sgd_supported(const struct fl_model *m)
  */
 static int
 dp_batch_grad(struct fl_nn *nn, const float *params, size_t rows,
-    const struct fl_hparams *hp, struct noise *ns, float *g1, double *acc,
+    const struct fl_hparams *hp, struct fl_noise *ns, float *g1, double *acc,
     float *grad, double *loss, struct fl_err *err)
 {
 	const struct fl_model *m = nn->m;
@@ -318,7 +272,7 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 	struct fl_nn nn;
 	struct fl_optim opt;
 	struct fl_rng rng;
-	struct noise *ns = NULL;
+	struct fl_noise *ns = NULL;
 	size_t *order = NULL, bsz, nbatch, total, step = 0, i, b, rows;
 	float *grad = NULL, *start = NULL, *g1 = NULL;
 	double loss, epoch_loss = 0.0, *acc = NULL;
@@ -366,11 +320,9 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 	if (dp) {
 		g1 = malloc(m->nparams * sizeof(*g1));
 		acc = malloc(m->nparams * sizeof(*acc));
-		if ((ns = calloc(1, sizeof(*ns))) != NULL) {
-			ns->pos = NOISE_BLOCK;
-			ns->seeded = hp->dp_seeded;
-			fl_rng_seed(&ns->rng, hp->dp_seed, "dp-noise");
-		}
+		if (fl_noise_new(&ns, hp->dp_seeded, hp->dp_seed, "dp-noise",
+		    err) < 0)
+			ns = NULL;
 	}
 	if ((!full && order == NULL) || grad == NULL ||
 	    (hp->prox_mu != 0.0 && start == NULL) ||
@@ -439,9 +391,7 @@ out:
 	free(start);
 	free(g1);
 	free(acc);
-	if (ns != NULL)
-		OPENSSL_cleanse(ns, sizeof(*ns));
-	free(ns);
+	fl_noise_free(ns);
 	fl_optim_release(&opt);
 	fl_nn_release(&nn);
 	return rc;

@@ -1,7 +1,8 @@
 /*
  * test_strategy.c: the server strategies, clipping, central DP and state
- * carried between rounds (lib/aggregate.c, lib/robust.c), each against a
- * computation by hand on small inputs.
+ * carried between rounds (lib/aggregate.c, lib/strategy.c, lib/fedopt.c,
+ * lib/robust.c), each against a computation by hand on small inputs; and
+ * the table's names, lists and parameter checks.
  */
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "fl.h"
 #include "robust_int.h"
+#include "strategy_int.h"
 #include "unit.h"
 
 static const char *const feats[] = { "a", "b" };
@@ -499,6 +501,72 @@ test_dp(void)
 	fl_archive_free(a);
 }
 
+/* The table: its names, the lists made from it, and the checks. */
+static void
+test_table(void)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_agg_opts o = FL_AGG_OPTS_INIT;
+	const char *const *names = fl_agg_strategies();
+	const struct fl_strategy *s;
+	char buf[256];
+	size_t i, len;
+	int same = 1;
+
+	for (i = 0; fl_agg_strategy_name(i) != NULL; i++) {
+		same &= names[i] != NULL &&
+		    strcmp(names[i], fl_agg_strategy_name(i)) == 0 &&
+		    fl_strategy_find(names[i]) == fl_strategy_at(i);
+		s = fl_strategy_at(i);
+		/* A robust row has no server step, a mean row no kind. */
+		same &= s->robust ? s->step == NULL : s->selects == 0;
+		same &= (s->moments > 0) == (s->step != NULL);
+	}
+	CHECK(same && i == 9 && names[i] == NULL);
+	CHECK(fl_strategy_find("fedsgd") == NULL);
+	len = fl_agg_strategy_list(buf, sizeof(buf));
+	CHECK(strcmp(buf, "fedavg, fedavgm, fedadam, fedyogi, fedadagrad, "
+	    "median, trimmed-mean, krum, multi-krum") == 0);
+	CHECK(len == strlen(buf));
+	/* Truncated, it still says how long the whole list is. */
+	CHECK(fl_agg_strategy_list(buf, 7) == len &&
+	    strcmp(buf, "fedavg") == 0);
+	CHECK(fl_agg_strategy_list(NULL, 0) == len);
+	fl_strategy_list(buf, sizeof(buf), FL_SP_BETA2, -1, " and ");
+	CHECK(strcmp(buf, "fedadam and fedyogi") == 0);
+	fl_strategy_list(buf, sizeof(buf), 0, 1, " and ");
+	CHECK(strcmp(buf, "median, trimmed-mean, krum and multi-krum") == 0);
+
+	/* Each parameter is refused by a row that does not take it. */
+	s = fl_strategy_find("fedavg");
+	CHECK(fl_strategy_check(s, &o, &err) == 0);
+	o.beta2 = 0.9;
+	CHECK(fl_strategy_check(s, &o, &err) == FL_EUSAGE);
+	CHECK(strcmp(err.msg, "--beta2 is for fedadam and fedyogi, not "
+	    "fedavg") == 0);
+	CHECK(fl_strategy_check(fl_strategy_find("fedyogi"), &o, &err) == 0);
+	o.beta2 = NAN;
+	o.select = 3;
+	CHECK(fl_strategy_check(fl_strategy_find("krum"), &o, &err) ==
+	    FL_EUSAGE);
+	CHECK(strcmp(err.msg, "--select is for multi-krum, not krum") == 0);
+	o.select = 0;
+	o.byzantine = 0;
+	CHECK(fl_strategy_check(fl_strategy_find("median"), &o, &err) ==
+	    FL_EUSAGE);
+	CHECK(strcmp(err.msg, "--byzantine is for krum and multi-krum, not "
+	    "median") == 0);
+
+	/* Defaults: fedavgm's server learning rate is 1, the others' 0.1. */
+	o = (struct fl_agg_opts)FL_AGG_OPTS_INIT;
+	fl_strategy_resolve(fl_strategy_find("fedavgm"), &o);
+	CHECK(o.server_lr == 1.0 && o.momentum == 0.9 && o.byzantine == 1 &&
+	    o.select == 0 && o.tau == 1e-3);
+	o = (struct fl_agg_opts)FL_AGG_OPTS_INIT;
+	fl_strategy_resolve(fl_strategy_find("fedadam"), &o);
+	CHECK(o.server_lr == 0.1 && o.beta1 == 0.9 && o.beta2 == 0.99);
+}
+
 /* Chunked robust combination equals one chunk, and a sort by hand. */
 static int
 cmp_float(const void *a, const void *b)
@@ -575,5 +643,6 @@ main(void)
 	test_scaffold();
 	test_dp();
 	test_chunks();
+	test_table();
 	return unit_done("test_strategy");
 }
