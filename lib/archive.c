@@ -14,7 +14,6 @@
 #include <openssl/evp.h>
 
 #include "archive_int.h"
-#include "trust_int.h"
 
 #define MEMBER_MANIFEST	"manifest.json"
 #define MEMBER_TENSORS	"tensors.safetensors"
@@ -764,38 +763,23 @@ la_error(struct fl_reader *r, struct fl_err *err)
 }
 
 /*
- * Look at the first bytes of r->f: sealed input is decrypted with key
- * into an unlinked temp file, all of it authenticated, and read from
- * there; other input is read as it is, the peeked bytes first.
+ * Look at the first bytes of r->f (after the npre already in r->pre):
+ * sealed input is for the trust layer to open (lib/trust/sealed.c), and
+ * here only named; other input is read as it is, the peeked bytes first.
  */
 static int
-open_sealed(struct fl_reader *r, const struct fl_seckey *key,
-    struct fl_err *err)
+peek_sealed(struct fl_reader *r, struct fl_err *err)
 {
 	const size_t mlen = sizeof(FL_SEAL_MAGIC) - 1;
-	FILE *tmp;
-	int rc;
 
-	r->npre = fread(r->pre, 1, mlen, r->f);
+	if (r->npre < mlen)
+		r->npre += fread(r->pre + r->npre, 1, mlen - r->npre, r->f);
 	if (r->npre < mlen && ferror(r->f))
 		return fl_err_set(err, FL_EIO, "%s: %s", r->name,
 		    strerror(errno != 0 ? errno : EIO));
-	if (r->npre < mlen || memcmp(r->pre, FL_SEAL_MAGIC, mlen) != 0)
-		return 0;
-	r->npre = 0;
-	if (key == NULL)
+	if (r->npre == mlen && memcmp(r->pre, FL_SEAL_MAGIC, mlen) == 0)
 		return fl_err_set(err, FL_EFORMAT, "%s: sealed; give --key",
 		    r->name);
-	if ((tmp = tmpfile()) == NULL)
-		return fl_err_set(err, FL_EIO, "%s: temp file: %s", r->name,
-		    strerror(errno));
-	r->owned = tmp;
-	if ((rc = fl_unseal_after_magic(r->f, tmp, key, err)) < 0)
-		return fl_err_prefix(err, "%s", r->name);
-	if (fflush(tmp) != 0 || fseek(tmp, 0, SEEK_SET) != 0)
-		return fl_err_set(err, FL_EIO, "%s: temp file: %s", r->name,
-		    strerror(errno));
-	r->f = tmp;
 	return 0;
 }
 
@@ -803,12 +787,12 @@ int
 fl_reader_open(struct fl_reader **rp, FILE *f, const char *name,
     struct fl_err *err)
 {
-	return fl_reader_open_key(rp, f, name, NULL, err);
+	return fl_reader_open_with(rp, f, name, NULL, 0, 0, err);
 }
 
 int
-fl_reader_open_key(struct fl_reader **rp, FILE *f, const char *name,
-    const struct fl_seckey *key, struct fl_err *err)
+fl_reader_open_with(struct fl_reader **rp, FILE *f, const char *name,
+    const void *pre, size_t npre, int own, struct fl_err *err)
 {
 	struct fl_reader *r;
 	int rc = 0;
@@ -818,10 +802,19 @@ fl_reader_open_key(struct fl_reader **rp, FILE *f, const char *name,
 	    (r->name = strdup(name != NULL ? name : "<stdin>")) == NULL ||
 	    (r->ar = archive_read_new()) == NULL) {
 		fl_reader_free(r);
+		if (own)
+			fclose(f);
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	}
 	r->f = f;
-	if ((rc = open_sealed(r, key, err)) < 0) {
+	if (own)
+		r->owned = f;
+	if (npre > sizeof(r->pre))
+		npre = sizeof(r->pre);
+	if (npre > 0)
+		memcpy(r->pre, pre, npre);
+	r->npre = npre;
+	if ((rc = peek_sealed(r, err)) < 0) {
 		fl_reader_free(r);
 		return rc;
 	}
@@ -1300,36 +1293,22 @@ fl_reader_next(struct fl_reader *r, struct fl_archive **ap,
 }
 
 int
-fl_archive_read_file(const char *path, struct fl_archive **ap,
+fl_reader_read_one(struct fl_reader *r, struct fl_archive **ap,
     struct fl_err *err)
 {
-	return fl_archive_read_file_key(path, NULL, ap, err);
-}
-
-int
-fl_archive_read_file_key(const char *path, const struct fl_seckey *key,
-    struct fl_archive **ap, struct fl_err *err)
-{
-	struct fl_reader *r = NULL;
 	struct fl_archive *a = NULL;
-	const char *name = fl_in_name(path);
-	FILE *f;
 	int rc;
 
 	*ap = NULL;
-	if ((f = fl_in_open(path, err)) == NULL)
-		return FL_EIO;
-	if ((rc = fl_reader_open_key(&r, f, name, key, err)) < 0)
-		goto out;
 	if ((rc = fl_reader_next(r, &a, err)) < 0)
 		goto out;
 	if (rc == 0) {
-		rc = fl_err_set(err, FL_EFORMAT, "%s: no archive", name);
+		rc = fl_err_set(err, FL_EFORMAT, "%s: no archive", r->name);
 		goto out;
 	}
 	if (r->pending) {
 		rc = fl_err_set(err, FL_EFORMAT, "%s: holds more than one "
-		    "archive", name);
+		    "archive", r->name);
 		goto out;
 	}
 	*ap = a;
@@ -1337,6 +1316,22 @@ fl_archive_read_file_key(const char *path, const struct fl_seckey *key,
 	rc = 0;
 out:
 	fl_archive_free(a);
+	return rc;
+}
+
+int
+fl_archive_read_file(const char *path, struct fl_archive **ap,
+    struct fl_err *err)
+{
+	struct fl_reader *r = NULL;
+	FILE *f;
+	int rc;
+
+	*ap = NULL;
+	if ((f = fl_in_open(path, err)) == NULL)
+		return FL_EIO;
+	if ((rc = fl_reader_open(&r, f, fl_in_name(path), err)) == 0)
+		rc = fl_reader_read_one(r, ap, err);
 	fl_reader_free(r);
 	fl_in_close(f);
 	return rc;

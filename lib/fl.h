@@ -376,6 +376,21 @@ int		 fl_update_max_bytes(const struct fl_archive *model,
  * holding no archive or more than one is FL_EFORMAT. */
 int		 fl_archive_read_file(const char *path, struct fl_archive **a,
 		    struct fl_err *err);
+/*
+ * fl_reader_open over f whose first npre bytes (at most 8) the caller has
+ * already read into pre (they are read first); when own is set the
+ * reader closes f when freed, also when opening fails.  Sealed input
+ * (FL_SEAL_MAGIC) is FL_EFORMAT "NAME: sealed; give --key": the trust
+ * layer opens it (fl_reader_open_key).
+ */
+int		 fl_reader_open_with(struct fl_reader **r, FILE *f,
+		    const char *name, const void *pre, size_t npre, int own,
+		    struct fl_err *err);
+/* The one archive left in r into *a: none, or one followed by another,
+ * is FL_EFORMAT ("NAME: no archive", "NAME: holds more than one
+ * archive"). */
+int		 fl_reader_read_one(struct fl_reader *r, struct fl_archive **a,
+		    struct fl_err *err);
 
 /*
  * An archive as a directory (lib/pack.c): DIR/manifest.json and

@@ -237,29 +237,25 @@ json.dump(m, open("x/manifest.json", "w"))'
 }
 
 @test "trust: a site's update is found among co-signatures, whatever their key ids" {
-	fl-train --sign keys/a.key -d a.csv -o a.upd r0.fla
-	# Co-signers whose key ids sort before and after a's.
-	mine=$(keyid keys/a.pub)
-	lo= hi=
-	for i in $(seq 1 40); do
-		fl-keygen -o keys "k$i"
-		k=$(keyid "keys/k$i.pub")
-		if [[ "$k" < "$mine" ]]; then lo=${lo:-k$i}; else hi=${hi:-k$i}; fi
-		[ -n "$lo" ] && [ -n "$hi" ] && break
-	done
-	[ -n "$lo" ] && [ -n "$hi" ]
-	cp "keys/$lo.pub" "keys/$hi.pub" coord-trust/
-	fl-pack sign --key "keys/$lo.key" a.upd | fl-pack sign --key "keys/$hi.key" -o co.upd
+	# Three keys sorted by key id: the middle one is the site's, the
+	# others co-sign, one sorting before it and one after.
+	for k in x1 x2 x3; do fl-keygen -o keys "$k"; done
+	set -- $(for k in x1 x2 x3; do echo "$(keyid "keys/$k.pub") $k"; done |
+	    sort | cut -d ' ' -f 2)
+	lo=$1 site=$2 hi=$3
+	cp keys/x1.pub keys/x2.pub keys/x3.pub coord-trust/
+	fl-train --sign "keys/$site.key" -d a.csv r0.fla |
+	    fl-pack sign --key "keys/$lo.key" | fl-pack sign --key "keys/$hi.key" -o co.upd
 	[ "$(tar tf co.upd | grep -c '^sig/')" -eq 3 ]
 	run --separate-stderr fl-aggregate --trust coord-trust -m r0.fla -o r1.fla co.upd
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	# Without a's signature, co-signers do not stand in for it.
-	fl-train --site a -d a.csv r0.fla | fl-pack sign --key "keys/$lo.key" |
-	    fl-pack sign --key "keys/$hi.key" -o noa.upd
-	run --separate-stderr fl-aggregate --trust coord-trust -m r0.fla -o r1b.fla noa.upd
+	# Without the site's signature, co-signers do not stand in for it.
+	fl-train --site "$site" -d a.csv r0.fla | fl-pack sign --key "keys/$lo.key" |
+	    fl-pack sign --key "keys/$hi.key" -o nosite.upd
+	run --separate-stderr fl-aggregate --trust coord-trust -m r0.fla -o r1b.fla nosite.upd
 	[ "$status" -eq 3 ]
-	[[ "$stderr" == *"but the update is from site 'a' and carries no signature by its site key" ]]
+	[[ "$stderr" == *"but the update is from site '$site' and carries no signature by its site key" ]]
 	[ ! -e r1b.fla ]
 }
 
