@@ -795,9 +795,10 @@ enum fl_op {
  * pointer or NULL); free accepts NULL.  upload copies bytes of host memory
  * src into buffer dst; download copies buffer src into host memory dst.
  * host_memory 1: buffers are host pointers that callers may also read
- * and write directly (the CPU backends; the training loop still relies
- * on it for gathering rows, the L2, FedProx and SCAFFOLD terms, DP-SGD
- * and the Cox head).
+ * and write directly (the CPU backends).  fl_train still relies on it
+ * for gathering rows, the L2, FedProx and SCAFFOLD terms, DP-SGD's
+ * clipping and noise, the output bias of the Cox head and the Cox loss;
+ * fl_predict and fl_loss_grad pass host memory to the ops.
  *
  * gemm: C = alpha * op(A) op(B) + beta * C, op(X) = X or X^T by
  *   transa/transb; op(A) is (m, k), op(B) is (k, n), C is (m, n).

@@ -33,7 +33,8 @@ check_data(const struct fl_model *m, const struct fl_dataset *ds,
 	return 0;
 }
 
-/* Copy rows idx[0..rows-1] of X (n, d) and y into the workspace. */
+/* Copy rows idx[0..rows-1] of X (n, d) and y into the workspace; host
+ * code, which writes the backend's buffers directly (host_memory). */
 static void
 gather(struct fl_nn *nn, const struct fl_dataset *ds, const size_t *idx,
     size_t rows)
