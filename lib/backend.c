@@ -1,12 +1,67 @@
 /*
  * backend.c: chooses where dense math runs (--device).  The CPU backend is
- * OpenBLAS (blas.c); "ref" is the plain-loop reference (ref.c), for tests.
- * A CUDA backend (kernels/) will join the table when it lands.
+ * OpenBLAS and the fast loops (blas.c); "ref" is the plain-loop reference
+ * (ref.c), the oracle for tests.  Both keep their buffers in host memory.
+ * A CUDA backend (kernels/) will join the table when it lands, with
+ * device buffers and its own supports().
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "fl.h"
 
-static const struct fl_backend backend_cpu = { "cpu", fl_blas_gemm };
-static const struct fl_backend backend_ref = { "ref", fl_ref_gemm };
+static const char *const op_names[FL_OP_COUNT] = {
+	"gemm", "bias_add", "relu", "relu_backward", "col_sums", "loss_bce",
+	"loss_ce", "loss_mse", "sgd", "adam", "dot"
+};
+
+/* The name of op; see fl.h. */
+const char *
+fl_op_name(enum fl_op op)
+{
+	if ((unsigned)op < FL_OP_COUNT)
+		return op_names[op];
+	return "?";
+}
+
+/* The CPU backends do every op. */
+static int
+host_supports(enum fl_op op)
+{
+	return (unsigned)op < FL_OP_COUNT;
+}
+
+/* Host buffers: malloc, free and memcpy. */
+static void *
+host_alloc(size_t bytes)
+{
+	return malloc(bytes > 0 ? bytes : 1);
+}
+
+static void
+host_free(void *buf)
+{
+	free(buf);
+}
+
+static void
+host_copy(void *dst, const void *src, size_t bytes)
+{
+	if (bytes > 0)
+		memcpy(dst, src, bytes);
+}
+
+static const struct fl_backend backend_cpu = {
+	"cpu", 1, host_supports, host_alloc, host_free, host_copy, host_copy,
+	fl_blas_gemm, fl_blas_bias_add, fl_blas_relu, fl_blas_relu_backward,
+	fl_blas_col_sums, fl_blas_loss, fl_blas_sgd, fl_blas_adam,
+	fl_blas_dot
+};
+static const struct fl_backend backend_ref = {
+	"ref", 1, host_supports, host_alloc, host_free, host_copy, host_copy,
+	fl_ref_gemm, fl_ref_bias_add, fl_ref_relu, fl_ref_relu_backward,
+	fl_ref_col_sums, fl_ref_loss, fl_ref_sgd, fl_ref_adam, fl_ref_dot
+};
 
 /* The backend for dev; see fl.h.  Errors: FL_EGPU, FL_EUSAGE. */
 int

@@ -60,11 +60,12 @@ check_survival(const struct fl_model *m, size_t n, const float *event,
  * dL/deta_k = (exp(eta_k) A(t_k) - event_k) / D.  eta (n, k = 1) in
  * float, scale * dL/deta into deta (n); scratch holds n struct timed.
  * Returns the loss (no penalty).  The trainer passes scale 1, and a
- * product by 1.0 in double is exact.
+ * product by 1.0 in double is exact.  Host code: be is not used.
  */
 static double
-cox_loss_grad(const float *eta, size_t n, size_t k1, const float *event,
-    const float *time, void *scratch, float scale, float *deta)
+cox_loss_grad(const struct fl_backend *be, const float *eta, size_t n,
+    size_t k1, const float *event, const float *time, void *scratch,
+    float scale, float *deta)
 {
 	double M = -INFINITY, S = 0.0, A = 0.0, D = 0.0, loss = 0.0, d;
 	struct timed *by = scratch;

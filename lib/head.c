@@ -2,8 +2,9 @@
  * head.c: the heads of the dense tasks (binary, multiclass, regression)
  * and the table that gives each task its head; the Cox head of survival
  * models is in cox.c.  fl_train's one loop (train.c) and the one backward
- * pass (nn.c) read everything task-specific from this table.  The
- * reference these mirror is head_loss in ref.c.
+ * pass (nn.c) read everything task-specific from this table.  The dense
+ * heads' losses are the backend's loss ops (blas.c, ref.c); the reference
+ * they mirror is head_loss in ref.c.
  */
 #include <math.h>
 #include <stddef.h>
@@ -39,64 +40,42 @@ check_labels(const struct fl_model *m, size_t n, const float *y,
 
 /*
  * The summed loss of logits Z (rows, k) against y and scale * dloss/dZ
- * into dZ (rows, k).  The same formulas as head_loss in ref.c, evaluated
- * in double per element.
+ * into dZ (rows, k): the backend's loss op (fl_blas_loss on the CPU, the
+ * same formulas as head_loss in ref.c, evaluated in double per element).
+ * A backend without the op, whose buffers are host memory, gets the CPU's
+ * loop.
  */
 static double
-binary_loss_grad(const float *Z, size_t rows, size_t k, const float *y,
-    const float *time, void *scratch, float scale, float *dZ)
+backend_loss(const struct fl_backend *be, enum fl_op op, const float *Z,
+    size_t rows, size_t k, const float *y, float scale, float *dZ)
 {
-	double loss = 0.0, z;
-	size_t i;
-
-	for (i = 0; i < rows; i++) {
-		z = Z[i * k];
-		loss += fmax(z, 0.0) - z * y[i] + log1p(exp(-fabs(z)));
-		dZ[i * k] = (float)(scale * (1.0 / (1.0 + exp(-z)) - y[i]));
-	}
-	return loss;
+	if (be->supports(op))
+		return be->loss(op, Z, rows, k, y, scale, dZ);
+	return fl_blas_loss(op, Z, rows, k, y, scale, dZ);
 }
 
 static double
-multiclass_loss_grad(const float *Z, size_t rows, size_t k, const float *y,
-    const float *time, void *scratch, float scale, float *dZ)
+binary_loss_grad(const struct fl_backend *be, const float *Z, size_t rows,
+    size_t k, const float *y, const float *time, void *scratch, float scale,
+    float *dZ)
 {
-	double loss = 0.0, zmax, sum, lse;
-	size_t i, j, cls;
-
-	for (i = 0; i < rows; i++) {
-		const float *zr = Z + i * k;
-		float *dr = dZ + i * k;
-
-		cls = (size_t)y[i];
-		zmax = zr[0];
-		for (j = 1; j < k; j++)
-			zmax = fmax(zmax, zr[j]);
-		sum = 0.0;
-		for (j = 0; j < k; j++)
-			sum += exp(zr[j] - zmax);
-		lse = zmax + log(sum);
-		loss += lse - zr[cls];
-		for (j = 0; j < k; j++)
-			dr[j] = (float)(scale * (exp(zr[j] - lse) -
-			    (j == cls ? 1.0 : 0.0)));
-	}
-	return loss;
+	return backend_loss(be, FL_OP_LOSS_BCE, Z, rows, k, y, scale, dZ);
 }
 
 static double
-regression_loss_grad(const float *Z, size_t rows, size_t k, const float *y,
-    const float *time, void *scratch, float scale, float *dZ)
+multiclass_loss_grad(const struct fl_backend *be, const float *Z,
+    size_t rows, size_t k, const float *y, const float *time, void *scratch,
+    float scale, float *dZ)
 {
-	double loss = 0.0, z;
-	size_t i;
+	return backend_loss(be, FL_OP_LOSS_CE, Z, rows, k, y, scale, dZ);
+}
 
-	for (i = 0; i < rows; i++) {
-		z = (double)Z[i * k] - y[i];
-		loss += z * z;
-		dZ[i * k] = (float)(scale * 2.0 * z);
-	}
-	return loss;
+static double
+regression_loss_grad(const struct fl_backend *be, const float *Z,
+    size_t rows, size_t k, const float *y, const float *time, void *scratch,
+    float scale, float *dZ)
+{
+	return backend_loss(be, FL_OP_LOSS_MSE, Z, rows, k, y, scale, dZ);
 }
 
 /* Predictions: the probability of class 1, of each class, or the value. */

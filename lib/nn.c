@@ -1,8 +1,9 @@
 /*
  * nn.c: the fast float path for dense models.  Batched forward and the
- * one backward pass through backend->gemm (OpenBLAS, the reference, or
- * later CUDA), with bias and ReLU as plain loops; the loss on top is the
- * task's head (head.c, cox.c).  The oracles it is tested against are
+ * one backward pass through the backend's ops (gemm, bias_add, relu,
+ * relu_backward, col_sums: OpenBLAS and the CPU loops, the reference, or
+ * later CUDA), over a workspace the backend allocates; the loss on top is
+ * the task's head (head.c, cox.c).  The oracles it is tested against are
  * fl_ref_loss_grad and fl_ref_cox_loss_grad in ref.c.
  */
 #include <math.h>
@@ -40,7 +41,7 @@ fl_nn_init(struct fl_nn *nn, const struct fl_model *m,
 		goto nomem;
 	tot += 2 * w;
 	if (fl_size_mul(tot, sizeof(float), &sz) < 0 ||
-	    (nn->buf = malloc(sz)) == NULL)
+	    (nn->buf = be->alloc(sz)) == NULL)
 		goto nomem;
 	nn->x = nn->buf;
 	nn->act[0] = nn->x;
@@ -68,31 +69,10 @@ nomem:
 void
 fl_nn_release(struct fl_nn *nn)
 {
-	free(nn->buf);
+	if (nn->be != NULL)
+		nn->be->free(nn->buf);
 	free(nn->scratch);
 	memset(nn, 0, sizeof(*nn));
-}
-
-/* Add the bias b (cols) to every row of Z (rows, cols). */
-static void
-add_bias(float *Z, size_t rows, size_t cols, const float *b)
-{
-	size_t i, j;
-
-	for (i = 0; i < rows; i++)
-		for (j = 0; j < cols; j++)
-			Z[i * cols + j] += b[j];
-}
-
-/* ReLU in place on v (n). */
-static void
-relu(float *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (v[i] < 0.0f)
-			v[i] = 0.0f;
 }
 
 /* Forward: act[l+1] = relu(act[l] W_l^T + b_l), no ReLU on the last. */
@@ -110,37 +90,12 @@ fl_nn_forward(struct fl_nn *nn, const float *params, const float *X,
 		/* Z (rows, out) = A (rows, in) * W^T, W being (out, in). */
 		nn->be->gemm(0, 1, rows, wout, win, 1.0f, in, win,
 		    params + m->woff[l], win, 0.0f, nn->act[l + 1], wout);
-		add_bias(nn->act[l + 1], rows, wout, params + m->boff[l]);
+		nn->be->bias_add(nn->act[l + 1], rows, wout,
+		    params + m->boff[l]);
 		if (l + 1 < m->nlayers)
-			relu(nn->act[l + 1], rows * wout);
+			nn->be->relu(nn->act[l + 1], rows * wout);
 		in = nn->act[l + 1];
 	}
-}
-
-/* Column sums of D (rows, cols) into b (cols), accumulated in double. */
-static void
-col_sums(const float *D, size_t rows, size_t cols, float *b)
-{
-	size_t i, j;
-	double acc;
-
-	for (j = 0; j < cols; j++) {
-		acc = 0.0;
-		for (i = 0; i < rows; i++)
-			acc += D[i * cols + j];
-		b[j] = (float)acc;
-	}
-}
-
-/* Zero dA (n) where the ReLU output A (n) was not positive. */
-static void
-relu_backward(const float *A, float *dA, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (A[i] <= 0.0f)
-			dA[i] = 0.0f;
 }
 
 /* The one backward pass from dZ in nn->d0; see nn.h. */
@@ -160,13 +115,13 @@ fl_nn_backward(struct fl_nn *nn, const float *params, const float *X,
 		/* gW (out, in) = dZ^T (out, rows) * A (rows, in). */
 		nn->be->gemm(1, 0, wout, win, rows, 1.0f, dz, wout, in, win,
 		    0.0f, grad + m->woff[l], win);
-		col_sums(dz, rows, wout, grad + m->boff[l]);
+		nn->be->col_sums(dz, rows, wout, grad + m->boff[l]);
 		if (l == 0)
 			break;
 		/* dA (rows, in) = dZ (rows, out) * W (out, in). */
 		nn->be->gemm(0, 0, rows, win, wout, 1.0f, dz, wout,
 		    params + m->woff[l], win, 0.0f, dprev, win);
-		relu_backward(nn->act[l], dprev, rows * win);
+		nn->be->relu_backward(nn->act[l], dprev, rows * win);
 		tmp = dz;
 		dz = dprev;
 		dprev = tmp;
@@ -187,8 +142,8 @@ fl_nn_loss_grad(struct fl_nn *nn, const float *params, const float *X,
 	double loss;
 
 	fl_nn_forward(nn, params, X, rows);
-	loss = nn->head->loss_grad(nn->act[L], rows, m->widths[L], y, time,
-	    nn->scratch, scale, nn->d0);
+	loss = nn->head->loss_grad(nn->be, nn->act[L], rows, m->widths[L], y,
+	    time, nn->scratch, scale, nn->d0);
 	fl_nn_backward(nn, params, X, rows, grad);
 	return loss;
 }

@@ -34,7 +34,8 @@ enum fl_head_unit {
  *
  * loss_grad returns the batch's loss from Z (rows, k) against y (rows)
  * and time (rows, or NULL), and writes scale * dloss/dZ into dZ (rows,
- * k).  A per-row head returns the summed loss (the trainer passes scale
+ * k).  The dense heads run it as the backend's loss op (be->loss); the
+ * Cox head is host code, which needs a backend with host_memory.  A per-row head returns the summed loss (the trainer passes scale
  * 1/rows); a per-risk-set head returns its own normalised loss (the
  * trainer passes scale 1).  scratch holds rows * scratch bytes.
  *
@@ -53,7 +54,8 @@ struct fl_head {
 	size_t			 scratch;
 	int	(*check)(const struct fl_model *m, size_t n, const float *y,
 		    const float *time, struct fl_err *err);
-	double	(*loss_grad)(const float *Z, size_t rows, size_t k,
+	double	(*loss_grad)(const struct fl_backend *be, const float *Z,
+		    size_t rows, size_t k,
 		    const float *y, const float *time, void *scratch,
 		    float scale, float *dZ);
 	void	(*output)(const float *Z, size_t rows, size_t k, float *out);
@@ -67,14 +69,15 @@ extern const struct fl_head fl_head_cox;
 /*
  * A workspace for batches of up to cap rows of model m: the gathered
  * inputs and labels, every layer's outputs and two delta buffers, in one
- * allocation made once per fl_train or fl_predict call and reused.
+ * buffer the backend allocates (be->alloc) once per fl_train or
+ * fl_predict call and reuses.  The head's scratch is host memory.
  */
 struct fl_nn {
 	const struct fl_model	*m;
 	const struct fl_head	*head;
 	const struct fl_backend	*be;
 	size_t			 cap;
-	float			*buf;		/* owns everything below */
+	float			*buf;		/* be->alloc: x .. d1 */
 	float			*x;		/* (cap, d): gathered rows */
 	float			*y;		/* (cap) */
 	float			*act[FL_MAX_LAYERS + 1]; /* act[l] (cap, w_l) */
@@ -117,8 +120,9 @@ double	fl_nn_add_l2(const struct fl_model *m, const float *params,
 	    float *grad, double l2);
 
 
-/* Optimizer state for n parameters (optim.c). */
+/* Optimizer state for n parameters (optim.c), in buffers of be. */
 struct fl_optim {
+	const struct fl_backend	*be;
 	enum fl_optimizer	 kind;
 	size_t			 n;
 	double			 lr, momentum, beta1, beta2, eps;
@@ -127,10 +131,12 @@ struct fl_optim {
 	float			*m2;		/* Adam's second moment */
 };
 
-/* Errors: FL_ENOMEM, FL_EUSAGE (unknown optimizer). */
+/* Zeroed state from be's alloc (hp->backend; NULL: the CPU).  Errors:
+ * FL_ENOMEM, FL_EUSAGE (unknown optimizer), FL_EGPU. */
 int	fl_optim_init(struct fl_optim *o, const struct fl_hparams *hp,
 	    size_t n, struct fl_err *err);
-/* One step: params (n) -= update(grad (n)). */
+/* One step through be's sgd or adam op: params (n) -= update(grad (n));
+ * both are buffers of the backend. */
 void	fl_optim_step(struct fl_optim *o, float *params, const float *grad);
 void	fl_optim_release(struct fl_optim *o);
 

@@ -145,6 +145,154 @@ relu_backward(const double *a, double *da, size_t n)
 }
 
 /*
+ * The backend ops (struct fl_backend in fl.h), one plain loop each, in
+ * double where a sum or a product is formed.  The fast CPU ops in blas.c
+ * and any kernel are checked against these (test/unit/test_backend.c).
+ */
+
+/* Z (rows, cols) += b (cols) on every row. */
+void
+fl_ref_bias_add(float *Z, size_t rows, size_t cols, const float *b)
+{
+	size_t i, j;
+
+	for (i = 0; i < rows; i++)
+		for (j = 0; j < cols; j++)
+			Z[i * cols + j] = (float)((double)Z[i * cols + j] +
+			    b[j]);
+}
+
+/* v (n) = max(v, 0), in place. */
+void
+fl_ref_relu(float *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v[i] = v[i] > 0.0f ? v[i] : 0.0f;
+}
+
+/* dA (n) = 0 where the ReLU's output A (n) is not positive. */
+void
+fl_ref_relu_backward(const float *A, float *dA, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!(A[i] > 0.0f))
+			dA[i] = 0.0f;
+}
+
+/* b (cols) = the column sums of D (rows, cols), in double. */
+void
+fl_ref_col_sums(const float *D, size_t rows, size_t cols, float *b)
+{
+	size_t i, j;
+	double acc;
+
+	for (j = 0; j < cols; j++) {
+		acc = 0.0;
+		for (i = 0; i < rows; i++)
+			acc += (double)D[i * cols + j];
+		b[j] = (float)acc;
+	}
+}
+
+/*
+ * A loss head over rows: for each row, head_loss on the row's logits Z
+ * (rows, k) in double; scale * dz into dZ (rows, k).  Returns the summed
+ * loss, or NaN for an op that is not a loss or when out of memory.
+ */
+double
+fl_ref_loss(enum fl_op op, const float *Z, size_t rows, size_t k,
+    const float *y, float scale, float *dZ)
+{
+	enum fl_task task;
+	double *z, *dz, loss = 0.0;
+	size_t i, j;
+
+	switch (op) {
+	case FL_OP_LOSS_BCE:
+		task = FL_TASK_BINARY;
+		break;
+	case FL_OP_LOSS_CE:
+		task = FL_TASK_MULTICLASS;
+		break;
+	case FL_OP_LOSS_MSE:
+		task = FL_TASK_REGRESSION;
+		break;
+	default:
+		return NAN;
+	}
+	z = malloc((k > 0 ? k : 1) * sizeof(*z));
+	dz = malloc((k > 0 ? k : 1) * sizeof(*dz));
+	if (z == NULL || dz == NULL) {
+		free(z);
+		free(dz);
+		return NAN;
+	}
+	for (i = 0; i < rows; i++) {
+		for (j = 0; j < k; j++)
+			z[j] = Z[i * k + j];
+		loss += head_loss(task, z, k, y[i], dz);
+		for (j = 0; j < k; j++)
+			dZ[i * k + j] = (float)((double)scale * dz[j]);
+	}
+	free(z);
+	free(dz);
+	return loss;
+}
+
+/* SGD with momentum, in double per element: v = momentum v + g; p -= lr v.
+ * p, v and g are (n). */
+void
+fl_ref_sgd(size_t n, float lr, float momentum, float *p, float *v,
+    const float *g)
+{
+	size_t i;
+	double vi;
+
+	for (i = 0; i < n; i++) {
+		vi = (double)momentum * v[i] + g[i];
+		v[i] = (float)vi;
+		p[i] = (float)((double)p[i] - (double)lr * vi);
+	}
+}
+
+/*
+ * Adam, in double per element: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2)
+ * g^2; p -= lr (m c1) / (sqrt(v c2) + eps).  p, m, v and g are (n).
+ */
+void
+fl_ref_adam(size_t n, float lr, float b1, float b2, float eps, float c1,
+    float c2, float *p, float *m, float *v, const float *g)
+{
+	size_t i;
+	double mi, vi;
+
+	for (i = 0; i < n; i++) {
+		mi = (double)b1 * m[i] + (1.0 - b1) * g[i];
+		vi = (double)b2 * v[i] + (1.0 - b2) * (double)g[i] * g[i];
+		m[i] = (float)mi;
+		v[i] = (float)vi;
+		p[i] = (float)((double)p[i] - (double)lr * (mi * c1) /
+		    (sqrt(vi * c2) + eps));
+	}
+}
+
+/* The sum of a[i] b[i] over n, in double. */
+double
+fl_ref_dot(size_t n, const float *a, const float *b)
+{
+	double acc = 0.0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		acc += (double)a[i] * (double)b[i];
+	return acc;
+}
+
+/*
  * Mean loss and gradient over n rows plus the L2 penalty on weights; see
  * fl.h.  params and grad are (nparams), X is (n, d), y is (n).  Each row
  * is run forward, keeping every layer's output, then backward.  Returns

@@ -30,7 +30,8 @@ check_data(const struct fl_model *m, const struct fl_dataset *ds,
 	return 0;
 }
 
-/* Copy rows idx[0..rows-1] of X (n, d) and y into the workspace. */
+/* Copy rows idx[0..rows-1] of X (n, d) and y into the workspace; host
+ * code, which writes the backend's buffers directly (host_memory). */
 static void
 gather(struct fl_nn *nn, const struct fl_dataset *ds, const size_t *idx,
     size_t rows)
@@ -130,10 +131,7 @@ dp_batch_grad(struct fl_nn *nn, const float *params, size_t rows,
 	for (i = 0; i < rows; i++) {
 		*loss += fl_nn_loss_grad(nn, params, nn->x + i * d,
 		    nn->y + i, NULL, 1, 1.0f, g1);
-		norm = 0.0;
-		for (j = 0; j < np; j++)
-			norm += (double)g1[j] * g1[j];
-		norm = sqrt(norm);
+		norm = sqrt(nn->be->dot(np, g1, g1));
 		f = norm > hp->dp_clip ? hp->dp_clip / norm : 1.0;
 		for (j = 0; j < np; j++)
 			acc[j] += f * g1[j];
@@ -273,8 +271,8 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 	struct fl_optim opt;
 	struct fl_rng rng;
 	struct fl_noise *ns = NULL;
-	size_t *order = NULL, bsz, nbatch, total, step = 0, i, b, rows;
-	float *grad = NULL, *start = NULL, *g1 = NULL;
+	size_t *order = NULL, bsz, nbatch, total, step = 0, i, b, rows, psz;
+	float *params = NULL, *grad = NULL, *start = NULL, *g1 = NULL;
 	double loss, epoch_loss = 0.0, *acc = NULL;
 	int dp = hp->dp_clip > 0.0;
 	int full = head->batch == FL_HEAD_FULLBATCH;
@@ -311,9 +309,14 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 	if ((rc = fl_nn_init(&nn, m, head, be, bsz, err)) < 0 ||
 	    (rc = fl_optim_init(&opt, hp, m->nparams, err)) < 0)
 		goto out;
+	/* The parameters and gradient live in the backend's buffers for the
+	 * whole training; the parameters come back to m at the end. */
+	psz = m->nparams * sizeof(float);
+	if ((params = be->alloc(psz)) != NULL)
+		be->upload(params, m->params, psz);
+	grad = be->alloc(psz);
 	if (!full)
 		order = malloc(ds->n * sizeof(*order));
-	grad = malloc(m->nparams * sizeof(*grad));
 	if (hp->prox_mu != 0.0 && (start = malloc(m->nparams *
 	    sizeof(*start))) != NULL)
 		memcpy(start, m->params, m->nparams * sizeof(*start));
@@ -324,7 +327,7 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 		    err) < 0)
 			ns = NULL;
 	}
-	if ((!full && order == NULL) || grad == NULL ||
+	if ((!full && order == NULL) || params == NULL || grad == NULL ||
 	    (hp->prox_mu != 0.0 && start == NULL) ||
 	    (dp && (g1 == NULL || acc == NULL || ns == NULL))) {
 		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
@@ -353,11 +356,11 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 				t = NULL;
 			}
 			if (dp) {
-				if ((rc = dp_batch_grad(&nn, m->params, rows,
+				if ((rc = dp_batch_grad(&nn, params, rows,
 				    hp, ns, g1, acc, grad, &loss, err)) < 0)
 					goto out;
 			} else
-				loss = fl_nn_loss_grad(&nn, m->params, X, y,
+				loss = fl_nn_loss_grad(&nn, params, X, y,
 				    t, rows, per_row ? 1.0f / (float)rows :
 				    1.0f, grad);
 			if (!isfinite(loss)) {
@@ -367,14 +370,15 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 				goto out;
 			}
 			epoch_loss += loss;
-			fl_nn_add_l2(m, m->params, grad, hp->l2);
-			add_terms(hp, m->nparams, m->params, start, grad);
-			fl_optim_step(&opt, m->params, grad);
+			fl_nn_add_l2(m, params, grad, hp->l2);
+			add_terms(hp, m->nparams, params, start, grad);
+			fl_optim_step(&opt, params, grad);
 			step++;
 			if (hp->progress != NULL)
 				hp->progress(hp->progress_ctx, step, total);
 		}
 	}
+	be->download(m->params, params, psz);
 	if (!all_finite(m->params, m->nparams)) {
 		rc = fl_err_set(err, FL_ENUM, "training diverged (parameters "
 		    "are not finite); lower --lr");
@@ -387,7 +391,10 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 	rc = 0;
 out:
 	free(order);
-	free(grad);
+	if (be != NULL) {
+		be->free(params);
+		be->free(grad);
+	}
 	free(start);
 	free(g1);
 	free(acc);
