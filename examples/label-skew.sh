@@ -19,24 +19,10 @@
 # Environment: FL_SEED (default 1), FL_WORK as in quickstart.sh.
 set -eu
 
-here=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-6}
-seed=${FL_SEED:-1}
 case $rounds in ''|*[!0-9]*) echo "usage: $0 [rounds]" >&2; exit 2 ;; esac
-if [ -x "$here/test/deps" ] && [ -f "$here/Makefile" ]; then
-	"$here/test/deps"
-	make -s -C "$here" all >&2
-	PATH=$here/build/bin:$PATH
-fi
-data=$here/examples/data
-[ -d "$data" ] || data=${FL_DATA:?set FL_DATA to the bundled data folder}
-if [ -n "${FL_WORK:-}" ]; then
-	work=$FL_WORK
-	mkdir -p "$work"
-else
-	work=$(mktemp -d)
-	trap 'rm -rf "$work"' EXIT
-fi
+# shellcheck source=examples/lib.sh
+. "$(dirname "$0")/lib.sh"
 cd "$work"
 
 # A test set (20%) by a fixed hash of the row number; sites 1 and 2 get

@@ -16,26 +16,12 @@
 # Environment: FL_SEED (default 1); FL_WORK keeps the files there.
 set -eu
 
-here=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-10}
-seed=${FL_SEED:-1}
 epochs=5
 case $rounds in ''|*[!0-9]*|0) echo "usage: $0 [rounds]" >&2; exit 2 ;; esac
 
-if [ -x "$here/test/deps" ] && [ -f "$here/Makefile" ]; then
-	"$here/test/deps"
-	make -s -C "$here" all >&2
-	PATH=$here/build/bin:$PATH
-fi
-data=$here/examples/data
-[ -d "$data" ] || data=${FL_DATA:?set FL_DATA to the bundled data folder}
-if [ -n "${FL_WORK:-}" ]; then
-	work=$FL_WORK
-	mkdir -p "$work"
-else
-	work=$(mktemp -d)
-	trap 'rm -rf "$work"' EXIT
-fi
+# shellcheck source=examples/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 awk -F, -v dir="$work" '
 NR == 1 { hdr = $0; for (i = 1; i <= NF; i++) col[$i] = i; next }

@@ -11,27 +11,11 @@
 # in that directory instead of a temporary one.
 set -eu
 
-here=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-5}
-seed=${FL_SEED:-1}
 case $rounds in ''|*[!0-9]*) echo "usage: $0 [rounds]" >&2; exit 2 ;; esac
 
-# Use the tools from this checkout, building them first if need be.
-if [ -x "$here/test/deps" ] && [ -f "$here/Makefile" ]; then
-	"$here/test/deps"
-	make -s -C "$here" all >&2
-	PATH=$here/build/bin:$PATH
-fi
-data=$here/examples/data
-[ -d "$data" ] || data=${FL_DATA:?set FL_DATA to the bundled data folder}
-
-if [ -n "${FL_WORK:-}" ]; then
-	work=$FL_WORK
-	mkdir -p "$work"
-else
-	work=$(mktemp -d)
-	trap 'rm -rf "$work"' EXIT
-fi
+# shellcheck source=examples/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # split CSV OUTDIR SITEEXPR: write OUTDIR/test.csv (about 20% of rows,
 # chosen by a fixed hash of the row number) and OUTDIR/siteN.csv for the

@@ -18,25 +18,11 @@
 # Environment: FL_WORK keeps the files in that directory.
 set -eu
 
-here=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-5}
 case $rounds in ''|*[!0-9]*) echo "usage: $0 [rounds]" >&2; exit 2 ;; esac
 
-if [ -x "$here/test/deps" ] && [ -f "$here/Makefile" ]; then
-	"$here/test/deps"
-	make -s -C "$here" all >&2
-	PATH=$here/build/bin:$PATH
-fi
-data=$here/examples/data
-[ -d "$data" ] || data=${FL_DATA:?set FL_DATA to the bundled data folder}
-
-if [ -n "${FL_WORK:-}" ]; then
-	work=$FL_WORK
-	mkdir -p "$work"
-else
-	work=$(mktemp -d)
-	trap 'rm -rf "$work"' EXIT
-fi
+# shellcheck source=examples/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # Local training: full-batch Adam (a survival model takes one step over
 # all of a site's rows per epoch), 40 steps a round.

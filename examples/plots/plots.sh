@@ -8,17 +8,16 @@
 #   survival.png     fl-eval --curve survival (a Cox model's mean S(t|x)
 #                    against Kaplan-Meier, on site a's own rows)
 # Usage: examples/plots/plots.sh [outdir]   (default: examples/plots)
+# Environment: FL_WORK keeps the intermediate files in that directory.
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-data=$here/../data/colon.csv
-out=$(cd "${1:-$here}" && pwd)
 command -v gnuplot >/dev/null || { echo "plots.sh: gnuplot not found" >&2; exit 1; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+out=$(cd "${1:-$(dirname "$0")}" && pwd)
+# shellcheck source=examples/lib.sh
+. "$(dirname "$0")/../lib.sh"
 cd "$work"
 
 awk -F, 'NR == 1 { print > "a.csv"; print > "b.csv"; next }
-	NR % 2 == 0 { print > "a.csv"; next } { print > "b.csv" }' "$data"
+	NR % 2 == 0 { print > "a.csv"; next } { print > "b.csv" }' "$data/colon.csv"
 for s in a b; do fl-stats -q --data $s.csv -o $s.fls; done
 fl-aggregate -q -o grid.fls a.fls b.fls
 fl-init -q -m logreg -l death_5y -s grid.fls \

@@ -15,17 +15,14 @@
 #
 # Every archive on the stick is sealed: someone who finds it learns nothing.
 # usage: examples/sneakernet/run.sh [rounds]     (default 3)
+# Environment: FL_WORK keeps the files in that directory, which must not
+# hold keys from an earlier run (keys are never overwritten).
 set -eu
 
-here=$(cd "$(dirname "$0")/../.." && pwd)
 rounds=${1:-3}
-if [ -x "$here/test/deps" ] && [ -f "$here/Makefile" ]; then
-	"$here/test/deps"
-	make -s -C "$here" all >&2
-	PATH=$here/build/bin:$PATH
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+case $rounds in ''|*[!0-9]*) echo "usage: $0 [rounds]" >&2; exit 2 ;; esac
+# shellcheck source=examples/lib.sh
+. "$(dirname "$0")/../lib.sh"
 cd "$work"
 mkdir usb coord rotterdam gbsg
 
@@ -35,7 +32,7 @@ awk -F, -v w="$work" 'NR == 1 { h = $0; next }
 	(NR * 2654435761) % 100 < 20 { f = w "/coord/test.csv" }
 	(NR * 2654435761) % 100 >= 20 { f = w "/" ($1 == 1 ? "rotterdam" : "gbsg") "/data.csv" }
 	{ if (!(f in seen)) { print h > f; seen[f] = 1 } print > f }' \
-    "$here/examples/data/breast_gbsg_rotterdam.csv"
+    "$data/breast_gbsg_rotterdam.csv"
 
 # 1. Keys, made where they are used; public keys are exchanged once.
 # A trust folder holds sites' keys at its top and coordinators' keys in

@@ -289,9 +289,9 @@ test_state(void)
 int
 main(void)
 {
-	test_state();
-	test_history();
-	test_round_trip();
-	test_fedavg();
+	unit_run("state", test_state);
+	unit_run("history", test_history);
+	unit_run("round_trip", test_round_trip);
+	unit_run("fedavg", test_fedavg);
 	return unit_done("test_aggregate");
 }

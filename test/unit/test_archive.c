@@ -695,17 +695,17 @@ int
 main(void)
 {
 	unsetenv("SOURCE_DATE_EPOCH");
-	test_names();
-	test_manifest_helpers();
-	test_round_trip();
-	test_source_date_epoch();
-	test_compression();
-	test_concatenated();
-	test_truncation();
-	test_flips();
-	test_lying_size();
-	test_safetensors();
-	test_members();
-	test_write_error();
+	unit_run("names", test_names);
+	unit_run("manifest_helpers", test_manifest_helpers);
+	unit_run("round_trip", test_round_trip);
+	unit_run("source_date_epoch", test_source_date_epoch);
+	unit_run("compression", test_compression);
+	unit_run("concatenated", test_concatenated);
+	unit_run("truncation", test_truncation);
+	unit_run("flips", test_flips);
+	unit_run("lying_size", test_lying_size);
+	unit_run("safetensors", test_safetensors);
+	unit_run("members", test_members);
+	unit_run("write_error", test_write_error);
 	return unit_done("test_archive");
 }

@@ -397,10 +397,10 @@ test_scaffold_state(void)
 int
 main(void)
 {
-	test_order();
-	test_in_place();
-	test_model_order();
-	test_refused();
-	test_scaffold_state();
+	unit_run("order", test_order);
+	unit_run("in_place", test_in_place);
+	unit_run("model_order", test_model_order);
+	unit_run("refused", test_refused);
+	unit_run("scaffold_state", test_scaffold_state);
 	return unit_done("test_bind");
 }

@@ -348,8 +348,8 @@ test_dp(void)
 int
 main(void)
 {
-	test_step_grad();
-	test_scaffold();
-	test_dp();
+	unit_run("step_grad", test_step_grad);
+	unit_run("scaffold", test_scaffold);
+	unit_run("dp", test_dp);
 	return unit_done("test_client");
 }

@@ -478,12 +478,12 @@ main(void)
 {
 	if (unit_tmpdir("combine") == NULL)
 		return 1;
-	test_model_first();
-	test_base();
-	test_stats();
-	test_metrics();
-	test_trust();
-	test_samples();
+	unit_run("model_first", test_model_first);
+	unit_run("base", test_base);
+	unit_run("stats", test_stats);
+	unit_run("metrics", test_metrics);
+	unit_run("trust", test_trust);
+	unit_run("samples", test_samples);
 	unit_rmtmpdir();
 	return unit_done("test_combine");
 }

@@ -344,11 +344,11 @@ out:
 int
 main(void)
 {
-	check_grad("cox");
-	check_grad("mlp:5,4");
-	test_by_hand();
-	test_metrics();
-	test_baseline();
-	test_km();
+	UNIT_CASE("grad cox", check_grad("cox"));
+	UNIT_CASE("grad mlp:5,4", check_grad("mlp:5,4"));
+	unit_run("by_hand", test_by_hand);
+	unit_run("metrics", test_metrics);
+	unit_run("baseline", test_baseline);
+	unit_run("km", test_km);
 	return unit_done("test_cox");
 }

@@ -551,11 +551,11 @@ main(void)
 {
 	if (unit_tmpdir("crypto") == NULL)
 		return 1;
-	test_keyfiles();
-	test_pub_errors();
-	test_sign_verify();
-	test_seal();
-	test_read_sealed();
+	unit_run("keyfiles", test_keyfiles);
+	unit_run("pub_errors", test_pub_errors);
+	unit_run("sign_verify", test_sign_verify);
+	unit_run("seal", test_seal);
+	unit_run("read_sealed", test_read_sealed);
 	unit_rmtmpdir();
 	return unit_done("test_crypto");
 }

@@ -337,12 +337,12 @@ main(void)
 		perror("test_csv");
 		return 1;
 	}
-	test_good();
-	test_numbers();
-	test_long_line();
-	test_errors();
-	test_sticky();
-	test_colon(root);
+	unit_run("good", test_good);
+	unit_run("numbers", test_numbers);
+	unit_run("long_line", test_long_line);
+	unit_run("errors", test_errors);
+	unit_run("sticky", test_sticky);
+	UNIT_CASE("colon", test_colon(root));
 	if (chdir(root) == 0) {
 		char cmd[256];
 

@@ -197,9 +197,9 @@ main(void)
 		perror("test_dataset");
 		return 1;
 	}
-	test_load();
-	test_tasks();
-	test_colon(root);
+	unit_run("load", test_load);
+	unit_run("tasks", test_tasks);
+	UNIT_CASE("colon", test_colon(root));
 	unlink("site.csv");
 	unlink("nolabel.csv");
 	if (chdir(root) < 0 || rmdir(tmpdir) < 0)

@@ -213,9 +213,9 @@ test_public_interface(void)
 int
 main(void)
 {
-	test_published_rdp();
-	test_published_epsilon();
-	test_gaussian_conversion();
-	test_public_interface();
+	unit_run("published_rdp", test_published_rdp);
+	unit_run("published_epsilon", test_published_epsilon);
+	unit_run("gaussian_conversion", test_gaussian_conversion);
+	unit_run("public_interface", test_public_interface);
 	return unit_done("test_dp");
 }

@@ -428,15 +428,15 @@ test_survival_refusals(void)
 int
 main(void)
 {
-	test_binary(0);
-	test_binary(1);
-	test_bound_tight();
-	test_regression();
-	test_multiclass();
-	test_refusals();
-	test_survival(0);
-	test_survival(1);
-	test_survival_tight();
-	test_survival_refusals();
+	UNIT_CASE("binary", test_binary(0));
+	UNIT_CASE("binary, coarse", test_binary(1));
+	unit_run("bound_tight", test_bound_tight);
+	unit_run("regression", test_regression);
+	unit_run("multiclass", test_multiclass);
+	unit_run("refusals", test_refusals);
+	UNIT_CASE("survival", test_survival(0));
+	UNIT_CASE("survival, squeezed", test_survival(1));
+	unit_run("survival_tight", test_survival_tight);
+	unit_run("survival_refusals", test_survival_refusals);
 	return unit_done("test_fedeval");
 }

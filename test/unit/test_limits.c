@@ -579,10 +579,10 @@ test_manifest_limits(void)
 int
 main(void)
 {
-	test_manifest_limits();
-	test_max_bytes();
-	test_lying_tensors();
-	test_huge_shapes();
-	test_bombs();
+	unit_run("manifest_limits", test_manifest_limits);
+	unit_run("max_bytes", test_max_bytes);
+	unit_run("lying_tensors", test_lying_tensors);
+	unit_run("huge_shapes", test_huge_shapes);
+	unit_run("bombs", test_bombs);
 	return unit_done("test_limits");
 }

@@ -197,13 +197,19 @@ main(void)
 	const struct fl_backend *be;
 	struct fl_err err = FL_ERR_INIT;
 
-	test_specs();
-	check_grad("logreg", FL_TASK_BINARY, 0);
-	check_grad("softmax", FL_TASK_MULTICLASS, 3);
-	check_grad("linear", FL_TASK_REGRESSION, 0);
-	check_grad("mlp:5,3", FL_TASK_BINARY, 0);
-	check_grad("mlp:5,3", FL_TASK_MULTICLASS, 3);
-	check_grad("mlp:5,3", FL_TASK_REGRESSION, 0);
+	unit_run("specs", test_specs);
+	UNIT_CASE("grad logreg binary",
+	    check_grad("logreg", FL_TASK_BINARY, 0));
+	UNIT_CASE("grad softmax multiclass",
+	    check_grad("softmax", FL_TASK_MULTICLASS, 3));
+	UNIT_CASE("grad linear regression",
+	    check_grad("linear", FL_TASK_REGRESSION, 0));
+	UNIT_CASE("grad mlp:5,3 binary",
+	    check_grad("mlp:5,3", FL_TASK_BINARY, 0));
+	UNIT_CASE("grad mlp:5,3 multiclass",
+	    check_grad("mlp:5,3", FL_TASK_MULTICLASS, 3));
+	UNIT_CASE("grad mlp:5,3 regression",
+	    check_grad("mlp:5,3", FL_TASK_REGRESSION, 0));
 	CHECK(fl_backend_get(&be, FL_DEVICE_CUDA, &err) == FL_EGPU);
 	CHECK(strcmp(err.msg,
 	    "--device cuda: this build has no CUDA support") == 0);

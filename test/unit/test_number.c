@@ -396,7 +396,7 @@ test_edges(void)
 int
 main(void)
 {
-	test_edges();
-	test_random();
+	unit_run("edges", test_edges);
+	unit_run("random", test_random);
 	return unit_done("test_number");
 }

@@ -759,15 +759,15 @@ main(void)
 {
 	if (unit_tmpdir("pack") == NULL)
 		return 1;
-	test_dir_round_trip();
-	test_dir_confined();
-	test_dir_write_errors();
-	test_dir_read_errors();
-	test_list();
-	test_manifests();
-	test_verify_walk();
-	test_sign_file();
-	test_seal_file();
+	unit_run("dir_round_trip", test_dir_round_trip);
+	unit_run("dir_confined", test_dir_confined);
+	unit_run("dir_write_errors", test_dir_write_errors);
+	unit_run("dir_read_errors", test_dir_read_errors);
+	unit_run("list", test_list);
+	unit_run("manifests", test_manifests);
+	unit_run("verify_walk", test_verify_walk);
+	unit_run("sign_file", test_sign_file);
+	unit_run("seal_file", test_seal_file);
 	unit_rmtmpdir();
 	return unit_done("test_pack");
 }

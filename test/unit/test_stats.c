@@ -330,11 +330,11 @@ main(void)
 		perror("test_stats");
 		return 1;
 	}
-	test_hand();
-	test_merge_colon(root);
-	test_merge_columns();
-	test_archive();
-	test_archive_checks();
+	unit_run("hand", test_hand);
+	UNIT_CASE("merge_colon", test_merge_colon(root));
+	unit_run("merge_columns", test_merge_columns);
+	unit_run("archive", test_archive);
+	unit_run("archive_checks", test_archive_checks);
 	unlink("hand.csv");
 	unlink("empty.csv");
 	unlink("bad.csv");

@@ -636,13 +636,13 @@ test_chunks(void)
 int
 main(void)
 {
-	test_median_trimmed();
-	test_krum();
-	test_fedopt();
-	test_fedavgm();
-	test_scaffold();
-	test_dp();
-	test_chunks();
-	test_table();
+	unit_run("median_trimmed", test_median_trimmed);
+	unit_run("krum", test_krum);
+	unit_run("fedopt", test_fedopt);
+	unit_run("fedavgm", test_fedavgm);
+	unit_run("scaffold", test_scaffold);
+	unit_run("dp", test_dp);
+	unit_run("chunks", test_chunks);
+	unit_run("table", test_table);
 	return unit_done("test_strategy");
 }

@@ -1,7 +1,9 @@
 /*
  * unit.h: the few macros the C unit tests use.  Each CHECK counts one
- * result and reports file:line on failure; unit_done() prints
- * "# <prog>: N passed, N failed" for test/run to add up.
+ * result and reports file:line on failure, with the case it is in;
+ * unit_run() runs one named case and prints "ok name: N checks" or "FAIL
+ * name: N of M checks failed"; unit_done() prints "# <prog>: N passed, N
+ * failed" for test/run to add up.
  */
 #ifndef UNIT_H
 #define UNIT_H
@@ -11,14 +13,19 @@
 #include <stdlib.h>
 
 static int unit_pass, unit_fail;
+static const char *unit_case;	/* the case running, or NULL */
+
+/* "case: " before a failure message, inside a named case. */
+#define UNIT_WHERE()	(unit_case != NULL ? unit_case : ""),		\
+			(unit_case != NULL ? ": " : "")
 
 #define CHECK(cond) do {						\
 	if (cond)							\
 		unit_pass++;						\
 	else {								\
 		unit_fail++;						\
-		fprintf(stderr, "%s:%d: CHECK(%s) failed\n",		\
-		    __FILE__, __LINE__, #cond);				\
+		fprintf(stderr, "%s:%d: %s%sCHECK(%s) failed\n",	\
+		    __FILE__, __LINE__, UNIT_WHERE(), #cond);		\
 	}								\
 } while (0)
 
@@ -29,8 +36,8 @@ static int unit_pass, unit_fail;
 		unit_pass++;						\
 	else {								\
 		unit_fail++;						\
-		fprintf(stderr, "%s:%d: %s = %.9g, want %.9g\n",	\
-		    __FILE__, __LINE__, #got, g_, w_);			\
+		fprintf(stderr, "%s:%d: %s%s%s = %.9g, want %.9g\n",	\
+		    __FILE__, __LINE__, UNIT_WHERE(), #got, g_, w_);	\
 	}								\
 } while (0)
 
@@ -41,8 +48,9 @@ static int unit_pass, unit_fail;
 		unit_pass++;						\
 	else {								\
 		unit_fail++;						\
-		fprintf(stderr, "%s:%d: %s returned %d: %s\n",		\
-		    __FILE__, __LINE__, #call, rc_, (errp)->msg);	\
+		fprintf(stderr, "%s:%d: %s%s%s returned %d: %s\n",	\
+		    __FILE__, __LINE__, UNIT_WHERE(), #call, rc_,	\
+		    (errp)->msg);					\
 	}								\
 } while (0)
 
@@ -94,6 +102,52 @@ unit_rmtmpdir(void)
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", unit_dirbuf());
 }
+
+/*
+ * Named cases.  unit_begin(name) and unit_end() bracket one case: its
+ * checks still add to the binary's totals, and unit_end() prints one line
+ * for the case, flushed, so that after a crash the last line printed
+ * names the last case that finished.  unit_run("x", test_x) runs a case
+ * that takes no arguments; UNIT_CASE("x, weighted", test_x(1)) one that
+ * does.
+ */
+static int unit_case_pass, unit_case_fail;
+
+static inline void
+unit_begin(const char *name)
+{
+	unit_case = name;
+	unit_case_pass = unit_pass;
+	unit_case_fail = unit_fail;
+}
+
+static inline void
+unit_end(void)
+{
+	int p = unit_pass - unit_case_pass, f = unit_fail - unit_case_fail;
+
+	if (f == 0)
+		printf("ok %s: %d checks\n", unit_case, p);
+	else
+		printf("FAIL %s: %d of %d checks failed\n", unit_case, f,
+		    p + f);
+	fflush(stdout);
+	unit_case = NULL;
+}
+
+static inline void
+unit_run(const char *name, void (*fn)(void))
+{
+	unit_begin(name);
+	fn();
+	unit_end();
+}
+
+#define UNIT_CASE(name, call) do {					\
+	unit_begin(name);						\
+	call;								\
+	unit_end();							\
+} while (0)
 
 static int
 unit_done(const char *name)
