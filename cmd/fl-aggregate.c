@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fl.h"
+#include "cli.h"
 
 static const char usage[] =
     "usage: fl-aggregate [-q] [-m model] [--strategy name] [--server-lr x]\n"

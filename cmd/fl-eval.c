@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fl.h"
+#include "cli.h"
 
 static const char usage[] =
     "usage: fl-eval [-q] -d data.csv [--format json|tsv] [-p] [--key key]\n"

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fl.h"
+#include "cli.h"
 
 #define USAGE "usage: fl-pack [-hV] [--max-bytes n] verb [options] [archive]"
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fl.h"
+#include "cli.h"
 
 static const char usage[] =
     "usage: fl-stats [-q] [--tsv | --table1 | --curve km] [-o file]\n"

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fl.h"
+#include "cli.h"
 
 static const char usage[] =
     "usage: fl-train [-q] -d data.csv [-e epochs] [-b batch] [--lr x]\n"
