@@ -71,9 +71,11 @@ $(LIBFL): $(LIB_OBJ)
 # A tool is cmd/fl-NAME.c (its main), any cmd/NAME-*.c beside it, and
 # cmd/cli.c, the command-line helpers that print and exit and so stay out
 # of libfl.
+tool_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard \
+            cmd/$(patsubst fl-%,%,$(1))-*.c))
 .SECONDEXPANSION:
-$(BUILD)/bin/%: $(BUILD)/cmd/%.o $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard \
-    cmd/$$(patsubst fl-%,%,$$*)-*.c)) $(BUILD)/cmd/cli.o $(LIBFL)
+$(BUILD)/bin/%: $(BUILD)/cmd/%.o $$(call tool_objs,$$*) $(BUILD)/cmd/cli.o \
+    $(LIBFL)
 	@mkdir -p $(dir $@)
 	$(SAY) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBFL) $(LIBS)
