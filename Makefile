@@ -49,6 +49,7 @@ endif
 LIB_SRC  = $(sort $(wildcard lib/*.c))
 CMD_SRC  = $(sort $(wildcard cmd/fl-*.c))
 CMD_ALL  = $(sort $(wildcard cmd/*.c))
+CLI_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/cli*.c))
 UNIT_SRC = $(sort $(wildcard test/unit/test_*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TOOLS    = $(CMD_SRC:cmd/%.c=$(BUILD)/bin/%)
@@ -69,13 +70,12 @@ $(LIBFL): $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 # A tool is cmd/fl-NAME.c (its main), any cmd/NAME-*.c beside it, and
-# cmd/cli.c, the command-line helpers that print and exit and so stay out
+# cmd/cli*.c, the command-line helpers that print and exit and so stay out
 # of libfl.
 tool_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard \
             cmd/$(patsubst fl-%,%,$(1))-*.c))
 .SECONDEXPANSION:
-$(BUILD)/bin/%: $(BUILD)/cmd/%.o $$(call tool_objs,$$*) $(BUILD)/cmd/cli.o \
-    $(LIBFL)
+$(BUILD)/bin/%: $(BUILD)/cmd/%.o $$(call tool_objs,$$*) $(CLI_OBJ) $(LIBFL)
 	@mkdir -p $(dir $@)
 	$(SAY) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBFL) $(LIBS)
