@@ -48,6 +48,8 @@ endif
 
 LIB_SRC  = $(sort $(wildcard lib/*.c))
 CMD_SRC  = $(sort $(wildcard cmd/fl-*.c))
+CMD_ALL  = $(sort $(wildcard cmd/*.c))
+CLI_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/cli*.c))
 UNIT_SRC = $(sort $(wildcard test/unit/test_*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TOOLS    = $(CMD_SRC:cmd/%.c=$(BUILD)/bin/%)
@@ -67,10 +69,16 @@ $(LIBFL): $(LIB_OBJ)
 	$(SAY) "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/%: $(BUILD)/cmd/%.o $(LIBFL)
+# A tool is cmd/fl-NAME.c (its main), any cmd/NAME-*.c beside it, and
+# cmd/cli*.c, the command-line helpers that print and exit and so stay out
+# of libfl.
+tool_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard \
+            cmd/$(patsubst fl-%,%,$(1))-*.c))
+.SECONDEXPANSION:
+$(BUILD)/bin/%: $(BUILD)/cmd/%.o $$(call tool_objs,$$*) $(CLI_OBJ) $(LIBFL)
 	@mkdir -p $(dir $@)
 	$(SAY) "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBFL) $(LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBFL) $(LIBS)
 
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(LIBFL)
 	@mkdir -p $(dir $@)
@@ -175,7 +183,7 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(CMD_SRC:%.c=$(BUILD)/%.d) $(UNIT_SRC:%.c=$(BUILD)/%.d)
+-include $(LIB_OBJ:.o=.d) $(CMD_ALL:%.c=$(BUILD)/%.d) $(UNIT_SRC:%.c=$(BUILD)/%.d)
 ifneq ($(filter fuzz%,$(MAKECMDGOALS)),)
 -include $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:=.d)
 endif

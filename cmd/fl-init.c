@@ -2,192 +2,14 @@
  * fl-init: write round 0 of a federation, a model with fresh weights and
  * the preprocessing every site will apply.  Manual: man/fl-init.1.
  */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fl.h"
-
-static const char usage[] =
-    "usage: fl-init [-q] -m spec -l column [-t task] [--classes k]\n"
-    "               [-f a,b,... | -s stats] [-x a,b,...] [--seed n]\n"
-    "               [--sign key] [-o file]\n"
-    "       fl-init [-q] -m cox|mlp:H... --time column --event column\n"
-    "               [--grid n] [--tmax t] [-f a,b,... | -s stats] ...";
-
-static const char help[] =
-    "Write round 0's model: fresh weights and the preprocessing every site\n"
-    "applies.\n\n"
-    "  -m, --model SPEC      logreg, softmax, linear, cox or\n"
-    "                        mlp:H1[,H2...]\n"
-    "  -l, --label COL       the column to predict\n"
-    "  -t, --task TASK       binary, multiclass, regression or survival\n"
-    "                        (default: from the model; binary for mlp,\n"
-    "                        survival with --time)\n"
-    "      --time COL        survival: the follow-up time column\n"
-    "      --event COL       survival: the event column (1 event,\n"
-    "                        0 censored), the model's label\n"
-    "      --grid N          survival: intervals of the baseline hazard\n"
-    "                        grid, equal steps up to --tmax (default 100)\n"
-    "      --tmax T          survival: the grid's end (default: the\n"
-    "                        time column's maximum in --stats)\n"
-    "      --classes K       number of classes for multiclass (default:\n"
-    "                        the label's maximum + 1 from --stats)\n"
-    "  -f, --features LIST   feature columns, comma-separated, in order\n"
-    "  -s, --stats FILE      pooled statistics (from fl-stats and\n"
-    "                        fl-aggregate): standardise and impute with\n"
-    "                        them; features default to every column but\n"
-    "                        the label and --exclude\n"
-    "  -x, --exclude LIST    columns never to use as features\n"
-    "      --seed N          seed of the initial weights (default 1)\n"
-    "      --sign FILE       sign the model with this secret key\n"
-    "  -o, --output FILE     write here instead of stdout\n"
-    "  -q, --quiet           print nothing but errors\n"
-    "  -h, --help            print this help\n"
-    "  -V, --version         print the version\n";
-
-struct opts {
-	const char	*spec, *label, *task, *stats, *out, *sign;
-	const char	*time, *event;	/* survival: the columns */
-	int		 grid_set;
-	long		 grid;
-	double		 tmax;
-	char		**features, **exclude;
-	size_t		 nfeatures, nexclude;
-	long		 classes;
-	uint64_t	 seed;
-};
-
-static void
-parse_args(int argc, char **argv, struct opts *o)
-{
-	enum { OPT_CLASSES = 256, OPT_SEED, OPT_SIGN, OPT_TIME, OPT_EVENT,
-	    OPT_GRID, OPT_TMAX };
-	static const struct option longopts[] = {
-		{ "classes", required_argument, NULL, OPT_CLASSES },
-		{ "event", required_argument, NULL, OPT_EVENT },
-		{ "exclude", required_argument, NULL, 'x' },
-		{ "features", required_argument, NULL, 'f' },
-		{ "grid", required_argument, NULL, OPT_GRID },
-		{ "help", no_argument, NULL, 'h' },
-		{ "label", required_argument, NULL, 'l' },
-		{ "model", required_argument, NULL, 'm' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "seed", required_argument, NULL, OPT_SEED },
-		{ "sign", required_argument, NULL, OPT_SIGN },
-		{ "stats", required_argument, NULL, 's' },
-		{ "task", required_argument, NULL, 't' },
-		{ "time", required_argument, NULL, OPT_TIME },
-		{ "tmax", required_argument, NULL, OPT_TMAX },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	o->seed = 1;
-	o->grid = 100;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:hl:m:o:qs:t:Vx:", longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			free(o->features);
-			o->features = fl_opt_list(usage, "--features", optarg,
-			    &o->nfeatures);
-			break;
-		case 'h':
-			printf("%s\n\n%s", usage, help);
-			exit(fl_close_stdout());
-		case 'l':
-			o->label = optarg;
-			break;
-		case 'm':
-			o->spec = optarg;
-			break;
-		case 'o':
-			o->out = optarg;
-			break;
-		case 'q':
-			break;	/* fl-init prints nothing but errors anyway */
-		case 's':
-			o->stats = optarg;
-			break;
-		case 't':
-			if (fl_task_parse(optarg) < 0)
-				fl_usage_error(usage, "--task: unknown task "
-				    "'%s' (binary, multiclass, regression, "
-				    "survival)",
-				    optarg);
-			o->task = optarg;
-			break;
-		case 'V':
-			fl_print_version();
-			exit(fl_close_stdout());
-		case 'x':
-			free(o->exclude);
-			o->exclude = fl_opt_list(usage, "--exclude", optarg,
-			    &o->nexclude);
-			break;
-		case OPT_CLASSES:
-			o->classes = fl_opt_long(usage, "--classes", optarg, 2,
-			    65536);
-			break;
-		case OPT_SEED:
-			o->seed = fl_opt_seed(usage, "--seed", optarg);
-			break;
-		case OPT_SIGN:
-			o->sign = optarg;
-			break;
-		case OPT_TIME:
-			o->time = optarg;
-			break;
-		case OPT_EVENT:
-			o->event = optarg;
-			break;
-		case OPT_GRID:
-			o->grid = fl_opt_long(usage, "--grid", optarg, 1, 4096);
-			o->grid_set = 1;
-			break;
-		case OPT_TMAX:
-			o->tmax = fl_opt_double(usage, "--tmax", optarg, 1e-300,
-			    1e300);
-			break;
-		default:
-			fl_opt_error(usage, c, argv);
-		}
-	}
-	if (optind != argc)
-		fl_usage_error(usage, "unexpected operand '%s'", argv[optind]);
-	if (o->spec == NULL)
-		fl_usage_error(usage, "--model is required");
-	/* A survival model's label is its event column. */
-	if (o->event != NULL && o->label != NULL)
-		fl_usage_error(usage, "--label and --event conflict");
-	if (o->event != NULL)
-		o->label = o->event;
-	if ((o->time == NULL) != (o->event == NULL))
-		fl_usage_error(usage, "--time and --event go together");
-	if (o->time != NULL && o->task != NULL &&
-	    strcmp(o->task, "survival") != 0)
-		fl_usage_error(usage, "--time conflicts with --task %s",
-		    o->task);
-	if (o->time == NULL && (strcmp(o->spec, "cox") == 0 ||
-	    (o->task != NULL && strcmp(o->task, "survival") == 0)))
-		fl_usage_error(usage, "a survival model needs --time and "
-		    "--event");
-	if (o->time == NULL && (o->grid_set || o->tmax > 0))
-		fl_usage_error(usage, "--grid and --tmax are for survival "
-		    "models");
-	if (o->label == NULL)
-		fl_usage_error(usage, "--label is required");
-	if (o->features == NULL && o->stats == NULL)
-		fl_usage_error(usage, "give --features or --stats");
-	fl_refuse_tty(o->out);
-}
+#include "cli.h"
+#include "init.h"
 
 static int
 listed(char *const *v, size_t n, const char *s)
@@ -264,7 +86,7 @@ main(int argc, char **argv)
 	int rc = 0;
 
 	fl_setprogname(argv[0]);
-	parse_args(argc, argv, &o);
+	init_parse_args(argc, argv, &o);
 	task = pick_task(&o);
 	if (o.sign != NULL && (rc = fl_seckey_read(&sk, o.sign, &err)) < 0)
 		goto out;

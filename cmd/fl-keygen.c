@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fl.h"
+#include "cli.h"
 
 static const char usage[] = "usage: fl-keygen [-fq] [-o dir] name";
 
@@ -18,55 +19,39 @@ struct opts {
 	int		 force;
 };
 
-static void
-help(void)
-{
-	printf("%s\n\n"
-	    "Make an identity NAME: an Ed25519 signing key and an X25519 "
-	    "sealing key,\nwritten to DIR/NAME.key (secret, mode 0600) and "
-	    "DIR/NAME.pub (one line to\nshare).  NAME is 1 to 128 of "
-	    "A-Z a-z 0-9 . _ -.\n\n"
-	    "  -f, --force       replace existing NAME.key and NAME.pub\n"
-	    "  -o, --output dir  write into dir (default: .)\n"
-	    "  -q, --quiet       print nothing but errors (the default "
-	    "prints nothing either)\n"
-	    "  -h, --help        print this help and exit\n"
-	    "  -V, --version     print the version and exit\n", usage);
-}
+static const struct fl_opt options[] = {
+	{ "force", 'f', NULL, "replace existing NAME.key and NAME.pub", 0 },
+	{ "output", 'o', "dir", "write into dir (default: .)", 0 },
+	{ "quiet", 'q', NULL, "print nothing but errors (the default prints "
+	    "nothing either)", 0 },
+	{ "help", 'h', NULL, "print this help and exit", 0 },
+	{ "version", 'V', NULL, "print the version and exit", 0 },
+	{ NULL, 0, NULL, NULL, 0 }
+};
+
+static const struct fl_cmd cmd = {
+	usage,
+	"Make an identity NAME: an Ed25519 signing key and an X25519 sealing "
+	"key,\nwritten to DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub "
+	"(one line to\nshare).  NAME is 1 to 128 of A-Z a-z 0-9 . _ -.\n",
+	options, NULL, NULL, 0
+};
 
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
-	static const struct option longopts[] = {
-		{ "force",	no_argument,		NULL, 'f' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "output",	required_argument,	NULL, 'o' },
-		{ "quiet",	no_argument,		NULL, 'q' },
-		{ "version",	no_argument,		NULL, 'V' },
-		{ NULL,		0,			NULL, 0 }
-	};
 	int ch;
 
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":fho:qV", longopts, NULL)) !=
-	    -1)
+	while ((ch = fl_getopt(&cmd, argc, argv)) != -1)
 		switch (ch) {
 		case 'f':
 			o->force = 1;
 			break;
-		case 'h':
-			help();
-			exit(fl_close_stdout());
 		case 'o':
 			o->dir = optarg;
 			break;
 		case 'q':
 			break;	/* success is silent anyway */
-		case 'V':
-			fl_print_version();
-			exit(fl_close_stdout());
-		default:
-			fl_opt_error(usage, ch, argv);
 		}
 	if (optind == argc)
 		fl_usage_error(usage, "missing name");

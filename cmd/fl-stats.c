@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fl.h"
+#include "cli.h"
 
 static const char usage[] =
     "usage: fl-stats [-q] [--tsv | --table1 | --curve km] [-o file]\n"
@@ -32,80 +33,55 @@ struct opts {
 enum { OPT_DATA = 256, OPT_TSV, OPT_BINS, OPT_BINS_FROM, OPT_CURVE,
 	OPT_DP, OPT_MINCOUNT, OPT_SITE, OPT_SURV, OPT_TABLE1 };
 
-static void
-help(void)
-{
-	printf("%s\n\n"
-	    "Compute the per-column statistics of a CSV file (--data), or "
-	    "read a stats\narchive, and write them as a stats archive or, "
-	    "with --tsv, as a table.\n\n"
-	    "  --data file.csv    read the CSV file (- for stdin)\n"
-	    "  -o, --output file  write to file, atomically "
-	    "(default: stdout)\n"
-	    "  -q, --quiet        print nothing on stderr but errors\n"
-	    "  --tsv              print a tab-separated table instead of an "
-	    "archive\n"
-	    "  --table1           print table 1: n missing mean sd median q1 "
-	    "q3\n"
-	    "                     quantile_error (quantiles need histograms)\n"
-	    "  --curve km         print the Kaplan-Meier curve: time survival "
-	    "at_risk\n"
-	    "                     events\n"
-	    "  --bins-from file   histograms on the grid [min, max] of each "
-	    "column\n"
-	    "                     of this (pooled) stats archive\n"
-	    "  --bins n           histogram bins (default 100)\n"
-	    "  --survival t,e     a Kaplan-Meier table of time column t and "
-	    "event\n"
-	    "                     column e (0 or 1)\n"
-	    "  --min-count k      suppress cells from fewer than k patients\n"
-	    "  --dp-epsilon e     add Laplace noise to histogram and KM cells\n"
-	    "  --site name        the site named in the archive, 1 to 128 of\n"
-	    "                     A-Z a-z 0-9 . _ - (default: the data file's "
-	    "name\n"
-	    "                     without its extension; required for stdin)\n"
-	    "  -h, --help         print this help and exit\n"
-	    "  -V, --version      print the version and exit\n", usage);
-}
+static const struct fl_opt options[] = {
+	{ "data", 0, "file.csv", "read the CSV file (- for stdin)", OPT_DATA },
+	{ "output", 'o', "file", "write to file, atomically (default: stdout)",
+	    0 },
+	{ "quiet", 'q', NULL, "print nothing on stderr but errors", 0 },
+	{ "tsv", 0, NULL, "print a tab-separated table instead of an archive",
+	    OPT_TSV },
+	{ "table1", 0, NULL, "print table 1: n missing mean sd median q1 q3\n"
+	    "quantile_error (quantiles need histograms)", OPT_TABLE1 },
+	{ "curve", 0, "km", "print the Kaplan-Meier curve: time survival "
+	    "at_risk\nevents", OPT_CURVE },
+	{ "bins-from", 0, "file", "histograms on the grid [min, max] of each "
+	    "column\nof this (pooled) stats archive", OPT_BINS_FROM },
+	{ "bins", 0, "n", "histogram bins (default 100)", OPT_BINS },
+	{ "survival", 0, "t,e", "a Kaplan-Meier table of time column t and "
+	    "event\ncolumn e (0 or 1)", OPT_SURV },
+	{ "min-count", 0, "k", "suppress cells from fewer than k patients",
+	    OPT_MINCOUNT },
+	{ "dp-epsilon", 0, "e", "add Laplace noise to histogram and KM cells",
+	    OPT_DP },
+	{ "site", 0, "name", "the site named in the archive, 1 to 128 of\n"
+	    "A-Z a-z 0-9 . _ - (default: the data file's name\n"
+	    "without its extension; required for stdin)", OPT_SITE },
+	{ "help", 'h', NULL, "print this help and exit", 0 },
+	{ "version", 'V', NULL, "print the version and exit", 0 },
+	{ NULL, 0, NULL, NULL, 0 }
+};
+
+static const struct fl_cmd cmd = {
+	usage,
+	"Compute the per-column statistics of a CSV file (--data), or read a "
+	"stats\narchive, and write them as a stats archive or, with --tsv, as "
+	"a table.\n", options, NULL, NULL, 0
+};
 
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
-	static const struct option longopts[] = {
-		{ "bins",	required_argument,	NULL, OPT_BINS },
-		{ "bins-from",	required_argument,	NULL, OPT_BINS_FROM },
-		{ "curve",	required_argument,	NULL, OPT_CURVE },
-		{ "data",	required_argument,	NULL, OPT_DATA },
-		{ "dp-epsilon",	required_argument,	NULL, OPT_DP },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "min-count",	required_argument,	NULL, OPT_MINCOUNT },
-		{ "output",	required_argument,	NULL, 'o' },
-		{ "quiet",	no_argument,		NULL, 'q' },
-		{ "site",	required_argument,	NULL, OPT_SITE },
-		{ "survival",	required_argument,	NULL, OPT_SURV },
-		{ "table1",	no_argument,		NULL, OPT_TABLE1 },
-		{ "tsv",	no_argument,		NULL, OPT_TSV },
-		{ "version",	no_argument,		NULL, 'V' },
-		{ NULL,		0,			NULL, 0 }
-	};
 	char *comma;
 	int ch, views = 0;
 
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":ho:qV", longopts, NULL)) != -1)
+	while ((ch = fl_getopt(&cmd, argc, argv)) != -1)
 		switch (ch) {
-		case 'h':
-			help();
-			exit(fl_close_stdout());
 		case 'o':
 			o->out = optarg;
 			break;
 		case 'q':
 			o->quiet = 1;
 			break;
-		case 'V':
-			fl_print_version();
-			exit(fl_close_stdout());
 		case OPT_DATA:
 			o->data = optarg;
 			break;
@@ -153,8 +129,6 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->so.time = optarg;
 			o->so.event = comma + 1;
 			break;
-		default:
-			fl_opt_error(usage, ch, argv);
 		}
 	if (optind < argc)
 		o->archive = argv[optind++];

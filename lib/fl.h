@@ -1,9 +1,10 @@
 /*
  * fl.h: the public interface of libfl, the library behind the fl tools.
  * Every tool in cmd/ is a thin front end over these functions.  The library
- * never prints (except lib/cli.c, which exists for cmd/ only) and never exits:
- * a function that can fail returns 0 or a negative FL_E* code and fills a
- * caller-provided struct fl_err.  The archive format is specified in
+ * never prints on its own (it writes only to streams it is handed) and never
+ * exits; the tools' command-line helpers are in cmd/cli.h.  A function that
+ * can fail returns 0 or a negative FL_E* code and fills a caller-provided
+ * struct fl_err.  The archive format is specified in
  * man/fl-archive.5.
  */
 #ifndef FL_H
@@ -74,69 +75,6 @@ int fl_err_prefix(struct fl_err *err, const char *fmt, ...) FL_PRINTF(2, 3);
 
 /* Store a*b in *out; return 0, or -1 (and leave *out alone) on overflow. */
 int fl_size_mul(size_t a, size_t b, size_t *out);
-
-/* ------------------------------------------------------------------------ */
-/* Command-line support (lib/cli.c): for cmd/ only; these print and exit.  */
-
-void		 fl_setprogname(const char *argv0);
-const char	*fl_progname(void);
-
-/* Print "prog: msg" on stderr; return FL_EXIT_TRUST for FL_EVERIFY and
- * FL_EXIT_USAGE for FL_EUSAGE, else FL_EXIT_FAIL. */
-int		 fl_report(const struct fl_err *err);
-
-/* Print "prog: msg" on stderr (a warning or a note). */
-void		 fl_warnx(const char *fmt, ...) FL_PRINTF(1, 2);
-
-/* Usage error: print "prog: reason", the usage line and
- * "Try 'prog --help'." on stderr, and exit FL_EXIT_USAGE. */
-FL_NORETURN void fl_usage_error(const char *usage, const char *fmt, ...)
-    FL_PRINTF(2, 3);
-
-/* Print "prog 0.1.0 (libfl 0.1.0; OpenBLAS x.y.z; no CUDA)" on stdout. */
-void		 fl_print_version(void);
-
-/* Flush and close stdout and check both; on error print one line and
- * return FL_EXIT_FAIL, else FL_EXIT_OK. */
-int		 fl_close_stdout(void);
-
-/* Exit FL_EXIT_USAGE with a message if path names stdout ("-" or NULL)
- * and stdout is a terminal: binary archives never go to a terminal. */
-void		 fl_refuse_tty(const char *path);
-
-/* Checked option parsing: on a malformed or out-of-range value, print
- * "prog: --opt: 'abc' is not a number" (or "... must be in [min, max]"),
- * the usage, and exit FL_EXIT_USAGE. */
-long		 fl_opt_long(const char *usage, const char *opt, const char *arg,
-		    long min, long max);
-double		 fl_opt_double(const char *usage, const char *opt,
-		    const char *arg, double min, double max);
-uint64_t	 fl_opt_seed(const char *usage, const char *opt, const char *arg);
-
-/* The usage error for what getopt_long returned as ch (':' or '?', with
- * opterr = 0 and an optstring that starts with ':'): "option '--data'
- * needs an argument" or "unknown option '--bogus'".  Exits FL_EXIT_USAGE. */
-FL_NORETURN void fl_opt_error(const char *usage, int ch, char **argv);
-
-/* Split a comma-separated option value into a NULL-terminated array of
- * names (one malloc'd block the caller frees); an empty name, or a name
- * given twice, is a usage error that exits FL_EXIT_USAGE. */
-char		**fl_opt_list(const char *usage, const char *opt,
-		    const char *arg, size_t *n);
-
-/*
- * A progress bar on stderr.  fl_progress_init enables it when want > 0, or
- * when want < 0 (automatic) and stderr is a terminal.  fl_progress_cb has
- * the signature of struct fl_hparams's progress callback.
- */
-struct fl_progress {
-	int		 enabled;
-	const char	*label;
-	int		 last;	/* last permille drawn, -1 before the first */
-};
-void	fl_progress_init(struct fl_progress *p, const char *label, int want);
-void	fl_progress_cb(void *p, size_t done, size_t total);
-void	fl_progress_end(struct fl_progress *p);
 
 /* ------------------------------------------------------------------------ */
 /* Files (lib/io.c).                                                        */

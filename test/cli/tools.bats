@@ -40,6 +40,14 @@ verbs() {
 	    on && /^$/ { exit } on { print $1 }'
 }
 
+# The long options in the "Options:" table of a --help output (made from
+# the tool's option table, cmd/cli-table.c), one a line.
+option_rows() {
+	awk '/^Options:$/ { on = 1; next } on && /^$/ { exit }
+	    on && /^  (-[a-zA-Z0-9], |    )--/ { print }' |
+	    sed -E 's/^  (-[a-zA-Z0-9], |    )(--[a-z0-9-]+).*/\2/'
+}
+
 # The long options in a tool's --help output and its verbs', one a line.
 long_options() {
 	local v
@@ -83,6 +91,25 @@ long_options() {
 			"usage: $t $v"*) ;;
 			*) note_fail "$t $v --help: stdout does not start" \
 			    "'usage: $t $v'" ;;
+			esac
+		done
+	done
+	[ "$fails" -eq 0 ]
+}
+
+@test "every tool and verb: --help has an Options: table with --help" {
+	local t v rows
+	for t in $(tools); do
+		rows=$("$t" --help | option_rows | tr '\n' ' ')
+		case " $rows" in
+		*" --help --version "*) ;;
+		*) note_fail "$t --help: no --help and --version rows: $rows" ;;
+		esac
+		for v in $(verbs "$t"); do
+			rows=$("$t" "$v" --help | option_rows | tr '\n' ' ')
+			case " $rows" in
+			*" --help "*) ;;
+			*) note_fail "$t $v --help: no --help row: $rows" ;;
 			esac
 		done
 	done

@@ -1,8 +1,8 @@
 /*
  * cli.c: what every tool in cmd/ shares: the program name, one-line error
  * reports, usage errors, checked option values, --version, the checked
- * close of stdout and the progress bar.  This is the only file in lib/
- * that prints or exits, and only cmd/ calls it.
+ * close of stdout and the progress bar.  It prints and exits, so it is
+ * linked into the tools only, never into libfl; cli.h declares it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fl.h"
+#include "cli.h"
 
 static const char *progname = "fl";
 

@@ -1,0 +1,184 @@
+/*
+ * eval-opts.c: fl-eval's options, written once in a table that makes its
+ * getopt_long tables and --help (cmd/cli.c), and the checks between them.
+ * Keep it in step with man/fl-eval.1 and the completions.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl.h"
+#include "cli.h"
+#include "eval.h"
+
+const char eval_usage[] =
+    "usage: fl-eval [-q] -d data.csv [--format json|tsv] [-p] [--key key]\n"
+    "               [--horizon t,...] [--curve roc|calibration|survival]\n"
+    "               [--emit [--site name] [-o file]] [model]\n"
+    "       fl-eval --report [--format json|tsv] [--curve roc|calibration]\n"
+    "               metrics.fla";
+
+static const char about[] =
+    "Score a model on a local CSV.  The model is read from the operand, or\n"
+    "stdin when absent or '-'.  Prints one JSON object of metrics:\n"
+    "binary: n auc accuracy log_loss brier; multiclass: n accuracy\n"
+    "log_loss; regression: n rmse mae r2; survival: n c_index, and\n"
+    "auc_T brier_T for each --horizon T.\n";
+
+enum { OPT_FORMAT = 256, OPT_KEY, OPT_CURVE, OPT_EMIT, OPT_REPORT, OPT_SITE,
+	OPT_HORIZON };
+
+static const struct fl_opt options[] = {
+	{ "data", 'd', "FILE", "the CSV to score ('-' for stdin)", 0 },
+	{ "format", 0, "FMT", "json (one object) or tsv (a header line and a\n"
+	    "value line) (default json)", OPT_FORMAT },
+	{ "predictions", 'p', NULL, "print one line per row instead: the "
+	    "label and\nthe prediction", 0 },
+	{ "key", 0, "FILE", "open a sealed model with this secret key",
+	    OPT_KEY },
+	{ "curve", 0, "NAME", "print a curve as TSV instead: binary: roc\n"
+	    "(fpr tpr threshold) or calibration (bin\n"
+	    "mean_pred observed n); survival: survival\n"
+	    "(time predicted observed at_risk, on the\n"
+	    "model's grid; needs its baseline hazard)", OPT_CURVE },
+	{ "emit", 0, NULL, "write a metrics archive of sufficient\n"
+	    "statistics, for fl-aggregate to pool (for\n"
+	    "survival, at the --horizon times)", OPT_EMIT },
+	{ "site", 0, "NAME", "the site named in the metrics archive "
+	    "(default:\nthe data file's name without its extension;\n"
+	    "required for data on stdin)", OPT_SITE },
+	{ "output", 'o', "FILE", "write the metrics archive here (default\n"
+	    "stdout)", 0 },
+	{ "report", 0, NULL, "read a metrics archive (the operand) and "
+	    "print\nits per-site and pooled rows (default tsv)", OPT_REPORT },
+	{ "horizon", 0, "T,...", "survival: times at which to score the AUC\n"
+	    "and Brier score, and to predict S(T|x) with\n"
+	    "--predictions; repeatable", OPT_HORIZON },
+	{ "quiet", 'q', NULL, "print nothing but errors on stderr", 0 },
+	{ "help", 'h', NULL, "print this help", 0 },
+	{ "version", 'V', NULL, "print the version", 0 },
+	{ NULL, 0, NULL, NULL, 0 }
+};
+
+static const struct fl_cmd cmd = { eval_usage, about, options, NULL, NULL,
+	0 };
+
+/* The federated evaluation flags' conflicts. */
+static void
+check_fedeval(struct opts *o)
+{
+	if (o->emit + o->report + (o->curve != NULL) + o->predictions > 1 &&
+	    !(o->report && o->curve != NULL))
+		fl_usage_error(eval_usage, "--emit, --curve, --report and "
+		    "--predictions conflict");
+	if ((o->site != NULL || o->out != NULL) && !o->emit)
+		fl_usage_error(eval_usage, "--site and --output need --emit");
+	if (o->report && o->curve != NULL &&
+	    strcmp(o->curve, "survival") == 0)
+		fl_usage_error(eval_usage, "--curve survival is local: it takes "
+		    "--data, not --report");
+	if (o->report && o->data != NULL)
+		fl_usage_error(eval_usage, "--report reads no --data");
+	if (o->report && o->nh > 0)
+		fl_usage_error(eval_usage, "--report takes the horizons of its "
+		    "archive, not --horizon");
+	if (o->report && !o->format)
+		o->tsv = 1;
+	if (o->emit) {
+		struct fl_err err = FL_ERR_INIT;
+
+		/* A metrics archive names its site: --site or the data's. */
+		if (fl_site_choose(o->site, NULL, o->data, o->sitebuf,
+		    sizeof(o->sitebuf), &o->site, &err) < 0)
+			fl_usage_error(eval_usage, "%s", err.msg);
+		fl_refuse_tty(o->out);
+	}
+}
+
+/* Add the comma-separated times of one --horizon to o. */
+static void
+add_horizons(struct opts *o, const char *arg)
+{
+	char **v;
+	size_t n, i;
+
+	v = fl_opt_list(eval_usage, "--horizon", arg, &n);
+	for (i = 0; i < n; i++) {
+		if (o->nh == FL_MAX_HORIZONS)
+			fl_usage_error(eval_usage, "--horizon: at most %d times",
+			    FL_MAX_HORIZONS);
+		o->horizon[o->nh++] = fl_opt_double(eval_usage, "--horizon", v[i],
+		    0.0, 1e300);
+	}
+	free(v);
+}
+
+void
+eval_parse_args(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = fl_getopt(&cmd, argc, argv)) != -1) {
+		switch (c) {
+		case 'd':
+			o->data = optarg;
+			break;
+		case 'o':
+			o->out = optarg;
+			break;
+		case 'p':
+			o->predictions = 1;
+			break;
+		case 'q':
+			break;	/* fl-eval prints nothing but errors anyway */
+		case OPT_KEY:
+			o->key = optarg;
+			break;
+		case OPT_CURVE:
+			if (strcmp(optarg, "roc") != 0 &&
+			    strcmp(optarg, "calibration") != 0 &&
+			    strcmp(optarg, "survival") != 0)
+				fl_usage_error(eval_usage, "--curve: unknown curve "
+				    "'%s' (roc, calibration, survival)",
+				    optarg);
+			o->curve = optarg;
+			break;
+		case OPT_EMIT:
+			o->emit = 1;
+			break;
+		case OPT_REPORT:
+			o->report = 1;
+			break;
+		case OPT_SITE:
+			o->site = optarg;
+			break;
+		case OPT_HORIZON:
+			add_horizons(o, optarg);
+			break;
+		case OPT_FORMAT:
+			o->format = 1;
+			if (strcmp(optarg, "tsv") == 0)
+				o->tsv = 1;
+			else if (strcmp(optarg, "json") == 0)
+				o->tsv = 0;
+			else
+				fl_usage_error(eval_usage, "--format: unknown format"
+				    " '%s' (json, tsv)", optarg);
+			break;
+		}
+	}
+	if (argc - optind > 1)
+		fl_usage_error(eval_usage, "one model at most");
+	o->model = optind < argc ? argv[optind] : NULL;
+	check_fedeval(o);
+	if (o->report)
+		return;
+	if (o->data == NULL)
+		fl_usage_error(eval_usage, "--data is required");
+	if (strcmp(o->data, "-") == 0 &&
+	    (o->model == NULL || strcmp(o->model, "-") == 0))
+		fl_usage_error(eval_usage, "the data and the model cannot both be "
+		    "stdin");
+}

@@ -1,0 +1,46 @@
+/*
+ * eval.h: what the files of fl-eval share: its options (eval-opts.c), the
+ * printing of metrics and predictions (eval-print.c), and federated
+ * evaluation and survival scoring (eval-fed.c); main is in fl-eval.c.
+ */
+#ifndef FL_EVAL_H
+#define FL_EVAL_H
+
+#include "fl.h"
+
+struct opts {
+	const char	*data, *model, *key;
+	int		 tsv, predictions;
+	/* Federated evaluation (lib/fedeval.c). */
+	const char	*curve, *site, *out;
+	int		 emit, report, format;
+	size_t		 nh;		/* survival: --horizon values */
+	double		 horizon[FL_MAX_HORIZONS];
+	char		 sitebuf[FL_NAME_MAX + 1];
+};
+
+extern const char eval_usage[];
+
+/* Parse and check fl-eval's arguments into o; exits 2 on misuse. */
+void	eval_parse_args(int argc, char **argv, struct opts *o);
+
+/* Print a JSON object as a TSV header line (keys) or value line, or as
+ * one compact line of JSON, on stdout. */
+void	eval_print_tsv(const json_t *obj, int header);
+void	eval_print_json(const json_t *obj);
+
+/* Print one prediction per row of ds on stdout, as JSON or TSV. */
+void	eval_print_predictions(const struct fl_model *m,
+	    const struct fl_dataset *ds, const float *pred, int tsv);
+
+/* Federated evaluation: --report, --emit or a pooled --curve. */
+int	eval_fedeval(const struct opts *o, const struct fl_archive *ma,
+	    const struct fl_model *m, const struct fl_dataset *ds,
+	    const float *pred, const double *S, struct fl_err *err);
+
+/* Score, predict or emit for a survival model from the risks eta. */
+int	eval_survival(const struct opts *o, const struct fl_model *m,
+	    struct fl_archive *a, const struct fl_dataset *ds,
+	    const float *eta, struct fl_err *err);
+
+#endif

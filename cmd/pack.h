@@ -1,0 +1,39 @@
+/*
+ * pack.h: what the files of fl-pack share: the running verb, its operand
+ * and its usage errors (fl-pack.c), and the trust verbs and log
+ * (pack-trust.c).
+ * Each verb has its own option table, a struct fl_cmd.
+ */
+#ifndef FL_PACK_H
+#define FL_PACK_H
+
+#include "cli.h"
+
+/* The running verb's command: its usage, description and options. */
+extern const struct fl_cmd *pack_verb;
+
+/* Usage error for the running verb; exits 2. */
+#define verb_error(...) fl_usage_error(pack_verb->usage, __VA_ARGS__)
+
+#define OPT_HELP { "help", 'h', NULL, "show this help", 0 }
+#define OPT_END { NULL, 0, NULL, NULL, 0 }
+
+/* The options of a verb that takes only --help, and their parser. */
+extern const struct fl_opt pack_help_only[];
+void		 pack_parse_help_only(int argc, char **argv);
+
+/* The optional operand after the options: NULL means stdin; more than one
+ * is a usage error. */
+const char	*pack_operand(int argc, char **argv);
+
+/* The trust verbs (lib/key.c, sign.c, seal.c), log (lib/lineage.c) and
+ * their commands. */
+extern const struct fl_cmd pack_sign_cmd, pack_verify_cmd, pack_seal_cmd,
+		pack_open_cmd, pack_log_cmd;
+int	pack_log(int argc, char **argv);
+int	pack_sign(int argc, char **argv);
+int	pack_verify(int argc, char **argv);
+int	pack_seal(int argc, char **argv);
+int	pack_open(int argc, char **argv);
+
+#endif
