@@ -46,11 +46,11 @@ Q = @
 SAY = @echo
 endif
 
-LIB_SRC  = $(sort $(wildcard lib/*.c))
+LIB_SRC  = $(sort $(wildcard lib/*/*.c))
 CMD_SRC  = $(sort $(wildcard cmd/fl-*.c))
 CMD_ALL  = $(sort $(wildcard cmd/*.c))
 CLI_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/cli*.c))
-UNIT_SRC = $(sort $(wildcard test/unit/test_*.c))
+UNIT_SRC = $(sort $(wildcard test/unit/*/test_*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TOOLS    = $(CMD_SRC:cmd/%.c=$(BUILD)/bin/%)
 UNITS    = $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
@@ -80,6 +80,10 @@ $(BUILD)/bin/%: $(BUILD)/cmd/%.o $$(call tool_objs,$$*) $(CLI_OBJ) $(LIBFL)
 	$(SAY) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBFL) $(LIBS)
 
+# Unit tests sit in the folder of the layer they test (test/unit/LAYER/),
+# beside test/unit/unit.h.
+$(BUILD)/test/unit/%.o: ALL_CFLAGS += -Itest/unit
+
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(LIBFL)
 	@mkdir -p $(dir $@)
 	$(SAY) "  LD      $@"
@@ -104,7 +108,7 @@ check-asan:
 # Fuzzing (test/fuzz/README.md): libFuzzer targets built with clang
 # against the library compiled with ASan, UBSan and fuzzer coverage, each
 # run for FUZZ_TIME seconds on a scratch copy of its seed corpus.  The
-# sealed-stream target needs lib/seal.c and is left out without it.
+# sealed-stream target needs lib/trust/seal.c and is left out without it.
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 60
 FUZZ_DIR      = build/fuzz
@@ -113,7 +117,7 @@ FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 FUZZ_CFLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
                 -g -O1 $(FUZZ_SAN) -Ilib $(PKG_CFLAGS) $(BLAS_CFLAGS) -MMD -MP
 FUZZ_ALL      = $(notdir $(basename $(sort $(wildcard test/fuzz/fuzz_*.c))))
-FUZZ_TARGETS ?= $(patsubst fuzz_%,%,$(if $(wildcard lib/seal.c),$(FUZZ_ALL),\
+FUZZ_TARGETS ?= $(patsubst fuzz_%,%,$(if $(wildcard lib/trust/seal.c),$(FUZZ_ALL),\
                 $(filter-out fuzz_seal,$(FUZZ_ALL))))
 FUZZ_BIN      = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_OBJ      = $(LIB_SRC:%.c=$(FUZZ_DIR)/%.o)

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "fl.h"
-#include "csv_int.h"
+#include "format/csv_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

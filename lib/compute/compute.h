@@ -1,0 +1,168 @@
+/*
+ * compute/compute.h: the compute layer of libfl: backends and their ops, the reference and the BLAS path.
+ * Layers include downwards only (README.md, "Source tour"); fl.h
+ * includes them all.
+ */
+#ifndef FL_LIB_COMPUTE_H
+#define FL_LIB_COMPUTE_H
+
+#include "model/model.h"
+
+/* ------------------------------------------------------------------------ */
+/* Backends (lib/backend.c, lib/ref.c, lib/blas.c; kernels/ later).         */
+
+enum fl_device {
+	FL_DEVICE_CPU,
+	FL_DEVICE_REF,		/* the plain-loop reference, for tests */
+	FL_DEVICE_CUDA,
+	FL_DEVICE_AUTO
+};
+
+/*
+ * The ops a backend offers (struct fl_backend), and supports() asks for
+ * one of them by these names.
+ */
+enum fl_op {
+	FL_OP_GEMM,
+	FL_OP_BIAS_ADD,
+	FL_OP_RELU,
+	FL_OP_RELU_BACKWARD,
+	FL_OP_COL_SUMS,
+	FL_OP_LOSS_BCE,		/* sigmoid + binary cross-entropy */
+	FL_OP_LOSS_CE,		/* softmax + cross-entropy */
+	FL_OP_LOSS_MSE,		/* squared error */
+	FL_OP_SGD,
+	FL_OP_ADAM,
+	FL_OP_DOT,
+	FL_OP_COUNT
+};
+
+/*
+ * The seam where dense math can run elsewhere: a table of ops over
+ * buffers the backend allocates itself, so that a device backend keeps
+ * a whole local training's buffers resident.  "ref" (lib/ref.c) is the
+ * oracle every other backend is tested against; "cpu" (lib/blas.c) is
+ * OpenBLAS and the fast loops.  Shapes are row-major; every float pointer
+ * an op takes is a buffer from alloc (or, where host_memory is 1, any host
+ * memory).
+ *
+ * supports(op) is 1 when the op may be called.  alloc(bytes) returns an
+ * opaque buffer, or NULL when out of memory (alloc(0) returns a freeable
+ * pointer or NULL); free accepts NULL.  upload copies bytes of host memory
+ * src into buffer dst; download copies buffer src into host memory dst.
+ * host_memory 1: buffers are host pointers that callers may also read
+ * and write directly (the CPU backends).  fl_train still relies on it
+ * for gathering rows, the L2, FedProx and SCAFFOLD terms, DP-SGD's
+ * clipping and noise, the output bias of the Cox head and the Cox loss;
+ * fl_predict and fl_loss_grad pass host memory to the ops.
+ *
+ * gemm: C = alpha * op(A) op(B) + beta * C, op(X) = X or X^T by
+ *   transa/transb; op(A) is (m, k), op(B) is (k, n), C is (m, n).
+ * bias_add: Z (rows, cols) += b (cols) on every row.
+ * relu: v (n) = max(v, 0) in place.
+ * relu_backward: dA (n) = 0 where the ReLU's output A (n) is <= 0.
+ * col_sums: b (cols) = the column sums of D (rows, cols), in double.
+ * loss: for FL_OP_LOSS_BCE, _CE or _MSE, the summed loss of logits Z
+ *   (rows, k) against y (rows: 0/1, a class in 0..k-1, or a value) and
+ *   scale * dloss/dZ into dZ (rows, k); returned in double on the host.
+ *   BCE (k 1): log(1 + e^z) - y z, dz = sigmoid(z) - y; CE: logsumexp(z)
+ *   - z[y], dz = softmax(z) - onehot(y); MSE (k 1): (z - y)^2, dz = 2 (z -
+ *   y).
+ * sgd: v = momentum v + g; p -= lr v, over n parameters p, velocity v
+ *   and gradient g (weight decay is added to g before, as l2 w).
+ * adam: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= lr (m c1) /
+ *   (sqrt(v c2) + eps), c1 and c2 being the bias corrections 1 / (1 -
+ *   b^t) the caller computes.
+ * dot: sum of a[i] b[i] over n, accumulated in double (a == b gives the
+ *   squared norm).
+ */
+struct fl_backend {
+	const char *name;
+	int	 host_memory;
+	int	(*supports)(enum fl_op op);
+	void	*(*alloc)(size_t bytes);
+	void	(*free)(void *buf);
+	void	(*upload)(void *dst, const void *src, size_t bytes);
+	void	(*download)(void *dst, const void *src, size_t bytes);
+	void	(*gemm)(int transa, int transb, size_t m, size_t n, size_t k,
+		    float alpha, const float *A, size_t lda, const float *B,
+		    size_t ldb, float beta, float *C, size_t ldc);
+	void	(*bias_add)(float *Z, size_t rows, size_t cols,
+		    const float *b);
+	void	(*relu)(float *v, size_t n);
+	void	(*relu_backward)(const float *A, float *dA, size_t n);
+	void	(*col_sums)(const float *D, size_t rows, size_t cols,
+		    float *b);
+	double	(*loss)(enum fl_op op, const float *Z, size_t rows, size_t k,
+		    const float *y, float scale, float *dZ);
+	void	(*sgd)(size_t n, float lr, float momentum, float *p,
+		    float *v, const float *g);
+	void	(*adam)(size_t n, float lr, float b1, float b2, float eps,
+		    float c1, float c2, float *p, float *m, float *v,
+		    const float *g);
+	double	(*dot)(size_t n, const float *a, const float *b);
+};
+/* The backend for dev; FL_DEVICE_CUDA in a build without CUDA, or with no
+ * GPU present, is FL_EGPU.  AUTO gives the best one present. */
+int		 fl_backend_get(const struct fl_backend **be, enum fl_device dev,
+		    struct fl_err *err);
+/* The name of op ("gemm", "bias_add", ...), or "?". */
+const char	*fl_op_name(enum fl_op op);
+
+/*
+ * The reference ops (lib/ref.c): plain loops with double accumulators,
+ * the definitions in struct fl_backend's comment.  The oracle.
+ */
+void	fl_ref_gemm(int transa, int transb, size_t m, size_t n, size_t k,
+	    float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+	    float beta, float *C, size_t ldc);
+void	fl_ref_bias_add(float *Z, size_t rows, size_t cols, const float *b);
+void	fl_ref_relu(float *v, size_t n);
+void	fl_ref_relu_backward(const float *A, float *dA, size_t n);
+void	fl_ref_col_sums(const float *D, size_t rows, size_t cols, float *b);
+double	fl_ref_loss(enum fl_op op, const float *Z, size_t rows, size_t k,
+	    const float *y, float scale, float *dZ);
+void	fl_ref_sgd(size_t n, float lr, float momentum, float *p, float *v,
+	    const float *g);
+void	fl_ref_adam(size_t n, float lr, float b1, float b2, float eps,
+	    float c1, float c2, float *p, float *m, float *v, const float *g);
+double	fl_ref_dot(size_t n, const float *a, const float *b);
+
+/* The fast CPU ops (lib/blas.c): OpenBLAS's gemm and float loops. */
+void	fl_blas_gemm(int transa, int transb, size_t m, size_t n, size_t k,
+	    float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+	    float beta, float *C, size_t ldc);
+void	fl_blas_bias_add(float *Z, size_t rows, size_t cols, const float *b);
+void	fl_blas_relu(float *v, size_t n);
+void	fl_blas_relu_backward(const float *A, float *dA, size_t n);
+void	fl_blas_col_sums(const float *D, size_t rows, size_t cols, float *b);
+double	fl_blas_loss(enum fl_op op, const float *Z, size_t rows, size_t k,
+	    const float *y, float scale, float *dZ);
+void	fl_blas_sgd(size_t n, float lr, float momentum, float *p, float *v,
+	    const float *g);
+void	fl_blas_adam(size_t n, float lr, float b1, float b2, float eps,
+	    float c1, float c2, float *p, float *m, float *v, const float *g);
+double	fl_blas_dot(size_t n, const float *a, const float *b);
+/* OpenBLAS's version string, e.g. "OpenBLAS 0.3.21". */
+const char *fl_blas_version(void);
+
+/*
+ * Reference loss and gradient in double, written to be read: the oracle
+ * for the fast path and for finite-difference checks.  params is the
+ * model's flat vector (nparams), X is (n, d) row-major, y is (n).  Returns
+ * the mean loss over the n rows plus l2/2 * |weights|^2 (biases are not
+ * penalised); grad (nparams, may be NULL) receives its gradient.
+ */
+double	fl_ref_loss_grad(const struct fl_model *m, const double *params,
+	    size_t n, const float *X, const float *y, double l2,
+	    double *grad);
+
+/* The reference Cox loss and gradient (lib/ref.c): plain O(n^2) risk
+ * sets in double.  params (nparams), X (n, d), time and event (n); grad
+ * (nparams, may be NULL).  NaN when out of memory. */
+double		 fl_ref_cox_loss_grad(const struct fl_model *m,
+		    const double *params, size_t n, const float *X,
+		    const float *time, const float *event, double l2,
+		    double *grad);
+
+#endif /* FL_LIB_COMPUTE_H */

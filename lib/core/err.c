@@ -1,0 +1,54 @@
+/*
+ * err.c: error records.  The library fills a struct fl_err and returns its
+ * code; only cmd/ (through lib/cli.c) prints it.  See fl.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core.h"
+
+/* Format the message into err (when not NULL) and return code. */
+int
+fl_err_set(struct fl_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL) {
+		err->code = code;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+/* Prepend a formatted prefix and ": " to the message, keeping the code. */
+int
+fl_err_prefix(struct fl_err *err, const char *fmt, ...)
+{
+	char pre[FL_ERR_MAX], old[FL_ERR_MAX];
+	va_list ap;
+
+	if (err == NULL)
+		return FL_EUSAGE;
+	va_start(ap, fmt);
+	vsnprintf(pre, sizeof(pre), fmt, ap);
+	va_end(ap);
+	memcpy(old, err->msg, sizeof(old));
+	/* Truncating a long message is fine; testing the result says so
+	 * to GCC's -Wformat-truncation. */
+	if (snprintf(err->msg, sizeof(err->msg), "%s: %s", pre, old) < 0)
+		err->msg[0] = '\0';
+	return err->code;
+}
+
+/* Overflow-checked multiplication of sizes. */
+int
+fl_size_mul(size_t a, size_t b, size_t *out)
+{
+	if (a != 0 && b > (size_t)-1 / a)
+		return -1;
+	*out = a * b;
+	return 0;
+}

@@ -1,0 +1,210 @@
+/*
+ * dataset.c: a CSV file read through a model's preprocessing, so that every
+ * site turns its rows into the same standardised, imputed matrix.  Columns
+ * are found by header name; the reader is csv.c and the model's features,
+ * label and prep come from model.c.  See fl.h.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model.h"
+
+#define DS_ROWS_INIT 1024
+
+void
+fl_dataset_free(struct fl_dataset *ds)
+{
+	if (ds == NULL)
+		return;
+	free(ds->X);
+	free(ds->y);
+	free(ds->time);
+	free(ds);
+}
+
+/* Grow X and y to hold cap rows of d features. */
+static int
+ds_grow(struct fl_dataset *ds, size_t *cap, struct fl_err *err)
+{
+	size_t ncap = *cap == 0 ? DS_ROWS_INIT : *cap * 2, xbytes, ybytes;
+	void *p;
+
+	if (ncap < *cap ||
+	    fl_size_mul(ncap, ds->d == 0 ? 1 : ds->d, &xbytes) < 0 ||
+	    fl_size_mul(xbytes, sizeof(float), &xbytes) < 0 ||
+	    fl_size_mul(ncap, sizeof(float), &ybytes) < 0)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	if ((p = realloc(ds->X, xbytes)) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	ds->X = p;
+	if ((p = realloc(ds->y, ybytes)) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	ds->y = p;
+	if (ds->time != NULL) {
+		if ((p = realloc(ds->time, ybytes)) == NULL)
+			return fl_err_set(err, FL_ENOMEM, "out of memory");
+		ds->time = p;
+	}
+	*cap = ncap;
+	return 0;
+}
+
+/* Check a label against the task: 0 when valid, else an error. */
+static int
+check_label(const struct fl_csv *c, const char *col, enum fl_task task,
+    size_t k, double v, struct fl_err *err)
+{
+	switch (task) {
+	case FL_TASK_BINARY:
+		if (v == 0 || v == 1)
+			return 0;
+		return fl_err_set(err, FL_EFORMAT,
+		    "%s:%zu: column '%.64s': label %.10g is not 0 or 1",
+		    fl_csv_name(c), fl_csv_line(c), col, v);
+	case FL_TASK_MULTICLASS:
+		if (v >= 0 && v == floor(v) && v < (double)k)
+			return 0;
+		return fl_err_set(err, FL_EFORMAT,
+		    "%s:%zu: column '%.64s': label %.10g is not a class "
+		    "0 to %zu", fl_csv_name(c), fl_csv_line(c), col, v,
+		    k == 0 ? 0 : k - 1);
+	case FL_TASK_REGRESSION:
+		/* The reader gives finite numbers; y is stored as float. */
+		if (fabs(v) <= FLT_MAX)
+			return 0;
+		return fl_err_set(err, FL_EFORMAT,
+		    "%s:%zu: column '%.64s': label %.10g is out of range",
+		    fl_csv_name(c), fl_csv_line(c), col, v);
+	case FL_TASK_SURVIVAL:
+		if (v == 0 || v == 1)
+			return 0;
+		return fl_err_set(err, FL_EFORMAT,
+		    "%s:%zu: column '%.64s': event %.10g is not 0 or 1",
+		    fl_csv_name(c), fl_csv_line(c), col, v);
+	}
+	return fl_err_set(err, FL_EUSAGE, "unknown task");
+}
+
+int
+fl_dataset_load(struct fl_dataset **dsp, const char *path,
+    const struct fl_model *m, int need_label, struct fl_err *err)
+{
+	const struct fl_prep *pp = fl_model_prep_const(m);
+	enum fl_task task = fl_model_task(m);
+	size_t k = fl_model_nclasses(m), d = pp->d, j, cap = 0, ncols;
+	struct fl_dataset *ds = NULL;
+	struct fl_csv *c = NULL;
+	long *idx = NULL, lab = -1, f, tcol = -1;
+	double *row = NULL, x;
+	float *xr;
+	int rc;
+
+	*dsp = NULL;
+	if ((rc = fl_csv_open(&c, path, err)) < 0)
+		return rc;
+	ncols = fl_csv_ncols(c);
+	if ((ds = calloc(1, sizeof(*ds))) == NULL ||
+	    (idx = calloc(d == 0 ? 1 : d, sizeof(*idx))) == NULL ||
+	    (row = malloc(ncols * sizeof(*row))) == NULL) {
+		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
+		goto out;
+	}
+	ds->d = d;
+	for (j = 0; j < d; j++) {
+		if ((f = fl_csv_find(c, pp->features[j])) < 0) {
+			rc = fl_err_set(err, FL_EFORMAT,
+			    "%s: missing column '%.64s'", fl_csv_name(c),
+			    pp->features[j]);
+			goto out;
+		}
+		idx[j] = f;
+	}
+	lab = pp->label == NULL ? -1 : fl_csv_find(c, pp->label);
+	if (lab < 0 && need_label) {
+		rc = fl_err_set(err, FL_EFORMAT, "%s: missing column '%.64s'",
+		    fl_csv_name(c), pp->label == NULL ? "" : pp->label);
+		goto out;
+	}
+	/*
+	 * A survival model also reads its time column (into ds->time, the
+	 * event being the label): a row missing either is skipped like a
+	 * row without a label; a time must be finite and >= 0.
+	 */
+	if (task == FL_TASK_SURVIVAL) {
+		tcol = pp->time == NULL ? -1 : fl_csv_find(c, pp->time);
+		if (tcol < 0 && need_label) {
+			rc = fl_err_set(err, FL_EFORMAT, "%s: missing column "
+			    "'%.64s'", fl_csv_name(c),
+			    pp->time == NULL ? "" : pp->time);
+			goto out;
+		}
+		if ((ds->time = malloc(sizeof(float))) == NULL) {
+			rc = fl_err_set(err, FL_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if ((rc = ds_grow(ds, &cap, err)) < 0)
+		goto out;
+	while ((rc = fl_csv_next(c, row, err)) == 1) {
+		double yv = lab >= 0 ? row[lab] : NAN;
+		double tv = tcol >= 0 ? row[tcol] : NAN;
+
+		if (task == FL_TASK_SURVIVAL && isnan(tv) && need_label) {
+			ds->skipped++;
+			continue;
+		}
+		if (!isnan(tv) && !(tv >= 0 && tv <= FLT_MAX)) {
+			rc = fl_err_set(err, FL_EFORMAT, "%s:%zu: column "
+			    "'%.64s': time %.10g is not a number >= 0",
+			    fl_csv_name(c), fl_csv_line(c), pp->time, tv);
+			goto out;
+		}
+
+		/*
+		 * Training and evaluation drop a row without a label;
+		 * prediction (need_label 0) keeps every row, in order.
+		 */
+		if (isnan(yv)) {
+			if (need_label) {
+				ds->skipped++;
+				continue;
+			}
+		} else if ((rc = check_label(c, pp->label, task, k, yv,
+		    err)) < 0)
+			goto out;
+		if (ds->n == cap && (rc = ds_grow(ds, &cap, err)) < 0)
+			goto out;
+		xr = ds->X + ds->n * d;
+		for (j = 0; j < d; j++) {
+			x = row[idx[j]];
+			if (isnan(x))
+				x = pp->impute[j];
+			x = (x - pp->mean[j]) / pp->scale[j];
+			if (!(fabs(x) <= FLT_MAX)) {
+				rc = fl_err_set(err, FL_EFORMAT,
+				    "%s:%zu: column '%.64s': value out of range "
+				    "after standardisation", fl_csv_name(c),
+				    fl_csv_line(c), pp->features[j]);
+				goto out;
+			}
+			xr[j] = (float)x;
+		}
+		ds->y[ds->n] = (float)yv;
+		if (ds->time != NULL)
+			ds->time[ds->n] = (float)tv;
+		ds->n++;
+	}
+	if (rc < 0)
+		goto out;
+	*dsp = ds;
+	ds = NULL;
+	rc = 0;
+out:
+	free(idx);
+	free(row);
+	fl_csv_free(c);
+	fl_dataset_free(ds);
+	return rc;
+}
