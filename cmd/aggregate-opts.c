@@ -34,11 +34,11 @@ enum { OPT_STRATEGY = 256, OPT_PROG, OPT_NOPROG, OPT_TRUST, OPT_KEY,
 	OPT_SIGN, OPT_LR, OPT_MOM, OPT_B1, OPT_B2, OPT_TAU, OPT_TRIM, OPT_BYZ,
 	OPT_SEL, OPT_CLIP, OPT_NOISE, OPT_POP, OPT_DELTA, OPT_EPS, OPT_SEED };
 
-static const struct fl_opt options[] = {
+/* Not const: the --strategy row's help is filled from the strategy table
+ * (lib/federation/strategy.c) before the table is used. */
+static struct fl_opt options[] = {
 	{ "model", 'm', "FILE", "the model the updates were trained from", 0 },
-	{ "strategy", 0, "NAME", "fedavg (default), fedavgm, fedadam, "
-	    "fedyogi,\nfedadagrad, median, trimmed-mean, krum or\n"
-	    "multi-krum; see fl-aggregate(1)", OPT_STRATEGY },
+	{ "strategy", 0, "NAME", NULL, OPT_STRATEGY },
 	{ "server-lr", 0, "X", "server learning rate (fedavgm 1, fedadam,\n"
 	    "fedyogi, fedadagrad 0.1)", OPT_LR },
 	{ "server-momentum", 0, "X", "fedavgm's momentum (0.9)", OPT_MOM },
@@ -84,9 +84,24 @@ aggregate_parse_args(int argc, char **argv, struct opts *o)
 {
 	static char *dash[] = { "-", NULL };
 	const struct fl_agg_opts defaults = FL_AGG_OPTS_INIT;
-	const char *const *names;
+	char list[512];
 	int c, i, nstdin = 0;
 
+	static char strategies[600];
+	size_t k, col;
+
+	/* "one of fedavg (default), fedavgm, ...", wrapped to the column. */
+	fl_agg_strategy_list(list, sizeof(list));
+	snprintf(strategies, sizeof(strategies), "%s (default fedavg; see "
+	    "fl-aggregate(1))", list);
+	for (k = 0, col = 0; strategies[k] != '\0'; k++, col++)
+		if (strategies[k] == ' ' && col > 40) {
+			strategies[k] = '\n';
+			col = 0;
+		}
+	for (k = 0; options[k].name != NULL; k++)
+		if (options[k].id == OPT_STRATEGY)
+			options[k].help = strategies;
 	memset(o, 0, sizeof(*o));
 	o->agg = defaults;
 	o->strategy = "fedavg";
@@ -118,15 +133,14 @@ aggregate_parse_args(int argc, char **argv, struct opts *o)
 			o->trust = optarg;
 			break;
 		case OPT_STRATEGY:
-			for (names = fl_agg_strategies(); *names != NULL;
-			    names++)
-				if (strcmp(optarg, *names) == 0)
+			for (k = 0; fl_agg_strategy_name(k) != NULL; k++)
+				if (strcmp(optarg, fl_agg_strategy_name(k)) == 0)
 					break;
-			if (*names == NULL)
-				fl_usage_error(aggregate_usage, "--strategy: unknown "
-				    "strategy '%s' (fedavg, fedavgm, fedadam, "
-				    "fedyogi, fedadagrad, median, trimmed-mean, "
-				    "krum, multi-krum)", optarg);
+			if (fl_agg_strategy_name(k) == NULL) {
+				fl_agg_strategy_list(list, sizeof(list));
+				fl_usage_error(aggregate_usage, "--strategy: "
+				    "unknown strategy '%s' (%s)", optarg, list);
+			}
 			o->strategy = optarg;
 			break;
 		case OPT_LR:

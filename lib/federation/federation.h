@@ -117,9 +117,6 @@ const char	*fl_agg_strategy_name(size_t i);
  * truncated to fit).  Returns the length the whole list needs, as
  * snprintf does, so that a first call may size buf. */
 size_t		 fl_agg_strategy_list(char *buf, size_t size);
-/* The names, NULL-terminated; as fl_agg_strategy_name, which callers
- * should prefer (this one goes once cmd/fl-aggregate.c stops using it). */
-const char *const *fl_agg_strategies(void);
 /* Errors: FL_EUSAGE (a parameter out of range or not for this strategy),
  * FL_EFORMAT (base's state or "privacy" malformed), FL_ENOMEM, FL_EIO. */
 int		 fl_agg_configure(struct fl_agg *g, const struct fl_agg_opts *o,

@@ -31,18 +31,6 @@ static const struct fl_strategy strategies[] = {
 #define NSTRATEGIES	(sizeof(strategies) / sizeof(*strategies))
 
 /*
- * The table's names for fl_agg_strategies(), which cmd/fl-aggregate.c
- * still uses: test_strategy checks that they are the rows' names, in
- * order.  Retire it once callers use fl_agg_strategy_name.
- */
-static const char *const strategy_names[] = {
-	"fedavg", "fedavgm", "fedadam", "fedyogi", "fedadagrad",
-	"median", "trimmed-mean", "krum", "multi-krum", NULL
-};
-_Static_assert(sizeof(strategy_names) / sizeof(*strategy_names) ==
-    NSTRATEGIES + 1, "strategy_names must list every row of strategies");
-
-/*
  * The parameters, in the order "strategy_params" records them: the
  * option that sets one, its manifest key, where it lives in struct
  * fl_agg_opts, and its default.  A double is unset when NAN; a count
@@ -189,12 +177,6 @@ fl_strategy_record(const struct fl_strategy *s, const struct fl_agg_opts *o,
 			return -1;
 	}
 	return 0;
-}
-
-const char *const *
-fl_agg_strategies(void)
-{
-	return strategy_names;
 }
 
 const char *

@@ -252,3 +252,20 @@ states() {
 	echo "$output" | awk -F'\t' '$1 == "fedavg" { f = $NF }
 	    $1 == "fedadam" { a = $NF } END { exit !(a > f + 0.02) }'
 }
+
+@test "strategy: --help, the completions and the man page name the table's strategies" {
+	# The --strategy row of --help comes from the strategy table.
+	names=$(fl-aggregate --help | awk '/^ +--strategy NAME/ { on = 1 } on { print }
+	    on && /fl-aggregate\(1\)\)/ { exit }' | tr '\n' ' ' |
+	    sed 's/.*--strategy NAME *//; s/ *(default.*//' | tr -s ', ' '\n\n' | sort)
+	[ "$(echo "$names" | wc -l)" -eq 9 ]
+	for s in $names; do
+		grep -q -- "[ (\"]$s[ )\"]" "$TOP/completions/fl.bash"
+		grep -q -- "[ (]$s[ )]" "$TOP/completions/_fl"
+		grep -Eq -- "^\.It (.* )?Cm $s( |\$)" "$TOP/man/fl-aggregate.1"
+	done
+	# Every strategy the completions offer is one fl-aggregate takes.
+	for s in $(sed -n 's/.*compgen -W "\(fedavg[^"]*\)".*/\1/p' "$TOP/completions/fl.bash"); do
+		echo "$names" | grep -qx -- "$s"
+	done
+}
