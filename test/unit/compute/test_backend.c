@@ -362,14 +362,15 @@ main(void)
 	if (cpu == NULL || ref == NULL)
 		return unit_done("test_backend");
 	fl_rng_seed(&rng, 1, "backend");
-	test_supports();
-	test_buffers(cpu);
-	test_buffers(ref);
+	unit_run("supports", test_supports);
+	UNIT_CASE("buffers cpu", test_buffers(cpu));
+	UNIT_CASE("buffers ref", test_buffers(ref));
 	for (s = 0; s < NSHAPES; s++) {
-		test_gemm(shapes[s][0], shapes[s][1]);
-		test_elementwise(shapes[s][0], shapes[s][1]);
-		test_losses(shapes[s][0], shapes[s][1]);
-		test_optim(shapes[s][0] * shapes[s][1]);
+		UNIT_CASE("gemm", test_gemm(shapes[s][0], shapes[s][1]));
+		UNIT_CASE("elementwise", test_elementwise(shapes[s][0],
+		    shapes[s][1]));
+		UNIT_CASE("losses", test_losses(shapes[s][0], shapes[s][1]));
+		UNIT_CASE("optim", test_optim(shapes[s][0] * shapes[s][1]));
 	}
 	return unit_done("test_backend");
 }

@@ -171,14 +171,14 @@ check_layers(void)
 int
 main(void)
 {
-	check_head("logreg", FL_TASK_BINARY, 0);
-	check_head("mlp:5", FL_TASK_BINARY, 0);
-	check_head("softmax", FL_TASK_MULTICLASS, 3);
-	check_head("mlp:4,3", FL_TASK_MULTICLASS, 3);
-	check_head("linear", FL_TASK_REGRESSION, 0);
-	check_head("mlp:5", FL_TASK_REGRESSION, 0);
-	check_head("cox", FL_TASK_SURVIVAL, 0);
-	check_head("mlp:4", FL_TASK_SURVIVAL, 0);
-	check_layers();
+	UNIT_CASE("logreg binary", check_head("logreg", FL_TASK_BINARY, 0));
+	UNIT_CASE("mlp:5 binary", check_head("mlp:5", FL_TASK_BINARY, 0));
+	UNIT_CASE("softmax multiclass", check_head("softmax", FL_TASK_MULTICLASS, 3));
+	UNIT_CASE("mlp:4,3 multiclass", check_head("mlp:4,3", FL_TASK_MULTICLASS, 3));
+	UNIT_CASE("linear regression", check_head("linear", FL_TASK_REGRESSION, 0));
+	UNIT_CASE("mlp:5 regression", check_head("mlp:5", FL_TASK_REGRESSION, 0));
+	UNIT_CASE("cox survival", check_head("cox", FL_TASK_SURVIVAL, 0));
+	UNIT_CASE("mlp:4 survival", check_head("mlp:4", FL_TASK_SURVIVAL, 0));
+	unit_run("layers", check_layers);
 	return unit_done("test_head");
 }
