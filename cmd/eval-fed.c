@@ -1,7 +1,7 @@
 /*
- * eval-fed.c: fl-eval's federated evaluation (lib/fedeval.c: --emit,
+ * eval-fed.c: fl-eval's federated evaluation (lib/stats/fedeval.c: --emit,
  * --report and pooled curves) and the scoring of survival models
- * (lib/cox.c, lib/survival.c).
+ * (lib/train/cox.c, lib/stats/survival.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -73,8 +73,8 @@ out:
 
 /*
  * Survival: the risk eta of each row, S(T|x) = exp(-H0(T) exp(eta)) at
- * each horizon from the model's baseline hazard (lib/cox.c), and the
- * metrics of lib/survival.c, or one prediction per row.
+ * each horizon from the model's baseline hazard (lib/train/cox.c), and the
+ * metrics of lib/stats/survival.c, or one prediction per row.
  */
 int
 eval_survival(const struct opts *o, const struct fl_model *m,

@@ -11,7 +11,7 @@
 struct opts {
 	const char	*data, *model, *key;
 	int		 tsv, predictions;
-	/* Federated evaluation (lib/fedeval.c). */
+	/* Federated evaluation (lib/stats/fedeval.c). */
 	const char	*curve, *site, *out;
 	int		 emit, report, format;
 	size_t		 nh;		/* survival: --horizon values */

@@ -2,7 +2,7 @@
  * fl-aggregate: combine the sites' updates into the next model (FedAvg,
  * a server optimizer or a robust strategy, optionally with central
  * differential privacy), or the sites' statistics or metrics into pooled
- * ones; lib/combine.c decides which from the archives.  Inputs are
+ * ones; lib/federation/combine.c decides which from the archives.  Inputs are
  * streamed one archive at a time, so memory does not grow with their
  * number.  Manual: man/fl-aggregate.1.
  */

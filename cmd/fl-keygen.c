@@ -1,7 +1,7 @@
 /*
  * fl-keygen: make an identity, DIR/NAME.key (secret, mode 0600) and
  * DIR/NAME.pub (to hand to the others).  A thin front end over
- * lib/key.c; the manual is man/fl-keygen.1.
+ * lib/trust/key.c; the manual is man/fl-keygen.1.
  */
 #include <getopt.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*
  * fl-pack: look inside, take apart and put together fl archives.  A thin
- * front end over the archive layer (lib/archive.c, pack.c) and the trust
- * layer (lib/trust.c, seal.c; the verbs in cmd/pack-trust.c); each verb
+ * front end over the archive layer (lib/format/archive.c, pack.c) and the trust
+ * layer (lib/trust/trust.c, seal.c; the verbs in cmd/pack-trust.c); each verb
  * has its own option table, and is dispatched through a table as git.c
  * does.  The manual is man/fl-pack.1; the format is man/fl-archive.5.
  */

@@ -1,7 +1,7 @@
 /*
  * fl-stats: per-column statistics of a CSV file (count, missing, sum, sum
  * of squares, min, max) as a stats archive, or as a table.  The work is in
- * lib/stats.c; the manual is man/fl-stats.1.
+ * lib/stats/stats.c; the manual is man/fl-stats.1.
  */
 #include <getopt.h>
 #include <stdio.h>

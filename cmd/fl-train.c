@@ -216,7 +216,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/* Survival: this site's baseline-hazard table at the received
-	 * model, which fl-aggregate sums (lib/cox.c). */
+	 * model, which fl-aggregate sums (lib/train/cox.c). */
 	if ((rc = fl_survival_update_table(recv, ds, man, &err)) < 0)
 		goto out;
 	if ((rc = fl_manifest_set_writer(man, "fl-train", &err)) < 0 ||

@@ -1,7 +1,7 @@
 /*
  * pack-trust.c: fl-pack's trust verbs, sign, verify, seal and open, and
  * log, a model's history; each with its option table, a thin front end
- * over lib/key.c, sign.c, seal.c and lineage.c.  The manual is man/fl-pack.1 (SECURITY); the format is
+ * over lib/trust/key.c, sign.c, seal.c and lineage.c.  The manual is man/fl-pack.1 (SECURITY); the format is
  * man/fl-archive.5.
  */
 #include <getopt.h>

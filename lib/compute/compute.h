@@ -9,7 +9,7 @@
 #include "model/model.h"
 
 /* ------------------------------------------------------------------------ */
-/* Backends (lib/backend.c, lib/ref.c, lib/blas.c; kernels/ later).         */
+/* Backends (lib/compute/backend.c, lib/compute/ref.c, lib/compute/blas.c; kernels/ later).         */
 
 enum fl_device {
 	FL_DEVICE_CPU,
@@ -40,8 +40,8 @@ enum fl_op {
 /*
  * The seam where dense math can run elsewhere: a table of ops over
  * buffers the backend allocates itself, so that a device backend keeps
- * a whole local training's buffers resident.  "ref" (lib/ref.c) is the
- * oracle every other backend is tested against; "cpu" (lib/blas.c) is
+ * a whole local training's buffers resident.  "ref" (lib/compute/ref.c) is the
+ * oracle every other backend is tested against; "cpu" (lib/compute/blas.c) is
  * OpenBLAS and the fast loops.  Shapes are row-major; every float pointer
  * an op takes is a buffer from alloc (or, where host_memory is 1, any host
  * memory).
@@ -110,7 +110,7 @@ int		 fl_backend_get(const struct fl_backend **be, enum fl_device dev,
 const char	*fl_op_name(enum fl_op op);
 
 /*
- * The reference ops (lib/ref.c): plain loops with double accumulators,
+ * The reference ops (lib/compute/ref.c): plain loops with double accumulators,
  * the definitions in struct fl_backend's comment.  The oracle.
  */
 void	fl_ref_gemm(int transa, int transb, size_t m, size_t n, size_t k,
@@ -128,7 +128,7 @@ void	fl_ref_adam(size_t n, float lr, float b1, float b2, float eps,
 	    float c1, float c2, float *p, float *m, float *v, const float *g);
 double	fl_ref_dot(size_t n, const float *a, const float *b);
 
-/* The fast CPU ops (lib/blas.c): OpenBLAS's gemm and float loops. */
+/* The fast CPU ops (lib/compute/blas.c): OpenBLAS's gemm and float loops. */
 void	fl_blas_gemm(int transa, int transb, size_t m, size_t n, size_t k,
 	    float alpha, const float *A, size_t lda, const float *B, size_t ldb,
 	    float beta, float *C, size_t ldc);
@@ -157,7 +157,7 @@ double	fl_ref_loss_grad(const struct fl_model *m, const double *params,
 	    size_t n, const float *X, const float *y, double l2,
 	    double *grad);
 
-/* The reference Cox loss and gradient (lib/ref.c): plain O(n^2) risk
+/* The reference Cox loss and gradient (lib/compute/ref.c): plain O(n^2) risk
  * sets in double.  params (nparams), X (n, d), time and event (n); grad
  * (nparams, may be NULL).  NaN when out of memory. */
 double		 fl_ref_cox_loss_grad(const struct fl_model *m,

@@ -36,7 +36,7 @@
 #define FL_EXIT_TRUST	3	/* verification failed: hash, signature, key */
 
 /* ------------------------------------------------------------------------ */
-/* Errors (lib/err.c).                                                      */
+/* Errors (lib/core/err.c).                                                      */
 
 enum fl_status {
 	FL_OK = 0,
@@ -75,7 +75,7 @@ int fl_err_prefix(struct fl_err *err, const char *fmt, ...) FL_PRINTF(2, 3);
 int fl_size_mul(size_t a, size_t b, size_t *out);
 
 /* ------------------------------------------------------------------------ */
-/* Files (lib/io.c).                                                        */
+/* Files (lib/core/io.c).                                                        */
 
 /*
  * An output that appears atomically.  fl_out_open with a path creates a
@@ -107,7 +107,7 @@ int		 fl_file_read(const char *path, size_t max, char **buf,
 		    size_t *len, struct fl_err *err);
 
 /* ------------------------------------------------------------------------ */
-/* Random numbers (lib/rng.c).                                              */
+/* Random numbers (lib/core/rng.c).                                              */
 
 /*
  * A seeded, reproducible generator (xoshiro256**), seeded through SHA-256

@@ -9,13 +9,13 @@
  *               adaptive server optimizers on that mean as a
  *               pseudo-gradient (Reddi et al. 2021, Algorithm 2)
  *
- * The strategies are rows of a table (lib/strategy.c); the server
- * optimizers' steps are in lib/fedopt.c.  The robust strategies (median,
- * trimmed-mean, krum, multi-krum, see lib/robust.c) spool each delta
+ * The strategies are rows of a table (lib/federation/strategy.c); the server
+ * optimizers' steps are in lib/federation/fedopt.c.  The robust strategies (median,
+ * trimmed-mean, krum, multi-krum, see lib/federation/robust.c) spool each delta
  * into one unlinked temp file as it arrives and combine them chunk by
  * chunk at the end.  Central DP clips every delta to an L2 bound, gives
- * every site the same weight and adds Gaussian noise (lib/noise.c) to
- * the sum (McMahan et al. 2018, DP-FedAvg); lib/dp.c accounts for it.  Server moments and SCAFFOLD's control variate are
+ * every site the same weight and adds Gaussian noise (lib/privacy/noise.c) to
+ * the sum (McMahan et al. 2018, DP-FedAvg); lib/privacy/dp.c accounts for it.  Server moments and SCAFFOLD's control variate are
  * carried as state/ vectors in the model archive, the privacy spent in
  * its manifest, so that a federation resumes exactly where it stopped.
  */

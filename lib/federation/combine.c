@@ -1,9 +1,9 @@
 /*
  * combine.c: what fl-aggregate combines, decided by the archives
- * themselves: updates into the next model (lib/aggregate.c, with the
- * survival baseline of lib/cox.c), stats archives into pooled statistics
- * (lib/stats.c), or metrics archives into federated metrics
- * (lib/fedeval.c).  The tool (cmd/fl-aggregate.c, man/fl-aggregate.1)
+ * themselves: updates into the next model (lib/federation/aggregate.c, with the
+ * survival baseline of lib/train/cox.c), stats archives into pooled statistics
+ * (lib/stats/stats.c), or metrics archives into federated metrics
+ * (lib/stats/fedeval.c).  The tool (cmd/fl-aggregate.c, man/fl-aggregate.1)
  * reads the inputs and writes the result.
  */
 #include <stdlib.h>
@@ -18,7 +18,7 @@ struct fl_combine {
 	struct fl_archive	*base_a;	/* the base model's archive */
 	struct fl_model		*base;
 	struct fl_agg		*agg;
-	struct fl_baseline	*bl;		/* survival: lib/baseline.c */
+	struct fl_baseline	*bl;		/* survival: lib/federation/baseline.c */
 	struct fl_stats		*stats;		/* merged statistics */
 	json_t			*contributors;	/* of the stats */
 	json_t			*sites;		/* stats: site names seen */
@@ -97,7 +97,7 @@ take_base(struct fl_combine *c, struct fl_archive *a, const char *name,
 	if ((rc = fl_agg_set_history(c->agg, json_object_get(
 	    fl_archive_manifest(a), "history"), err)) < 0)
 		return fl_err_prefix(err, "%s", name);
-	/* Survival hook: sum the updates' baseline tables (lib/cox.c). */
+	/* Survival hook: sum the updates' baseline tables (lib/train/cox.c). */
 	return fl_baseline_new(&c->bl, c->base, fl_archive_id(a), err);
 }
 
@@ -192,7 +192,7 @@ add_stats(struct fl_combine *c, const struct fl_archive *a, const char *name,
 	return 0;
 }
 
-/* Metrics-merge mode: merge one metrics archive (lib/fedeval.c). */
+/* Metrics-merge mode: merge one metrics archive (lib/stats/fedeval.c). */
 static int
 add_metrics(struct fl_combine *c, const struct fl_archive *a,
     const char *name, struct fl_err *err)

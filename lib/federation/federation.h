@@ -41,7 +41,7 @@ int		 fl_baseline_finish(struct fl_baseline *b, json_t *manifest,
 		    struct fl_err *err);
 void		 fl_baseline_free(struct fl_baseline *b);
 /* ------------------------------------------------------------------------ */
-/* Aggregation (lib/aggregate.c).                                           */
+/* Aggregation (lib/federation/aggregate.c).                                           */
 
 /*
  * A streaming aggregator: memory is O(model size) however many updates are
@@ -78,8 +78,8 @@ int		 fl_agg_finish(struct fl_agg *g, struct fl_archive **out,
 void		 fl_agg_free(struct fl_agg *g);
 
 /*
- * Server strategies and central differential privacy (lib/aggregate.c,
- * lib/strategy.c, lib/fedopt.c, lib/robust.c), documented in
+ * Server strategies and central differential privacy (lib/federation/aggregate.c,
+ * lib/federation/strategy.c, lib/federation/fedopt.c, lib/federation/robust.c), documented in
  * fl-aggregate(1).  fl_agg_new accepts every name of
  * fl_agg_strategy_name(); fl_agg_configure, called before the first
  * fl_agg_add, sets their parameters and reads the state the base model's
@@ -109,7 +109,7 @@ struct fl_agg_opts {
 };
 #define FL_AGG_OPTS_INIT { NAN, NAN, NAN, NAN, NAN, NAN, -1, 0, 0, 0, 0, \
 	1e-5, 0, 0, 0, 0 }
-/* The strategy names, in the order of the table in lib/strategy.c: the
+/* The strategy names, in the order of the table in lib/federation/strategy.c: the
  * name of strategy i (fedavg is 0), or NULL past the last. */
 const char	*fl_agg_strategy_name(size_t i);
 /* The names as one list, "fedavg, fedavgm, ..., multi-krum", for help
@@ -123,7 +123,7 @@ int		 fl_agg_configure(struct fl_agg *g, const struct fl_agg_opts *o,
 		    const struct fl_archive *base, struct fl_err *err);
 
 /*
- * What fl-aggregate combines (lib/combine.c), decided by the archives:
+ * What fl-aggregate combines (lib/federation/combine.c), decided by the archives:
  * with a base model (given to fl_combine_base, or the first archive
  * added), the updates that follow are aggregated with fl_agg (strategy
  * and o as for fl_agg_new and fl_agg_configure, copied) and the survival

@@ -1,5 +1,5 @@
 /*
- * csv_int.h: lib/csv.c's number parser, for its unit test
+ * csv_int.h: lib/format/csv.c's number parser, for its unit test
  * (test/unit/test_number.c), its fuzz target (test/fuzz/fuzz_number.c)
  * and lib/ only.
  */

@@ -9,7 +9,7 @@
 #include "core/core.h"
 
 /* ------------------------------------------------------------------------ */
-/* Archives (lib/archive.c, safetensors.c, manifest.c, pack.c).            */
+/* Archives (lib/format/archive.c, safetensors.c, manifest.c, pack.c).            */
 
 enum fl_kind {
 	FL_KIND_MODEL,
@@ -130,7 +130,7 @@ int		 fl_archive_write(struct fl_archive *a, FILE *f,
 		    struct fl_err *err);
 
 /* Write as[0..n-1] one after another, uncompressed, to path (NULL or "-"
- * for stdout) atomically (lib/save.c).  Errors: FL_EIO, FL_ENOMEM. */
+ * for stdout) atomically (lib/format/save.c).  Errors: FL_EIO, FL_ENOMEM. */
 int		 fl_archive_save(struct fl_archive *const *as, size_t n,
 		    const char *path, struct fl_err *err);
 
@@ -211,7 +211,7 @@ int		 fl_reader_read_one(struct fl_reader *r, struct fl_archive **a,
 		    struct fl_err *err);
 
 /*
- * An archive as a directory (lib/pack.c): DIR/manifest.json and
+ * An archive as a directory (lib/format/pack.c): DIR/manifest.json and
  * DIR/tensors.safetensors, the only two names used, so that no archive
  * can choose where a file lands.  fl_archive_write_dir creates dir if
  * absent (its parent must exist) and writes each file atomically, the
@@ -228,7 +228,7 @@ int		 fl_archive_read_dir(const char *dir, struct fl_archive **a,
 
 /*
  * Text views of archives, written to out (named outname in messages),
- * which is flushed and checked before they return (lib/pack.c).
+ * which is flushed and checked before they return (lib/format/pack.c).
  * fl_archive_list writes a's tensor table as TSV: the header
  * "name\tdtype\tshape", then one line per tensor in data order, the
  * shape's dimensions joined by commas (empty for a scalar).  Errors:
@@ -246,7 +246,7 @@ int		 fl_reader_print_manifests(struct fl_reader *r,
 		    struct fl_err *err);
 
 /*
- * The safetensors encoding of a's tensors (lib/safetensors.c): u64 LE
+ * The safetensors encoding of a's tensors (lib/format/safetensors.c): u64 LE
  * header length, JSON header (keys sorted, padded with spaces to a multiple
  * of 8), data.  fl_safetensors_encode returns a malloc'd buffer;
  * fl_safetensors_decode replaces a's tensors with those in buf (checking
@@ -264,7 +264,7 @@ char		*fl_manifest_canonical(const json_t *manifest);
 
 /*
  * Check JSON text against limits before Jansson builds anything from it
- * (lib/manifest.c): nesting at most maxdepth deep, at most maxitems keys
+ * (lib/format/manifest.c): nesting at most maxdepth deep, at most maxitems keys
  * and values, no string over FL_MAX_JSON_STRING bytes as written.  what
  * names the text in the message.  Malformed text is left to the parser.
  * Errors: FL_EFORMAT.
@@ -295,7 +295,7 @@ int		 fl_json_get_str(const json_t *obj, const char *key,
 		    const char **s, struct fl_err *err);
 
 /* ------------------------------------------------------------------------ */
-/* CSV (lib/csv.c).                                                         */
+/* CSV (lib/format/csv.c).                                                         */
 
 /*
  * A streaming reader of a numeric CSV file: one header row of names, then
@@ -321,13 +321,13 @@ const char	*fl_csv_name(const struct fl_csv *c);
 void		 fl_csv_free(struct fl_csv *c);
 
 /* Set a new manifest's "writer" {tool, version} and, when
- * SOURCE_DATE_EPOCH is set, "created" (UTC, ISO 8601) (lib/manifest.c).
+ * SOURCE_DATE_EPOCH is set, "created" (UTC, ISO 8601) (lib/format/manifest.c).
  * Errors: FL_ENOMEM, FL_EUSAGE (a malformed SOURCE_DATE_EPOCH). */
 int		 fl_manifest_set_writer(json_t *manifest, const char *tool,
 		    struct fl_err *err);
 
 /*
- * Extra archive members (lib/archive.c): names under "sig/" (at most 64,
+ * Extra archive members (lib/format/archive.c): names under "sig/" (at most 64,
  * 1 MiB each), written after tensors.safetensors in name order and kept
  * by the reader.  They are outside the id, so signing leaves it unchanged.
  */

@@ -9,7 +9,7 @@
 #include "trust/trust.h"
 
 /* ------------------------------------------------------------------------ */
-/* Models (lib/model.c).                                                    */
+/* Models (lib/model/model.c).                                                    */
 
 enum fl_task {
 	FL_TASK_BINARY,		/* one logit, sigmoid, log loss; labels 0/1 */
@@ -42,7 +42,7 @@ struct fl_prep {
 	double		*mean;		/* d */
 	double		*scale;		/* d, > 0 */
 	double		*impute;	/* d, raw units */
-	/* Survival only (NULL and 0 otherwise; lib/survmodel.c): label names
+	/* Survival only (NULL and 0 otherwise; lib/model/survmodel.c): label names
 	 * the event column (0/1), time the time column; the baseline
 	 * hazard is estimated on grid[0..ngrid-1], increasing, > 0. */
 	char		*time;
@@ -169,7 +169,7 @@ int		 fl_model_read(const char *path, const struct fl_seckey *key,
 		    struct fl_err *err);
 
 /* ------------------------------------------------------------------------ */
-/* Datasets (lib/dataset.c).                                                */
+/* Datasets (lib/model/dataset.c).                                                */
 
 /* A CSV read through a model's prep: X (n, d) row-major, standardised and
  * imputed; y (n): 0/1, class index, or target value. */
@@ -198,8 +198,8 @@ int		 fl_dataset_load(struct fl_dataset **ds, const char *path,
 void		 fl_dataset_free(struct fl_dataset *ds);
 
 
-/* Survival models (lib/survmodel.c, cox.c, baseline.c) and metrics        */
-/* (lib/survival.c).                                                       */
+/* The survival model (lib/model/survmodel.c); its head is in train/, its */
+/* metrics in stats/, its federated baseline in federation/.               */
 
 /*
  * The Cox proportional hazards model: a dense stack (spec "cox", no hidden
@@ -218,7 +218,7 @@ int		 fl_model_set_survival(struct fl_model *m, const char *time,
 		    const double *grid, size_t ngrid, struct fl_err *err);
 /* Add "survival" {"time", "event", "grid"} to a manifest's "model"
  * object (nothing for other tasks), and read it back into m.  Hooks
- * called by lib/modelio.c.  Errors: FL_ENOMEM; FL_EFORMAT. */
+ * called by lib/model/modelio.c.  Errors: FL_ENOMEM; FL_EFORMAT. */
 int		 fl_survival_describe(const struct fl_model *m, json_t *model,
 		    struct fl_err *err);
 int		 fl_survival_from_json(struct fl_model *m, const json_t *model,
@@ -235,8 +235,7 @@ double		 fl_baseline_at(const struct fl_model *m, const double *cumhaz,
 		    double t);
 
 /* ------------------------------------------------------------------------ */
-/* State carried beside the parameters (lib/modelio.c) and differential    */
-/* privacy accounting (lib/dp.c).  Issue 4 fills these in.                  */
+/* State vectors carried beside the parameters (lib/model/modelio.c).      */
 
 /*
  * State vectors: F32 tensors of shape (nparams), the model's parameter

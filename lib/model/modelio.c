@@ -74,7 +74,7 @@ fl_model_describe(const struct fl_model *m, json_t *manifest,
 		    json_reals(p->scale, p->d)) < 0;
 		bad |= json_object_set_new(prep, "impute",
 		    json_reals(p->impute, p->d)) < 0;
-		/* Survival columns and grid (lib/cox.c). */
+		/* Survival columns and grid (lib/train/cox.c). */
 		bad |= fl_survival_describe(m, model, NULL) < 0;
 		bad |= json_object_set_new(manifest, "model", model) < 0;
 		model = NULL;

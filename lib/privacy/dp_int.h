@@ -1,5 +1,5 @@
 /*
- * dp_int.h: lib/dp.c's internals, for its unit tests and lib/ only.
+ * dp_int.h: lib/privacy/dp.c's internals, for its unit tests and lib/ only.
  */
 #ifndef FL_DP_INT_H
 #define FL_DP_INT_H

@@ -22,7 +22,7 @@ int		 fl_dp_rdp_add(double *rdp, double q, double sigma,
 double		 fl_dp_epsilon(const double *rdp, double delta, double *order);
 
 /*
- * Privacy noise (lib/noise.c): the one source of randomness behind
+ * Privacy noise (lib/privacy/noise.c): the one source of randomness behind
  * DP-SGD (fl_train), central DP (fl_agg_finish) and the Laplace mechanism
  * of fl_stats_from_csv_opts.  The rule: noise is drawn from 64-bit words
  * of OpenSSL's RAND_bytes (its DRBG, AES-256 CTR_DRBG by default, seeded

@@ -6,7 +6,7 @@
  * computed without a row leaving any site.  fl-eval --emit writes them as
  * a metrics archive, fl-aggregate merges them, fl-eval --report prints
  * them; the archive form is in man/fl-archive.5, the metrics' definitions
- * in man/fl-eval.1 and their exact twin in lib/metrics.c.
+ * in man/fl-eval.1 and their exact twin in lib/stats/metrics.c.
  */
 #include <errno.h>
 #include <math.h>
@@ -16,7 +16,7 @@
 
 #include "stats/stats.h"
 
-#define PCLIP 1e-15	/* as lib/metrics.c */
+#define PCLIP 1e-15	/* as lib/stats/metrics.c */
 #define CAL_BINS 10	/* calibration bins; divides FL_FEDEVAL_BINS */
 
 /* The scalar sums a task keeps, in archive order. */
@@ -372,7 +372,7 @@ fl_fedeval_add_survival(struct fl_fedeval *e, size_t n, const float *eta,
  * The Kaplan-Meier estimate of censoring from the cells: after each
  * distinct time u (ut, ascending, nu of them), g = the product over times
  * v <= u of (1 - c_v / n_v), c_v the rows censored at v and n_v those
- * with time >= v, as km_build in lib/survival.c.
+ * with time >= v, as km_build in lib/stats/survival.c.
  */
 struct ckm {
 	double	*ut, *g;
@@ -455,7 +455,7 @@ tree_add(const struct fl_fedeval *e, size_t i, size_t j, int ev,
 }
 
 /*
- * Harrell's C from the cells, as c_index in lib/survival.c: an event
+ * Harrell's C from the cells, as c_index in lib/stats/survival.c: an event
  * at t is compared with the rows of later times and those censored at t,
  * visited from the last time back.  Pairs in different risk bins are
  * ordered as their risks; a pair within one bin counts 1/2 where the
@@ -502,7 +502,7 @@ cells_c_index(const struct fl_fedeval *e, double *c, double *bound)
 
 /*
  * Uno's cumulative/dynamic AUC at tau from the cells, as td_auc in
- * lib/survival.c: cases (events at t <= tau, weight 1/G(t-)) against the
+ * lib/stats/survival.c: cases (events at t <= tau, weight 1/G(t-)) against the
  * controls (t > tau), binned as cells_c_index.  below is scratch of
  * bins + 1 doubles.
  */
@@ -544,7 +544,7 @@ cells_td_auc(const struct fl_fedeval *e, const struct ckm *k, double tau,
 }
 
 /* Graf's Brier score at horizon h from the cells, as brier in
- * lib/survival.c: exact, the times being exact. */
+ * lib/stats/survival.c: exact, the times being exact. */
 static double
 cells_brier(const struct fl_fedeval *e, const struct ckm *k, size_t h)
 {

@@ -10,7 +10,7 @@
 #include "privacy/privacy.h"
 
 /* ------------------------------------------------------------------------ */
-/* Per-column sufficient statistics (lib/stats.c).                          */
+/* Per-column sufficient statistics (lib/stats/stats.c).                          */
 
 struct fl_colstats {
 	const char	*name;
@@ -55,7 +55,7 @@ int		 fl_stats_write_tsv(const struct fl_stats *s, FILE *f,
 void		 fl_stats_free(struct fl_stats *s);
 
 /*
- * The clinical summary (issue 5).  fl_stats_from_csv_opts also computes,
+ * The clinical summary.  fl_stats_from_csv_opts also computes,
  * when grid is given, a histogram of every column on bins equal bins of
  * [min, max] taken from grid's column of the same name (values outside
  * are clamped to the end bins), and when time is given, a Kaplan-Meier
@@ -86,7 +86,7 @@ int		 fl_stats_write_km(const struct fl_stats *s, FILE *f,
 		    const char *name, struct fl_err *err);
 
 /* ------------------------------------------------------------------------ */
-/* Metrics (lib/metrics.c).                                                 */
+/* Metrics (lib/stats/metrics.c).                                                 */
 
 #define FL_MAX_HORIZONS 16	/* --horizon values per evaluation */
 
@@ -95,7 +95,7 @@ struct fl_metrics {
 	size_t		n;
 	double		auc, accuracy, log_loss, brier;	/* binary */
 	double		rmse, mae, r2;			/* regression */
-	/* Survival (lib/survival.c): Harrell's C-index, and per horizon the
+	/* Survival (lib/stats/survival.c): Harrell's C-index, and per horizon the
 	 * IPCW cumulative/dynamic AUC and Brier score. */
 	double		c_index;
 	size_t		nhorizons;
@@ -116,7 +116,7 @@ int		 fl_metrics_compute(enum fl_task task, size_t n, size_t k,
 json_t		*fl_metrics_json(const struct fl_metrics *m);
 
 /* ------------------------------------------------------------------------ */
-/* Federated evaluation (lib/fedeval.c).                                    */
+/* Federated evaluation (lib/stats/fedeval.c).                                    */
 
 /*
  * The sufficient statistics of a model's metrics on some rows: sums that

@@ -84,7 +84,7 @@ add_terms(const struct fl_hparams *hp, size_t n, const float *w,
 }
 
 /* Add N(0, sd^2) deviates to v (n), from the privacy noise source ns
- * (lib/noise.c).  Errors: FL_EIO. */
+ * (lib/privacy/noise.c).  Errors: FL_EIO. */
 static int
 noise_add(struct fl_noise *ns, float *v, size_t n, double sd,
     struct fl_err *err)

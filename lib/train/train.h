@@ -10,7 +10,7 @@
 #include "privacy/privacy.h"
 
 /* ------------------------------------------------------------------------ */
-/* Training and prediction (lib/nn.c, lib/optim.c, lib/train.c).            */
+/* Training and prediction (lib/compute/nn.c, lib/train/optim.c, lib/train/train.c).            */
 
 enum fl_optimizer {
 	FL_OPT_SGD,
@@ -33,7 +33,7 @@ struct fl_hparams {
 	void		(*progress)(void *ctx, size_t done, size_t total);
 	void		*progress_ctx;
 	/*
-	 * Issue 4, the client's side; zero or NULL leaves each off.
+	 * Client-side methods; zero or NULL leaves each off.
 	 * FedProx adds prox_mu/2 |w - w_start|^2 to the objective, w_start
 	 * being the parameters fl_train starts from.  SCAFFOLD adds
 	 * correction (nparams: c - c_i) to every gradient.  DP-SGD clips
@@ -118,7 +118,7 @@ int		 fl_dp_sgd_account(size_t n, const struct fl_hparams *hp,
 		    double delta, struct fl_dp_sgd *out, struct fl_err *err);
 
 /*
- * SCAFFOLD's site state (lib/scaffold.c), kept in a local file between
+ * SCAFFOLD's site state (lib/train/scaffold.c), kept in a local file between
  * rounds: an archive of kind "state" (see fl-train(1)) bound to the
  * model's spec, features and label.  fl_scaffold_load reads c_i (nparams,
  * malloc'd, the caller frees) from path, zeros when path does not exist;

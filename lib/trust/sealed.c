@@ -1,7 +1,7 @@
 /*
  * sealed.c: readers of sealed input.  A stream that starts with
- * FL_SEAL_MAGIC is decrypted (lib/seal.c) into an unlinked temp file, all
- * of it authenticated before the archive reader (lib/archive.c, which
+ * FL_SEAL_MAGIC is decrypted (lib/trust/seal.c) into an unlinked temp file, all
+ * of it authenticated before the archive reader (lib/format/archive.c, which
  * knows nothing of keys) sees a byte of it; other input goes to the
  * reader as it is.  The format is in man/fl-archive.5.
  */

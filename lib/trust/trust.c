@@ -1,5 +1,5 @@
 /*
- * trust.c: the policy the tools apply on top of signatures (lib/sign.c):
+ * trust.c: the policy the tools apply on top of signatures (lib/trust/sign.c):
  * an archive must carry a signature by a trusted key, and an archive that
  * names a site must be signed by that site's key, one that names none by
  * a coordinator's (the roles of a trust folder).  Also signing a freshly

@@ -9,7 +9,7 @@
 #include "format/format.h"
 
 /* ------------------------------------------------------------------------ */
-/* Lineage (lib/lineage.c).                                                 */
+/* Lineage (lib/trust/lineage.c).                                                 */
 
 /*
  * A model's "history" is an array with one entry per round, oldest first:
@@ -36,7 +36,7 @@ int		 fl_history_print(const json_t *manifest, FILE *out,
 		    struct fl_err *err);
 
 /* ------------------------------------------------------------------------ */
-/* Trust: keys, signatures, sealing (lib/key.c, lib/sign.c, lib/seal.c).    */
+/* Trust: keys, signatures, sealing (lib/trust/key.c, lib/trust/sign.c, lib/trust/seal.c).    */
 
 /*
  * An identity holds an Ed25519 signing key and an X25519 sealing key.  Its
@@ -145,7 +145,7 @@ int		 fl_archive_signers(const struct fl_archive *a,
 		    size_t max, size_t *n, struct fl_err *err);
 
 /*
- * Sealing (lib/seal.c), specified in fl-archive(5): the magic "flseal1\n",
+ * Sealing (lib/trust/seal.c), specified in fl-archive(5): the magic "flseal1\n",
  * a header naming each recipient's key id with the file key wrapped by
  * X25519 (one ephemeral key per file) and HKDF-SHA256, then the payload in
  * ChaCha20-Poly1305 chunks of 64 KiB whose nonces count chunks and mark
@@ -190,7 +190,7 @@ int		 fl_archive_read_file_key(const char *path,
 		    struct fl_err *err);
 
 /*
- * The site an archive names (lib/trust.c): *site gets the manifest's
+ * The site an archive names (lib/trust/trust.c): *site gets the manifest's
  * "site", a name as fl_name_ok has it, or NULL for an archive that names
  * none.  An update, a site's statistics and a site's metrics must name
  * one; a model never does, nor does a merge of statistics (which lists
@@ -212,7 +212,7 @@ int		 fl_site_choose(const char *given, const struct fl_seckey *sk,
 		    const char *data, char *buf, size_t len, const char **site,
 		    struct fl_err *err);
 /*
- * The tools' trust policy (lib/trust.c): the archive's site is checked
+ * The tools' trust policy (lib/trust/trust.c): the archive's site is checked
  * (fl_archive_site), every signature by a key in t must verify, and
  * among them must be one by the site key named as the archive's site, or,
  * for an archive that names no site (a model, merged statistics or
@@ -235,7 +235,7 @@ int		 fl_archive_sign_file(const char *inpath,
 		    struct fl_err *err);
 /*
  * Check every archive left in r (named name in messages), as fl-pack
- * verify does (lib/trust.c): its signatures with fl_archive_verify and,
+ * verify does (lib/trust/trust.c): its signatures with fl_archive_verify and,
  * when chain is set and it is a model, its history with
  * fl_history_check.  fn is called once per archive, in order: with the
  * archive (borrowed for the call) and its signer and a NULL err when it

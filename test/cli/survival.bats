@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Survival: Cox models through fl-init, fl-train, fl-aggregate and fl-eval
-# (lib/cox.c, lib/survival.c), a check against R's survival::coxph when R
+# (lib/train/cox.c, lib/stats/survival.c), a check against R's survival::coxph when R
 # is installed, and examples/survival.sh.
 
 load helper

@@ -1,5 +1,5 @@
 /*
- * fuzz_archive.c: libFuzzer target for the archive reader (lib/archive.c):
+ * fuzz_archive.c: libFuzzer target for the archive reader (lib/format/archive.c):
  * the input is a byte stream of zero or more archives, plain, gzip or
  * zstd.  Every archive in it is read, and what comes out is handed to
  * fl_model_from_archive, fl_stats_from_archive and fl_fedeval_from_archive

@@ -1,6 +1,6 @@
 /*
- * fuzz_csv.c: libFuzzer target for the CSV reader (lib/csv.c) and the
- * statistics built on it (lib/stats.c).  fl_csv_open takes a path, so each
+ * fuzz_csv.c: libFuzzer target for the CSV reader (lib/format/csv.c) and the
+ * statistics built on it (lib/stats/stats.c).  fl_csv_open takes a path, so each
  * input is written to one temp file per process, made once with mkstemp
  * and removed at exit.  Run by `make fuzz`.
  */

@@ -1,6 +1,6 @@
 /*
- * fuzz_manifest.c: libFuzzer target for manifests (lib/manifest.c,
- * lib/modelio.c, lib/stats.c): the input is parsed as JSON, dumped in
+ * fuzz_manifest.c: libFuzzer target for manifests (lib/format/manifest.c,
+ * lib/model/modelio.c, lib/stats/stats.c): the input is parsed as JSON, dumped in
  * canonical form, read with the checked getters on the common keys, and
  * set as the manifest of an archive holding a fixed small tensor set (a
  * logistic regression with two features, and the six stats tensors), from

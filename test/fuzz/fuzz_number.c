@@ -1,5 +1,5 @@
 /*
- * fuzz_number.c: libFuzzer target for lib/csv.c's number parser.  Each
+ * fuzz_number.c: libFuzzer target for lib/format/csv.c's number parser.  Each
  * input is one cell; the exact fast path (fl_csv_number_fast) must either
  * decline it or give the same double, bit for bit, as the strtod
  * reference (fl_csv_number_strtod), which must read the whole cell.  Any

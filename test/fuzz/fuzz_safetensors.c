@@ -1,6 +1,6 @@
 /*
  * fuzz_safetensors.c: libFuzzer target for the safetensors parser
- * (lib/safetensors.c): the input is a tensors.safetensors member, decoded
+ * (lib/format/safetensors.c): the input is a tensors.safetensors member, decoded
  * into a fresh archive; on success the canonical header is rebuilt and
  * every tensor visited.  Run by `make fuzz`.
  */

@@ -1,9 +1,9 @@
 /*
- * fuzz_seal.c: libFuzzer target for the sealed-stream reader (lib/seal.c):
+ * fuzz_seal.c: libFuzzer target for the sealed-stream reader (lib/trust/seal.c):
  * each input is fed to fl_unseal with the fixed test key test/fuzz/seal.key
  * (the seeds are sealed to it, so that the fuzzer starts past the key-id
  * match), and the output goes to a memory stream that is dropped.  Built by `make fuzz` only when
- * lib/seal.c exists.
+ * lib/trust/seal.c exists.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -84,7 +84,7 @@ done
 # Sealed files: the fixed fuzz key (test/fuzz/seal.key, a test key that
 # protects nothing) is made once and kept; seeds are sealed to it, one to
 # another key, and one cut short.  sealtool stands in for fl-pack seal.
-if [ -f lib/seal.c ]; then
+if [ -f lib/trust/seal.c ]; then
 	# shellcheck disable=SC2046 # pkg-config's flags are words
 	${CC:-cc} -std=c11 -D_POSIX_C_SOURCE=200809L -Ilib \
 	    $(pkg-config --cflags jansson) -o "$tmp/sealtool" \

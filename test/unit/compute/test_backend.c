@@ -1,6 +1,6 @@
 /*
- * test_backend.c: every op of the CPU backend (lib/blas.c) against the
- * reference backend (lib/ref.c), the oracle, through the backend tables
+ * test_backend.c: every op of the CPU backend (lib/compute/blas.c) against the
+ * reference backend (lib/compute/ref.c), the oracle, through the backend tables
  * (struct fl_backend): inputs are uploaded into buffers each backend
  * allocates, the op runs, the results are downloaded and compared as
  * |x - ref| <= atol + rtol |ref|, printing the first mismatches with their

@@ -1,6 +1,6 @@
 /*
- * test_gemm.c: the OpenBLAS gemm (lib/blas.c) against the reference
- * (lib/ref.c) for every transpose combination, including 1x1x1, odd sizes
+ * test_gemm.c: the OpenBLAS gemm (lib/compute/blas.c) against the reference
+ * (lib/compute/ref.c) for every transpose combination, including 1x1x1, odd sizes
  * and one large case.  Tolerance: |x - ref| <= 1e-4 + 1e-4 |ref|.
  */
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * test_rng.c: the seeded generator (lib/rng.c): reproducible, streams
+ * test_rng.c: the seeded generator (lib/core/rng.c): reproducible, streams
  * independent, ranges respected, shuffles are permutations.
  */
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
- * test_aggregate.c: model archives (lib/modelio.c) and FedAvg
- * (lib/aggregate.c) against a hand computation.
+ * test_aggregate.c: model archives (lib/model/modelio.c) and FedAvg
+ * (lib/federation/aggregate.c) against a hand computation.
  */
 #include <math.h>
 #include <stdio.h>

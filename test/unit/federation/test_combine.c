@@ -1,5 +1,5 @@
 /*
- * test_combine.c: what fl-aggregate combines (lib/combine.c), without
+ * test_combine.c: what fl-aggregate combines (lib/federation/combine.c), without
  * spawning the tool: the first archive picks the mode (a model and its
  * updates, stats, or metrics); archives of another kind are refused
  * with one line naming the input; ownership of a base model passes to

@@ -1,7 +1,7 @@
 /*
  * test_strategy.c: the server strategies, clipping, central DP and state
- * carried between rounds (lib/aggregate.c, lib/strategy.c, lib/fedopt.c,
- * lib/robust.c), each against a computation by hand on small inputs; and
+ * carried between rounds (lib/federation/aggregate.c, lib/federation/strategy.c, lib/federation/fedopt.c,
+ * lib/federation/robust.c), each against a computation by hand on small inputs; and
  * the table's names, lists and parameter checks.
  */
 #include <math.h>

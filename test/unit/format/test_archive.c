@@ -1,5 +1,5 @@
 /*
- * test_archive.c: the fl/1 archive layer (lib/archive.c, safetensors.c,
+ * test_archive.c: the fl/1 archive layer (lib/format/archive.c, safetensors.c,
  * manifest.c): round trips, deterministic bytes, compression,
  * concatenated streams, and hostile input (truncation, flipped bytes,
  * lying sizes, bad safetensors headers, unknown members).

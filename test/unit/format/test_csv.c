@@ -1,5 +1,5 @@
 /*
- * test_csv.c: the CSV reader (lib/csv.c): a good file with the accepted
+ * test_csv.c: the CSV reader (lib/format/csv.c): a good file with the accepted
  * variations (NA, empty cells, quotes, CRLF, BOM, no final newline, blank
  * trailing lines), numbers on both sides of the parser's fast path, line
  * numbers, and each error with its exact message.

@@ -1,6 +1,6 @@
 /*
- * test_limits.c: hostile input against the hard limits of lib/archive.c
- * and lib/safetensors.c: sizes that lie, decompression bombs, huge
+ * test_limits.c: hostile input against the hard limits of lib/format/archive.c
+ * and lib/format/safetensors.c: sizes that lie, decompression bombs, huge
  * shapes.  Each must be refused quickly, with one clear line, and without
  * allocating more than the input really holds (peak RSS is checked with
  * getrusage).  The limits are documented in man/fl-archive.5.

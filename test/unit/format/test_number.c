@@ -1,5 +1,5 @@
 /*
- * test_number.c: lib/csv.c's number parser.  The exact fast path
+ * test_number.c: lib/format/csv.c's number parser.  The exact fast path
  * (fl_csv_number_fast) must give strtod's double bit for bit, and take
  * only cells that strtod reads whole, on about two million seeded random
  * decimals of many shapes and on hand-picked edge cases; it must also

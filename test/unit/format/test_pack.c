@@ -1,5 +1,5 @@
 /*
- * test_pack.c: the work behind fl-pack (lib/pack.c and the trust glue in
+ * test_pack.c: the work behind fl-pack (lib/format/pack.c and the trust glue in
  * trust.c, seal.c and key.c), without spawning the tool: an archive
  * written to and read from a directory, and what neither may do (write
  * outside it, keep a stale id, accept a bad manifest); the tensor listing

@@ -1,8 +1,8 @@
 /*
  * test_bind.c: parameter tensors are bound to the model by name, dtype and
- * shape (lib/modelio.c fl_archive_params), not by position: an update or
+ * shape (lib/model/modelio.c fl_archive_params), not by position: an update or
  * model whose data lies in another order gives bit-identical results
- * under fedavg and median (lib/aggregate.c), and a renamed, transposed,
+ * under fedavg and median (lib/federation/aggregate.c), and a renamed, transposed,
  * flattened, F64, extra or missing tensor is refused, naming it.  State
  * vectors and SCAFFOLD's state file are read by shape, extras refused.
  */

@@ -1,5 +1,5 @@
 /*
- * test_dataset.c: reading a CSV through a model's prep (lib/dataset.c):
+ * test_dataset.c: reading a CSV through a model's prep (lib/model/dataset.c):
  * features found by name in another column order, imputation,
  * standardisation, skipped rows without a label, and each error message.
  */

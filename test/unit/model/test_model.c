@@ -1,7 +1,7 @@
 /*
- * test_model.c: model specs and layout (lib/model.c); the reference loss
- * and gradient (lib/ref.c) against central finite differences in double;
- * the fast path (lib/nn.c, cpu and ref backends) against the reference.
+ * test_model.c: model specs and layout (lib/model/model.c); the reference loss
+ * and gradient (lib/compute/ref.c) against central finite differences in double;
+ * the fast path (lib/compute/nn.c, cpu and ref backends) against the reference.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * test_dp.c: the RDP accountant (lib/dp.c) against published values.
+ * test_dp.c: the RDP accountant (lib/privacy/dp.c) against published values.
  *
  * Sources:
  *  [DPA] google/differential-privacy, python/dp_accounting/dp_accounting/

@@ -1,5 +1,5 @@
 /*
- * test_noise.c: the privacy noise source (lib/noise.c): a seeded source
+ * test_noise.c: the privacy noise source (lib/privacy/noise.c): a seeded source
  * repeats and equals fl_rng_normal on its stream, streams and seeds are
  * distinct, unseeded sources differ, and the Gaussian and Laplace draws
  * have the right mean and variance.
@@ -47,7 +47,7 @@ main(void)
 	int same, differ;
 
 	/* A seeded source repeats, and is fl_rng_normal on its stream: the
-	 * numbers central DP drew before lib/noise.c existed. */
+	 * numbers central DP drew before lib/privacy/noise.c existed. */
 	CHECK_OK(fl_noise_new(&a, 1, 42, "dp-noise", &err), &err);
 	CHECK_OK(fl_noise_new(&b, 1, 42, "dp-noise", &err), &err);
 	fl_rng_seed(&r, 42, "dp-noise");

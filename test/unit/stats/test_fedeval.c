@@ -1,6 +1,6 @@
 /*
- * test_fedeval.c: federated evaluation (lib/fedeval.c).  Rows split over
- * sites and merged give the metrics of lib/metrics.c on the pooled rows:
+ * test_fedeval.c: federated evaluation (lib/stats/fedeval.c).  Rows split over
+ * sites and merged give the metrics of lib/stats/metrics.c on the pooled rows:
  * exactly (to 1e-9 relative) for n, accuracy, log loss, Brier, RMSE, MAE
  * and R^2, and within the stated bound for the binned AUC; the archive
  * round trip; merges of another task or model, or a site twice, refused.

@@ -1,5 +1,5 @@
 /*
- * test_metrics.c: metrics (lib/metrics.c) against values worked by hand,
+ * test_metrics.c: metrics (lib/stats/metrics.c) against values worked by hand,
  * and the JSON form's keys and their order.
  */
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * test_stats.c: per-column statistics (lib/stats.c): a small CSV worked by
+ * test_stats.c: per-column statistics (lib/stats/stats.c): a small CSV worked by
  * hand, colon.csv split into three sites whose merged statistics equal
  * those of the whole file, a merge with a column only on one side, the
  * archive round trip and the archive checks.

@@ -1,5 +1,5 @@
 /*
- * test_client.c: the client side of issue 4 (lib/train.c, lib/scaffold.c):
+ * test_client.c: the client side of issue 4 (lib/train/train.c, lib/train/scaffold.c):
  * the FedProx and SCAFFOLD terms of a step against central finite
  * differences of the reference, SCAFFOLD's control-variate update and
  * state file by hand, and DP-SGD's per-row clipping, noise and privacy

@@ -1,6 +1,6 @@
 /*
- * test_cox.c: the Cox model (lib/cox.c, lib/ref.c) and the survival
- * metrics (lib/survival.c).  The reference loss and gradient against
+ * test_cox.c: the Cox model (lib/train/cox.c, lib/compute/ref.c) and the survival
+ * metrics (lib/stats/survival.c).  The reference loss and gradient against
  * central finite differences in double, tied times included; the fast
  * path on both backends against the reference; the loss by hand; the
  * C-index, td-AUC and Brier score on tiny hand-made data; the

@@ -1,6 +1,6 @@
 /*
- * test_head.c: the head table and the one backward pass (lib/head.c,
- * lib/cox.c, lib/nn.c), and the layer table (lib/model.c).  Every head's
+ * test_head.c: the head table and the one backward pass (lib/train/head.c,
+ * lib/train/cox.c, lib/compute/nn.c), and the layer table (lib/model/model.c).  Every head's
  * fast-path gradient, through the single backward pass of nn.c, against
  * central finite differences of its own loss; the layer table's names,
  * shapes and offsets for a small stack.

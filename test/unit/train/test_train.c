@@ -1,5 +1,5 @@
 /*
- * test_train.c: fl_train and fl_predict (lib/train.c): loss falls on easy
+ * test_train.c: fl_train and fl_predict (lib/train/train.c): loss falls on easy
  * data with both optimizers, runs are reproducible by seed, an MLP learns
  * XOR, softmax outputs are distributions, divergence is reported.
  */

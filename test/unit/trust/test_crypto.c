@@ -1,5 +1,5 @@
 /*
- * test_crypto.c: the trust layer (lib/key.c, sign.c, seal.c and the
+ * test_crypto.c: the trust layer (lib/trust/key.c, sign.c, seal.c and the
  * archive reader's sealed input): key files and their modes, strict
  * parsing, signatures that catch any change, and sealed streams that
  * round-trip at chunk boundaries and fail when cut or altered anywhere.
