@@ -21,6 +21,9 @@ const struct fl_cmd *pack_verb;	/* the running verb */
 /* The options of the verbs that take only --help. */
 const struct fl_opt pack_help_only[] = { OPT_HELP, OPT_END };
 
+/* The options of the verbs that take only --key and --help. */
+const struct fl_opt pack_key_only[] = { OPT_KEY_IN, OPT_HELP, OPT_END };
+
 /* The optional archive operand after the options: NULL means stdin. */
 const char *
 pack_operand(int argc, char **argv)
@@ -38,26 +41,38 @@ pack_parse_help_only(int argc, char **argv)
 		;
 }
 
-/* Print each archive's manifest, one after another. */
+/* Options of verbs that take only --key and --help. */
+const char *
+pack_parse_key_only(int argc, char **argv, const char **key)
+{
+	*key = NULL;
+	while (fl_getopt(pack_verb, argc, argv) == PACK_OPT_KEY)
+		*key = optarg;
+	return pack_operand(argc, argv);
+}
+
+/* Print each archive's manifest, one after another; --key opens sealed
+ * input. */
 static int
 cmd_manifest(int argc, char **argv)
 {
 	struct fl_err err = FL_ERR_INIT;
+	struct fl_seckey *sk = NULL;
 	struct fl_reader *r = NULL;
-	const char *path;
-	FILE *f;
+	const char *key, *path;
+	FILE *f = NULL;
 	int rc = 0;
 
-	pack_parse_help_only(argc, argv);
-	path = pack_operand(argc, argv);
-	if ((f = fl_in_open(path, &err)) == NULL)
-		return fl_report(&err);
-	if (fl_reader_open(&r, f, fl_in_name(path), &err) < 0 ||
+	path = pack_parse_key_only(argc, argv, &key);
+	if ((key != NULL && fl_seckey_read(&sk, key, &err) < 0) ||
+	    (f = fl_in_open(path, &err)) == NULL ||
+	    fl_reader_open_key(&r, f, fl_in_name(path), sk, &err) < 0 ||
 	    fl_reader_print_manifests(r, fl_in_name(path), stdout, "<stdout>",
 	    &err) < 0)
 		rc = fl_report(&err);
 	fl_reader_free(r);
 	fl_in_close(f);
+	fl_seckey_free(sk);
 	return rc;
 }
 
@@ -172,9 +187,9 @@ fail:
 }
 
 static const struct fl_cmd manifest_cmd = {
-	"usage: fl-pack manifest [archive]",
+	"usage: fl-pack manifest [--key key] [archive]",
 	"Print the manifest of each archive read (stdin without an "
-	"operand).\n", pack_help_only, NULL, NULL, 0
+	"operand).\n", pack_key_only, NULL, NULL, 0
 };
 
 static const struct fl_cmd list_cmd = {

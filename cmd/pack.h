@@ -22,6 +22,18 @@ extern const struct fl_cmd *pack_verb;
 extern const struct fl_opt pack_help_only[];
 void		 pack_parse_help_only(int argc, char **argv);
 
+/*
+ * --key on the verbs that read archives and may be given sealed input
+ * (manifest, verify, log): the secret key that opens it.  pack_key_only is
+ * the table of a verb with only --key and --help; its parser sets *key
+ * (NULL without --key) and returns the operand (NULL for stdin).
+ */
+enum { PACK_OPT_KEY = 512 };
+#define OPT_KEY_IN { "key", 0, "KEY", "open sealed input with the secret " \
+	"key KEY\n(NAME.key, mode 0600)", PACK_OPT_KEY }
+extern const struct fl_opt pack_key_only[];
+const char	*pack_parse_key_only(int argc, char **argv, const char **key);
+
 /* The optional operand after the options: NULL means stdin; more than one
  * is a usage error. */
 const char	*pack_operand(int argc, char **argv);

@@ -43,14 +43,14 @@ _fl_opts() {
 		echo "-C --directory --compress -o --output -h --help" ;;
 	fl-pack-extract)
 		echo "-C --directory -h --help" ;;
-	fl-pack-list|fl-pack-manifest)
+	fl-pack-list)
 		echo "-h --help" ;;
+	fl-pack-manifest|fl-pack-log)
+		echo "--key -h --help" ;;
 	fl-pack-sign|fl-pack-open)
 		echo "--key -o --output -h --help" ;;
 	fl-pack-verify)
-		echo "--trust --chain -q --quiet -h --help" ;;
-	fl-pack-log)
-		echo "-h --help" ;;
+		echo "--trust --key --chain -q --quiet -h --help" ;;
 	fl-pack-seal)
 		echo "--to -o --output -h --help" ;;
 	esac

@@ -282,7 +282,7 @@ keyid_of() {
 }
 
 @test "fl-pack: the trust verbs have --help" {
-	for v in sign verify seal open; do
+	for v in sign verify seal open log manifest; do
 		run --separate-stderr fl-pack "$v" --help
 		[ "$status" -eq 0 ]
 		[ -z "$stderr" ]
@@ -487,6 +487,41 @@ keyid_of() {
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "fl-pack: signed.fla: not a sealed archive" ]
 	assert_files keys s.sealed signed.fla trust
+}
+
+@test "fl-pack manifest/verify/log --key open sealed input" {
+	signed_setup
+	fl-pack seal --to keys/alice.pub -o s.sealed signed.fla
+	fl-pack manifest signed.fla >plain.json
+	run --separate-stderr fl-pack manifest --key keys/alice.key s.sealed
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "$(cat plain.json)" ]
+	run --separate-stderr fl-pack verify --trust trust --key keys/alice.key s.sealed
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "$(fl-pack verify --trust trust signed.fla)" ]
+	# From stdin too, and a model without history logs its header.
+	run --separate-stderr fl-pack log --key keys/alice.key <s.sealed
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "$(fl-pack log signed.fla)" ]
+	# Input that is not sealed is read as it is.
+	run --separate-stderr fl-pack log --key keys/alice.key signed.fla
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	# A key the file was not sealed for exits 3, naming the file.
+	for v in manifest "verify --trust trust" log; do
+		# shellcheck disable=SC2086
+		run --separate-stderr fl-pack $v --key keys/carol.key s.sealed
+		[ "$status" -eq 3 ]
+		[ -z "$output" ]
+		[ "$stderr" = "fl-pack: s.sealed: not sealed for key $(keyid_of keys/carol.pub) (carol)" ]
+	done
+	run --separate-stderr fl-pack log --key nonesuch.key s.sealed
+	[ "$status" -eq 1 ]
+	assert_one_line_naming nonesuch.key
+	assert_files keys plain.json s.sealed signed.fla trust
 }
 
 @test "fl-pack open: truncated or altered input exits 3, no byte released" {
