@@ -251,10 +251,12 @@ check_update(struct fl_agg *g, const struct fl_archive *u,
 	    fl_json_get_int(man, "round", &round, err) < 0 ||
 	    fl_json_get_int(man, "samples", samples, err) < 0)
 		return fl_err_prefix(err, "%s", name);
+	/* An update's round is that of the model it was trained from. */
 	if (strcmp(parent, g->base_id) != 0)
 		return fl_err_set(err, FL_EFORMAT, "%s: update was trained "
-		    "from model %.19s..., not from %.19s...", name, parent,
-		    g->base_id);
+		    "from the round-%lld model %.19s..., not from this "
+		    "round-%d model %.19s...", name, (long long)round, parent,
+		    g->base_round, g->base_id);
 	if (round != g->base_round)
 		return fl_err_set(err, FL_EFORMAT, "%s: update is for round "
 		    "%lld, the model is at round %d", name, (long long)round,

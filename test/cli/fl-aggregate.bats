@@ -74,7 +74,9 @@ edit_manifest() {
 	run --separate-stderr fl-aggregate -m r0.fla -o r2.fla a.upd late.upd
 	[ "$status" -eq 1 ]
 	assert_one_line_naming late.upd
-	[[ "$stderr" == *"trained from model"* ]]
+	r1=$(manifest_get r1.fla id | cut -c 1-19)
+	r0=$(manifest_get r0.fla id | cut -c 1-19)
+	[ "$stderr" = "fl-aggregate: late.upd: update was trained from the round-1 model $r1..., not from this round-0 model $r0..." ]
 	[ ! -e r2.fla ]
 }
 
