@@ -21,7 +21,8 @@ struct opts {
 
 static const struct fl_opt options[] = {
 	{ "force", 'f', NULL, "replace existing NAME.key and NAME.pub", 0 },
-	{ "output", 'o', "dir", "write into dir (default: .)", 0 },
+	{ "output", 'o', "dir", "write into dir, made with mode 0700 if absent\n"
+	    "(default: .)", 0 },
 	{ "quiet", 'q', NULL, "print nothing but errors (the default prints "
 	    "nothing either)", 0 },
 	{ "help", 'h', NULL, "print this help and exit", 0 },
@@ -85,7 +86,8 @@ main(int argc, char **argv)
 		if (err.code == FL_EUSAGE)
 			fl_usage_error(usage, "%s", err.msg);
 		rc = fl_report(&err);
-	} else if (fl_seckey_write(sk, base, o.force, &err) < 0)
+	} else if ((o.dir != NULL && fl_keydir_create(o.dir, &err) < 0) ||
+	    fl_seckey_write(sk, base, o.force, &err) < 0)
 		rc = fl_report(&err);
 	else
 		rc = fl_close_stdout();

@@ -365,6 +365,21 @@ key_temp(const char *path, char **tmpp)
 }
 
 int
+fl_keydir_create(const char *dir, struct fl_err *err)
+{
+	/* Only a directory made here gets mode 0700, whatever the umask
+	 * says; one that exists is the user's and is left as it is. */
+	if (mkdir(dir, 0700) < 0) {
+		if (errno == EEXIST)
+			return 0;
+		return fl_err_set(err, FL_EIO, "%s: %s", dir, strerror(errno));
+	}
+	if (chmod(dir, 0700) < 0)
+		return fl_err_set(err, FL_EIO, "%s: %s", dir, strerror(errno));
+	return 0;
+}
+
+int
 fl_seckey_write(const struct fl_seckey *sk, const char *base, int force,
     struct fl_err *err)
 {

@@ -81,6 +81,10 @@ struct fl_seckey;
  * name), FL_ENOMEM. */
 int		 fl_seckey_generate(struct fl_seckey **sk, const char *name,
 		    struct fl_err *err);
+/* Create the directory dir, mode 0700, for key files; a dir that exists
+ * (or anything else by that name, which the write then reports) is left
+ * as it is, and missing parents are not made.  Errors: FL_EIO. */
+int		 fl_keydir_create(const char *dir, struct fl_err *err);
 /* Write base.key (O_EXCL, mode 0600; replaced only when force, and then
  * atomically) and base.pub.  Errors: FL_EIO (also: exists without force). */
 int		 fl_seckey_write(const struct fl_seckey *sk, const char *base,

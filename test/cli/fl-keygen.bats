@@ -54,10 +54,29 @@ load helper
 	[ -f keys/site1.key ] && [ -f keys/site1.pub ]
 	fl-keygen --output keys site2
 	[ -f keys/site2.pub ]
-	run --separate-stderr fl-keygen -o missing site1
+	run --separate-stderr fl-keygen -o missing/sub site1
 	[ "$status" -eq 1 ]
-	assert_one_line_naming missing/site1
+	assert_one_line_naming missing/sub
 	assert_files keys
+}
+
+@test "fl-keygen: -o makes a missing directory, mode 0700; an existing one is kept" {
+	run --separate-stderr fl-keygen -o keys site1
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	[ -f keys/site1.key ] && [ -f keys/site1.pub ]
+	[ "$(stat -c %a keys)" = 700 ]
+	# Whatever the umask says.
+	(umask 0277 && fl-keygen -o strict site2)
+	[ "$(stat -c %a strict)" = 700 ]
+	[ -f strict/site2.pub ]
+	# An existing directory is used as it is, mode and all.
+	mkdir shared && chmod 755 shared
+	fl-keygen -o shared site3
+	[ "$(stat -c %a shared)" = 755 ]
+	[ -f shared/site3.key ]
+	assert_files keys shared strict
 }
 
 @test "fl-keygen: -q is accepted and success stays silent" {
