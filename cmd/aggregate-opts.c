@@ -19,6 +19,7 @@ const char aggregate_usage[] =
     "                    [--tau x] [--trim x] [--byzantine f] [--select m]\n"
     "                    [--clip c] [--dp-noise z] [--population n]\n"
     "                    [--dp-delta d] [--max-epsilon e] [--seed n]\n"
+    "                    [--min-updates n]\n"
     "                    [--trust dir] [--key key] [--sign key] [-o file]\n"
     "                    [archive ...]";
 
@@ -32,7 +33,8 @@ static const char about[] =
 
 enum { OPT_STRATEGY = 256, OPT_PROG, OPT_NOPROG, OPT_TRUST, OPT_KEY,
 	OPT_SIGN, OPT_LR, OPT_MOM, OPT_B1, OPT_B2, OPT_TAU, OPT_TRIM, OPT_BYZ,
-	OPT_SEL, OPT_CLIP, OPT_NOISE, OPT_POP, OPT_DELTA, OPT_EPS, OPT_SEED };
+	OPT_SEL, OPT_CLIP, OPT_NOISE, OPT_POP, OPT_DELTA, OPT_EPS, OPT_SEED,
+	OPT_MINUPD };
 
 /* Not const: the --strategy row's help is filled from the strategy table
  * (lib/federation/strategy.c) before the table is used. */
@@ -61,6 +63,8 @@ static struct fl_opt options[] = {
 	    OPT_EPS },
 	{ "seed", 0, "N", "fix the noise (for tests; never in real runs)",
 	    OPT_SEED },
+	{ "min-updates", 0, "N", "refuse a round with fewer than N updates\n"
+	    "(default: no minimum)", OPT_MINUPD },
 	{ "trust", 0, "DIR", "accept only archives signed by a key in DIR,\n"
 	    "each update by the key named as its site", OPT_TRUST },
 	{ "key", 0, "FILE", "open sealed inputs with this secret key",
@@ -194,6 +198,10 @@ aggregate_parse_args(int argc, char **argv, struct opts *o)
 		case OPT_EPS:
 			o->agg.max_epsilon = fl_opt_double(aggregate_usage,
 			    "--max-epsilon", optarg, 1e-12, 1e9);
+			break;
+		case OPT_MINUPD:
+			o->agg.min_updates = fl_opt_long(aggregate_usage,
+			    "--min-updates", optarg, 1, 1000000000);
 			break;
 		case OPT_SEED:
 			o->agg.seed = fl_opt_seed(aggregate_usage, "--seed", optarg);

@@ -24,7 +24,7 @@ _fl_opts() {
 		    --no-progress
 		    --server-lr --server-momentum --beta1 --beta2 --tau --trim
 		    --byzantine --select --clip --dp-noise --population
-		    --dp-delta --max-epsilon --seed
+		    --dp-delta --max-epsilon --seed --min-updates
 		    -o --output -q --quiet -h --help -V --version" ;;
 	fl-eval)
 		echo "-d --data --format -p --predictions --key --curve --emit
@@ -105,7 +105,8 @@ _fl() {
 		fi ;;
 	-l|--label|--classes|-f|--features|-x|--exclude|--seed|-e|--epochs|\
 	-b|--batch|--lr|--momentum|--l2|--site|--bins|--survival|\
-	--min-count|--dp-epsilon|--time|--event|--grid|--tmax|--horizon)
+	--min-count|--dp-epsilon|--time|--event|--grid|--tmax|--horizon|\
+	--min-updates)
 		return ;;	# a value of the user's own
 	esac
 

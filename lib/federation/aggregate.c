@@ -191,7 +191,7 @@ fl_agg_configure(struct fl_agg *g, const struct fl_agg_opts *opt,
 	    !(o.tau > 0) || !(o.trim >= 0 && o.trim < 0.5) ||
 	    o.select < 0 || !(o.clip >= 0) || !(o.dp_noise >= 0) ||
 	    o.population < 0 || !(o.dp_delta > 0 && o.dp_delta < 1) ||
-	    !(o.max_epsilon >= 0))
+	    !(o.max_epsilon >= 0) || o.min_updates < 0)
 		return fl_err_set(err, FL_EUSAGE, "a strategy or privacy "
 		    "parameter is out of range");
 	if (o.dp_noise > 0 && !(o.clip > 0))
@@ -555,6 +555,11 @@ fl_agg_finish(struct fl_agg *g, struct fl_archive **out, struct fl_err *err)
 	int rc, bad = 0;
 
 	*out = NULL;
+	/* A quorum: a round from too few sites says too much about each. */
+	if (g->o.min_updates > 0 && g->count < (size_t)g->o.min_updates)
+		return fl_err_set(err, FL_EFORMAT, "%zu update%s, fewer than "
+		    "--min-updates %ld; no model written", g->count,
+		    g->count == 1 ? "" : "s", g->o.min_updates);
 	if (g->count == 0)
 		return fl_err_set(err, FL_EUSAGE, "no updates to aggregate");
 	if (g->o.dp_noise > 0 && (rc = account(g, &eps, &order, err)) < 0)

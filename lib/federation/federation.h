@@ -106,9 +106,10 @@ struct fl_agg_opts {
 	int		 seeded;	/* noise from seed (tests only) */
 	uint64_t	 seed;
 	size_t		 chunk;		/* floats per chunk (robust); 0: 65536 */
+	long		 min_updates;	/* refuse a round with fewer; 0: none */
 };
 #define FL_AGG_OPTS_INIT { NAN, NAN, NAN, NAN, NAN, NAN, -1, 0, 0, 0, 0, \
-	1e-5, 0, 0, 0, 0 }
+	1e-5, 0, 0, 0, 0, 0 }
 /* The strategy names, in the order of the table in lib/federation/strategy.c: the
  * name of strategy i (fedavg is 0), or NULL past the last. */
 const char	*fl_agg_strategy_name(size_t i);

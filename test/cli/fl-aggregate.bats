@@ -38,6 +38,28 @@ edit_manifest() {
 	[[ "$m" == *'"strategy":"fedavg"'* ]]
 }
 
+@test "fl-aggregate --min-updates: refuses a round from too few updates" {
+	run --separate-stderr fl-aggregate --min-updates 3 -m r0.fla -o r1.fla a.upd b.upd
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "fl-aggregate: 2 updates, fewer than --min-updates 3; no model written" ]
+	run --separate-stderr fl-aggregate --min-updates 2 -m r0.fla -o r1.fla a.upd
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-aggregate: 1 update, fewer than --min-updates 2; no model written" ]
+	assert_files a.csv a.upd b.csv b.upd r0.fla stats.fls test.csv
+	# Enough updates: the same model as without the option.
+	run --separate-stderr fl-aggregate --min-updates 2 -m r0.fla -o r1.fla a.upd b.upd
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	fl-aggregate -m r0.fla -o plain.fla a.upd b.upd
+	cmp r1.fla plain.fla
+	for bad in 0 -1 x; do
+		run --separate-stderr fl-aggregate --min-updates "$bad" -m r0.fla a.upd
+		[ "$status" -eq 2 ]
+		[[ ${stderr_lines[0]} == "fl-aggregate: --min-updates: "* ]]
+	done
+}
+
 @test "fl-aggregate: files, one stream on stdin, or model first in the stream" {
 	fl-aggregate -m r0.fla -o f.fla a.upd b.upd
 	cat a.upd b.upd | fl-aggregate -m r0.fla > s.fla
