@@ -33,6 +33,28 @@ setup() {
 	[ -z "$stderr" ]
 }
 
+@test "trust: fl-aggregate --trust takes its own models only with its .pub in coordinator/" {
+	fl-train --sign keys/a.key -d a.csv -o a.upd r0.fla
+	fl-train --sign keys/b.key -d b.csv -o b.upd r0.fla
+	run --separate-stderr fl-aggregate --trust coord-trust --sign keys/coord.key \
+	    -m r0.fla -o r1.fla a.upd b.upd
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	# Its own key missing from the folder: the model it signed is refused.
+	mkdir -p nocoord/coordinator
+	cp keys/a.pub keys/b.pub nocoord/
+	run --separate-stderr fl-aggregate --trust nocoord -m r0.fla -o x.fla a.upd b.upd
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "fl-aggregate: r0.fla: signed by unknown key $(keyid keys/coord.pub) (coord)" ]
+	# At the top of the folder it is a site key, not a coordinator's.
+	cp keys/coord.pub nocoord/
+	run --separate-stderr fl-aggregate --trust nocoord -m r0.fla -o x.fla a.upd b.upd
+	[ "$status" -eq 3 ]
+	assert_one_line_naming r0.fla
+	[[ $stderr == *"must be signed by a coordinator key (the trust folder's coordinator/)" ]]
+	[ ! -e x.fla ]
+}
+
 @test "trust: fl-train --trust refuses an unsigned or foreign-signed model" {
 	fl-init -m logreg -l death_5y -f "$COLON_FEATURES" -o plain.fla
 	run --separate-stderr fl-train --trust site-trust -d a.csv -o u.upd plain.fla
