@@ -69,6 +69,19 @@ mkcsv() {
 	[ -z "$stderr" ]
 }
 
+@test "fl-stats with no operand and no --data reads an archive from stdin" {
+	mkcsv
+	run --separate-stderr bash -c 'fl-stats -q --data s.csv | fl-stats --tsv'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$table" ]
+	[ -z "$stderr" ]
+	run --separate-stderr fl-stats --tsv </dev/null
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "fl-stats: <stdin>: "* ]]
+}
+
 @test "fl-stats on the bundled colon.csv counts its NA cells" {
 	run --separate-stderr fl-stats --tsv --data "$DATA/colon.csv"
 	[ "$status" -eq 0 ]
@@ -205,9 +218,9 @@ mkcsv() {
 	[ -z "$output" ]
 	[ "${stderr_lines[0]}" = "fl-stats: unknown option '--bogus'" ]
 	[ "${stderr_lines[5]}" = "Try 'fl-stats --help'." ]
-	run --separate-stderr fl-stats
+	run --separate-stderr fl-stats --site x </dev/null
 	[ "$status" -eq 2 ]
-	[ "${stderr_lines[0]}" = "fl-stats: missing --data or an archive operand" ]
+	[ "${stderr_lines[0]}" = "fl-stats: --site needs --data and an archive to write" ]
 	run --separate-stderr fl-stats --data a.csv b.fls
 	[ "$status" -eq 2 ]
 	[ "${stderr_lines[0]}" = "fl-stats: --data and an archive operand conflict" ]
