@@ -41,7 +41,8 @@ static const struct fl_opt options[] = {
 	{ "tsv", 0, NULL, "print a tab-separated table instead of an archive",
 	    OPT_TSV },
 	{ "table1", 0, NULL, "print table 1: n missing mean sd median q1 q3\n"
-	    "quantile_error (quantiles need histograms)", OPT_TABLE1 },
+	    "quantile_error ones percent (quantiles need\nhistograms; "
+	    "a 0/1 column gives ones and percent)", OPT_TABLE1 },
 	{ "curve", 0, "km", "print the Kaplan-Meier curve: time survival "
 	    "at_risk\nevents", OPT_CURVE },
 	{ "bins-from", 0, "file", "histograms on the grid [min, max] of each "
