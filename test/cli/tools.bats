@@ -186,6 +186,43 @@ long_options() {
 	[ "$fails" -eq 0 ]
 }
 
+# The completions offer only what the tools take: every value of every
+# list in completions/fl.bash's _fl_values, given to its tool and option,
+# is not refused (exit 2 naming the value), while a bogus value is.  A
+# value ending in ':' is a prefix (mlp:) and gets a width.  fl-init needs
+# a label and a stats archive before it reads its --model.
+@test "every value the bash completion offers is one its tool takes" {
+	local pair tool opt v n=0
+	printf 'x,y\n1,0\n2,1\n3,0\n' >t.csv
+	fl-stats -q --data t.csv -o t.fls
+	# shellcheck source=/dev/null
+	. "$TOP/completions/fl.bash"
+	probe() {	# probe TOOL OPT VALUE: 0 if the tool refuses VALUE
+		local argv
+		case $1 in
+		fl-pack-*) argv=(fl-pack "${1#fl-pack-}") ;;
+		*) argv=("$1") ;;
+		esac
+		[ "$1" = fl-init ] && argv+=(-l y -s t.fls -o o.fla)
+		run --separate-stderr "${argv[@]}" "$2" "$3" </dev/null
+		[ "$status" -eq 2 ] && [[ ${stderr_lines[0]:-} == *"'$3'"* ]]
+	}
+	for pair in $(sed -n 's/^	\(fl-[a-z-]*:[^)]*\))$/\1/p' \
+	    "$TOP/completions/fl.bash" | tr '|' ' '); do
+		tool=${pair%%:*} opt=${pair#*:}
+		probe "$tool" "$opt" bogus-value ||
+		    note_fail "$tool $opt: bogus-value not refused"
+		for v in $(_fl_values "$tool" "$opt"); do
+			case $v in *:) v=${v}8 ;; esac
+			n=$((n + 1))
+			! probe "$tool" "$opt" "$v" ||
+			    note_fail "$tool $opt $v: refused: ${stderr_lines[0]}"
+		done
+	done
+	[ "$n" -ge 20 ] || note_fail "only $n values found in fl.bash"
+	[ "$fails" -eq 0 ]
+}
+
 @test "every long option is in the completions and the man page" {
 	local t o name bash zsh
 	bash=$TOP/completions/fl.bash
