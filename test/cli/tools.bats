@@ -223,6 +223,35 @@ long_options() {
 	[ "$fails" -eq 0 ]
 }
 
+# Exit 3 comes from every trust check a tool makes, not only an id that
+# does not match: its man page's EXIT STATUS says so.  A tool with --key
+# opens sealed input and reads a secret key; one with --trust checks
+# signatures.
+@test "every tool's EXIT STATUS names each trust failure under exit 3" {
+	local t three w
+	for t in $(tools); do
+		[ -f "$TOP/man/$t.1" ] || continue
+		three=$(awk '/^\.Sh EXIT STATUS/ { on = 1 } on && /^\.It 3/ { p = 1 }
+		    p && /^\.El/ { exit } p' "$TOP/man/$t.1" | tr '\n' ' ')
+		if long_options "$t" | grep -qx -- --key ||
+		    [ "$t" = fl-pack ]; then
+			[[ $three == *sealed*"not for this key"* ||
+			    $three == *"not sealed for this key"* ]] ||
+			    note_fail "$t(1): exit 3 does not name a sealed file not for the key"
+			[[ $three == *"readable by others"* ]] ||
+			    note_fail "$t(1): exit 3 does not name a readable secret key"
+		fi
+		if long_options "$t" | grep -qx -- --trust ||
+		    [ "$t" = fl-pack ]; then
+			for w in "not signed" "signature does not" "role"; do
+				[[ $three == *"$w"* ]] ||
+				    note_fail "$t(1): exit 3 does not name '$w'"
+			done
+		fi
+	done
+	[ "$fails" -eq 0 ]
+}
+
 @test "every long option is in the completions and the man page" {
 	local t o name bash zsh
 	bash=$TOP/completions/fl.bash
