@@ -15,7 +15,7 @@ static const char usage[] =
     "usage: fl-stats [-q] [--tsv | --table1 | --curve km] [-o file]\n"
     "                [--bins-from pooled.fls [--bins n]] [--survival time,event]\n"
     "                [--min-count k] [--dp-epsilon e] [--site name]\n"
-    "                (--data file.csv | archive)";
+    "                [--data file.csv | archive]";
 
 struct opts {
 	const char	*data;		/* CSV to compute, or NULL */
@@ -41,7 +41,8 @@ static const struct fl_opt options[] = {
 	{ "tsv", 0, NULL, "print a tab-separated table instead of an archive",
 	    OPT_TSV },
 	{ "table1", 0, NULL, "print table 1: n missing mean sd median q1 q3\n"
-	    "quantile_error (quantiles need histograms)", OPT_TABLE1 },
+	    "quantile_error ones percent (quantiles need\nhistograms; "
+	    "a 0/1 column gives ones and percent)", OPT_TABLE1 },
 	{ "curve", 0, "km", "print the Kaplan-Meier curve: time survival "
 	    "at_risk\nevents", OPT_CURVE },
 	{ "bins-from", 0, "file", "histograms on the grid [min, max] of each "
@@ -64,8 +65,9 @@ static const struct fl_opt options[] = {
 static const struct fl_cmd cmd = {
 	usage,
 	"Compute the per-column statistics of a CSV file (--data), or read a "
-	"stats\narchive, and write them as a stats archive or, with --tsv, as "
-	"a table.\n", options, NULL, NULL, 0
+	"stats\narchive (standard input without an operand), and write them "
+	"as a stats\narchive or, with --tsv, as a table.\n", options, NULL,
+	NULL, 0
 };
 
 static void
@@ -136,8 +138,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		fl_usage_error(usage, "unexpected operand '%s'", argv[optind]);
 	if (o->data != NULL && o->archive != NULL)
 		fl_usage_error(usage, "--data and an archive operand conflict");
+	/* No CSV and no operand: an archive on stdin, as for "-". */
 	if (o->data == NULL && o->archive == NULL)
-		fl_usage_error(usage, "missing --data or an archive operand");
+		o->archive = "-";
 	if (views > 1)
 		fl_usage_error(usage, "--tsv, --table1 and --curve conflict");
 	if (o->data == NULL && (o->bins_from != NULL || o->so.time != NULL ||

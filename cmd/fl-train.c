@@ -172,8 +172,10 @@ main(int argc, char **argv)
 	}
 	if (o.hp.dp_clip > 0.0 && !fl_dp_sgd_supported(m)) {
 		rc = fl_err_set(&err, FL_EUSAGE, "%s: DP-SGD needs per-row "
-		    "gradients, which a %s model does not have",
-		    fl_in_name(o.model), fl_task_name(fl_model_task(m)));
+		    "gradients, which %s %s model does not have",
+		    fl_in_name(o.model),
+		    fl_article(fl_task_name(fl_model_task(m))),
+		    fl_task_name(fl_model_task(m)));
 		goto out;
 	}
 	if (o.hp.dp_clip > 0.0 &&

@@ -56,32 +56,56 @@ _fl_opts() {
 	esac
 }
 
+# The values TOOL (fl-pack-VERB for a verb of fl-pack) accepts after
+# OPTION, or status 1 for an option without a list.  Each tool's own list:
+# test/cli/tools.bats runs every tool with every value listed here and
+# fails on one it refuses.
+_fl_values() {
+	case $1:$2 in
+	fl-init:-t|fl-init:--task)
+		echo "binary multiclass regression survival" ;;
+	fl-init:-m|fl-init:--model)
+		# A spec, not a file; mlp: goes on with hidden widths.
+		echo "logreg softmax linear cox mlp:" ;;
+	fl-train:--optimizer)
+		echo "sgd adam" ;;
+	fl-eval:--format)
+		echo "json tsv" ;;
+	fl-eval:--curve)
+		echo "roc calibration survival" ;;
+	fl-stats:--curve)
+		echo "km" ;;
+	fl-aggregate:--strategy)
+		echo "fedavg fedavgm fedadam fedyogi fedadagrad median trimmed-mean krum multi-krum" ;;
+	fl-pack-create:--compress)
+		echo "none gzip zstd" ;;
+	*)
+		return 1 ;;
+	esac
+}
+
 _fl() {
-	local cur prev tool verb i
+	local cur prev tool verb="" vals i
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
 	tool=${COMP_WORDS[0]##*/}
 
+	# fl-pack's verb first: its options' values depend on it.
+	if [ "$tool" = fl-pack ]; then
+		for ((i = 1; i < COMP_CWORD; i++)); do
+			case ${COMP_WORDS[i]} in
+			-*) ;;
+			*) verb=${COMP_WORDS[i]}; break ;;
+			esac
+		done
+		[ -n "$verb" ] && tool=fl-pack-$verb
+	fi
+	if vals=$(_fl_values "$tool" "$prev"); then
+		mapfile -t COMPREPLY < <(compgen -W "$vals" -- "$cur")
+		return
+	fi
 	case $prev in
-	-t|--task)
-		mapfile -t COMPREPLY < <(compgen -W \
-		    "binary multiclass regression survival" -- "$cur"); return ;;
-	--optimizer)
-		mapfile -t COMPREPLY < <(compgen -W "sgd adam" -- "$cur")
-		return ;;
-	--format)
-		mapfile -t COMPREPLY < <(compgen -W "json tsv" -- "$cur")
-		return ;;
-	--compress)
-		mapfile -t COMPREPLY < <(compgen -W "none gzip zstd" -- "$cur")
-		return ;;
-	--curve)
-		mapfile -t COMPREPLY < <(compgen -W "roc calibration survival km" \
-		    -- "$cur"); return ;;
-	--strategy)
-		mapfile -t COMPREPLY < <(compgen -W "fedavg fedavgm fedadam fedyogi fedadagrad median trimmed-mean krum multi-krum" -- "$cur")
-		return ;;
 	-C|--directory|--trust)
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
 	-o|--output)
@@ -96,13 +120,6 @@ _fl() {
 	--to)
 		mapfile -t COMPREPLY < <(compgen -f -X '!*.pub' -- "$cur")
 		compopt -o filenames 2>/dev/null; return ;;
-	-m|--model)
-		# fl-init's --model takes a spec, not a file.
-		if [ "$tool" = fl-init ]; then
-			mapfile -t COMPREPLY < <(compgen -W \
-			    "logreg softmax linear cox mlp:" -- "$cur")
-			return
-		fi ;;
 	-l|--label|--classes|-f|--features|-x|--exclude|--seed|-e|--epochs|\
 	-b|--batch|--lr|--momentum|--l2|--site|--bins|--survival|\
 	--min-count|--dp-epsilon|--time|--event|--grid|--tmax|--horizon|\
@@ -110,21 +127,11 @@ _fl() {
 		return ;;	# a value of the user's own
 	esac
 
-	if [ "$tool" = fl-pack ]; then
-		verb=""
-		for ((i = 1; i < COMP_CWORD; i++)); do
-			case ${COMP_WORDS[i]} in
-			-*) ;;
-			*) verb=${COMP_WORDS[i]}; break ;;
-			esac
-		done
-		if [ -z "$verb" ] && [[ $cur != -* ]]; then
-			mapfile -t COMPREPLY < <(compgen -W \
-			    "manifest list extract create sign verify seal open log" \
-			    -- "$cur")
-			return
-		fi
-		[ -n "$verb" ] && tool=fl-pack-$verb
+	if [ "$tool" = fl-pack ] && [ -z "$verb" ] && [[ $cur != -* ]]; then
+		mapfile -t COMPREPLY < <(compgen -W \
+		    "manifest list extract create sign verify seal open log" \
+		    -- "$cur")
+		return
 	fi
 	if [[ $cur == -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$(_fl_opts "$tool")" \

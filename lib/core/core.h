@@ -71,6 +71,10 @@ int fl_err_set(struct fl_err *err, int code, const char *fmt, ...)
  * Used to add a file name to an error raised by a lower layer. */
 int fl_err_prefix(struct fl_err *err, const char *fmt, ...) FL_PRINTF(2, 3);
 
+/* "an" before a word that starts with a vowel ("an update", "an unknown"),
+ * else "a": the article for a kind or task name put into a message. */
+const char *fl_article(const char *word);
+
 /* Store a*b in *out; return 0, or -1 (and leave *out alone) on overflow. */
 int fl_size_mul(size_t a, size_t b, size_t *out);
 

@@ -43,6 +43,15 @@ fl_err_prefix(struct fl_err *err, const char *fmt, ...)
 	return err->code;
 }
 
+/* The article for word; the names it is given (kinds, tasks) are lower
+ * case words that sound as they are spelled. */
+const char *
+fl_article(const char *word)
+{
+	return word != NULL && *word != '\0' &&
+	    strchr("aeiouAEIOU", *word) != NULL ? "an" : "a";
+}
+
 /* Overflow-checked multiplication of sizes. */
 int
 fl_size_mul(size_t a, size_t b, size_t *out)

@@ -122,8 +122,9 @@ fl_combine_base(struct fl_combine *c, struct fl_archive *a, const char *name,
 		return rc;
 	}
 	if (fl_archive_kind(a) != FL_KIND_MODEL) {
-		rc = fl_err_set(err, FL_EFORMAT, "%s: a %s archive, not a "
-		    "model", name, fl_kind_name(fl_archive_kind(a)));
+		rc = fl_err_set(err, FL_EFORMAT, "%s: %s %s archive, not a "
+		    "model", name, fl_article(fl_kind_name(fl_archive_kind(a))),
+		    fl_kind_name(fl_archive_kind(a)));
 		fl_archive_free(a);
 		return rc;
 	}
@@ -159,8 +160,10 @@ add_stats(struct fl_combine *c, const struct fl_archive *a, const char *name,
 	int rc;
 
 	if (fl_archive_kind(a) != FL_KIND_STATS)
-		return fl_err_set(err, FL_EFORMAT, "%s: a %s archive among "
-		    "stats archives", name, fl_kind_name(fl_archive_kind(a)));
+		return fl_err_set(err, FL_EFORMAT, "%s: %s %s archive among "
+		    "stats archives", name,
+		    fl_article(fl_kind_name(fl_archive_kind(a))),
+		    fl_kind_name(fl_archive_kind(a)));
 	if ((rc = fl_archive_site(a, &site, err)) < 0)
 		return fl_err_prefix(err, "%s", name);
 	/* A site's statistics count for it; a merge, for those it lists. */
@@ -203,8 +206,10 @@ add_metrics(struct fl_combine *c, const struct fl_archive *a,
 	const char *site;
 
 	if (fl_archive_kind(a) != FL_KIND_METRICS)
-		return fl_err_set(err, FL_EFORMAT, "%s: a %s archive among "
-		    "metrics archives", name, fl_kind_name(fl_archive_kind(a)));
+		return fl_err_set(err, FL_EFORMAT, "%s: %s %s archive among "
+		    "metrics archives", name,
+		    fl_article(fl_kind_name(fl_archive_kind(a))),
+		    fl_kind_name(fl_archive_kind(a)));
 	if ((rc = fl_archive_site(a, &site, err)) < 0 ||
 	    (rc = fl_fedeval_from_archive(&e, a, err)) < 0)
 		return fl_err_prefix(err, "%s", name);

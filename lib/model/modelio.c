@@ -292,7 +292,8 @@ fl_model_from_archive(struct fl_model **mp, const struct fl_archive *a,
 	*mp = NULL;
 	if (fl_archive_kind(a) != FL_KIND_MODEL &&
 	    fl_archive_kind(a) != FL_KIND_UPDATE)
-		return fl_err_set(err, FL_EFORMAT, "a %s archive, not a model",
+		return fl_err_set(err, FL_EFORMAT, "%s %s archive, not a "
+		    "model", fl_article(fl_kind_name(fl_archive_kind(a))),
 		    fl_kind_name(fl_archive_kind(a)));
 	model = json_object_get(man, "model");
 	feats = json_object_get(man, "features");
@@ -411,8 +412,10 @@ fl_model_read(const char *path, const struct fl_seckey *key,
 	if ((rc = fl_archive_read_file_key(path, key, &a, err)) < 0)
 		return rc;
 	if (fl_archive_kind(a) != FL_KIND_MODEL)
-		rc = fl_err_set(err, FL_EFORMAT, "%s: a %s archive, not a "
-		    "model", fl_in_name(path), fl_kind_name(fl_archive_kind(a)));
+		rc = fl_err_set(err, FL_EFORMAT, "%s: %s %s archive, not a "
+		    "model", fl_in_name(path),
+		    fl_article(fl_kind_name(fl_archive_kind(a))),
+		    fl_kind_name(fl_archive_kind(a)));
 	else if ((rc = fl_model_from_archive(mp, a, err)) < 0)
 		fl_err_prefix(err, "%s", fl_in_name(path));
 	if (rc < 0) {

@@ -1026,8 +1026,9 @@ fl_fedeval_from_archive(struct fl_fedeval **ep, const struct fl_archive *a,
 		want++;
 	}
 	if (fl_archive_ntensors(a) != want) {
-		rc = fl_err_set(err, FL_EFORMAT, "%zu tensors, a %s metrics "
-		    "archive has %zu", fl_archive_ntensors(a), task, want);
+		rc = fl_err_set(err, FL_EFORMAT, "%zu tensors, %s %s "
+		    "metrics archive has %zu", fl_archive_ntensors(a),
+		    fl_article(task), task, want);
 		goto out;
 	}
 	*ep = e;

@@ -957,28 +957,48 @@ hist_quantile(const struct fl_stats *s, size_t j, double q)
 	return s->hi[j];
 }
 
+/*
+ * Whether every value of column j is 0 or 1: in [0, 1] with the sum of
+ * squares equal to the sum (x * x == x only at 0 and 1).  Both sums of
+ * 0s and 1s are whole numbers, exact in a double, and stay exact when
+ * sites merge; the noise of --dp-epsilon touches only the histograms.
+ */
+static int
+col_binary(const struct fl_stats *s, size_t j)
+{
+	return s->v[ST_COUNT][j] > 0 && s->v[ST_MIN][j] >= 0 &&
+	    s->v[ST_MAX][j] <= 1 && s->v[ST_SUMSQ][j] == s->v[ST_SUM][j];
+}
+
 int
 fl_stats_write_table1(const struct fl_stats *s, FILE *f, const char *name,
     struct fl_err *err)
 {
 	size_t j;
 	const char *p;
+	double n;
+	int bin, q;
 
 	fputs("column\tn\tmissing\tmean\tsd\tmedian\tq1\tq3\t"
-	    "quantile_error\n", f);
+	    "quantile_error\tones\tpercent\n", f);
 	for (j = 0; j < s->ncols; j++) {
 		for (p = s->names[j]; *p != '\0'; p++)
 			fputc(*p == '\t' || *p == '\n' || *p == '\r' ? ' ' :
 			    *p, f);
-		put_num(f, s->v[ST_COUNT][j]);
+		n = s->v[ST_COUNT][j];
+		/* A 0/1 column is a count of 1s, not quartiles. */
+		bin = col_binary(s, j);
+		q = s->hist != NULL && !bin;
+		put_num(f, n);
 		put_num(f, s->v[ST_MISSING][j]);
 		put_num(f, fl_stats_mean(s, j));
 		put_num(f, fl_stats_sd(s, j));
-		put_num(f, s->hist ? hist_quantile(s, j, 0.5) : NAN);
-		put_num(f, s->hist ? hist_quantile(s, j, 0.25) : NAN);
-		put_num(f, s->hist ? hist_quantile(s, j, 0.75) : NAN);
-		put_num(f, s->hist ? (s->hi[j] - s->lo[j]) /
-		    (double)s->bins : NAN);
+		put_num(f, q ? hist_quantile(s, j, 0.5) : NAN);
+		put_num(f, q ? hist_quantile(s, j, 0.25) : NAN);
+		put_num(f, q ? hist_quantile(s, j, 0.75) : NAN);
+		put_num(f, q ? (s->hi[j] - s->lo[j]) / (double)s->bins : NAN);
+		put_num(f, bin ? s->v[ST_SUM][j] : NAN);
+		put_num(f, bin ? 100 * s->v[ST_SUM][j] / n : NAN);
 		if (fputc('\n', f) == EOF)
 			break;
 	}

@@ -75,9 +75,11 @@ struct fl_stats_opts {
 };
 int		 fl_stats_from_csv_opts(struct fl_stats **s, const char *path,
 		    const struct fl_stats_opts *opt, struct fl_err *err);
-/* "Table 1": column n missing mean sd median q1 q3 quantile_error, the
- * quantiles from the histograms (empty without), within quantile_error
- * (one bin width) of the exact ones.  Errors: FL_EIO. */
+/* "Table 1": column n missing mean sd median q1 q3 quantile_error ones
+ * percent, the quantiles from the histograms (empty without), within
+ * quantile_error (one bin width) of the exact ones; a column of only 0s
+ * and 1s gives instead the number of 1s and their percent of n.
+ * Errors: FL_EIO. */
 int		 fl_stats_write_table1(const struct fl_stats *s, FILE *f,
 		    const char *name, struct fl_err *err);
 /* The Kaplan-Meier curve: time survival at_risk events.  Errors:

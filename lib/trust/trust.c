@@ -116,9 +116,10 @@ fl_archive_trusted(const struct fl_archive *a, const struct fl_trust *t,
 		    fl_kind_name(fl_archive_kind(a)), site);
 	if (i == n)
 		return fl_err_set(err, FL_EVERIFY, "%s: signed by %s (%s), a "
-		    "site key; a %s that names no site must be signed by a "
+		    "site key; %s %s that names no site must be signed by a "
 		    "coordinator key (the trust folder's coordinator/)", name,
 		    who[0]->name, who[0]->keyid,
+		    fl_article(fl_kind_name(fl_archive_kind(a))),
 		    fl_kind_name(fl_archive_kind(a)));
 	if (signerp != NULL)
 		*signerp = who[i];

@@ -69,6 +69,19 @@ mkcsv() {
 	[ -z "$stderr" ]
 }
 
+@test "fl-stats with no operand and no --data reads an archive from stdin" {
+	mkcsv
+	run --separate-stderr bash -c 'fl-stats -q --data s.csv | fl-stats --tsv'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$table" ]
+	[ -z "$stderr" ]
+	run --separate-stderr fl-stats --tsv </dev/null
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "fl-stats: <stdin>: "* ]]
+}
+
 @test "fl-stats on the bundled colon.csv counts its NA cells" {
 	run --separate-stderr fl-stats --tsv --data "$DATA/colon.csv"
 	[ "$status" -eq 0 ]
@@ -205,9 +218,9 @@ mkcsv() {
 	[ -z "$output" ]
 	[ "${stderr_lines[0]}" = "fl-stats: unknown option '--bogus'" ]
 	[ "${stderr_lines[5]}" = "Try 'fl-stats --help'." ]
-	run --separate-stderr fl-stats
+	run --separate-stderr fl-stats --site x </dev/null
 	[ "$status" -eq 2 ]
-	[ "${stderr_lines[0]}" = "fl-stats: missing --data or an archive operand" ]
+	[ "${stderr_lines[0]}" = "fl-stats: --site needs --data and an archive to write" ]
 	run --separate-stderr fl-stats --data a.csv b.fls
 	[ "$status" -eq 2 ]
 	[ "${stderr_lines[0]}" = "fl-stats: --data and an archive operand conflict" ]
@@ -262,7 +275,7 @@ summary_sites() {
 	fl-aggregate -o p.fls a.fls b.fls
 	run --separate-stderr fl-stats --table1 p.fls
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "$(printf 'column\tn\tmissing\tmean\tsd\tmedian\tq1\tq3\tquantile_error')" ]
+	[ "${lines[0]}" = "$(printf 'column\tn\tmissing\tmean\tsd\tmedian\tq1\tq3\tquantile_error\tones\tpercent')" ]
 	line=$(printf '%s\n' "$output" | grep '^age	')
 	# The exact median of age over the pooled rows.
 	med=$(awk -F, 'NR > 1 && $4 != "NA" { print $4 }' ab.csv | sort -n |
@@ -278,6 +291,32 @@ summary_sites() {
 	# Without histograms, the quantile cells are empty.
 	run fl-stats --table1 --data a.csv
 	[ "$(printf '%s\n' "$output" | grep '^age	' | cut -f 6)" = "" ]
+}
+
+@test "fl-stats --table1: a 0/1 column is n (%) of 1s, not quartiles" {
+	summary_sites
+	for s in a b; do
+		fl-stats --data $s.csv --bins-from grid.fls -o $s.fls
+	done
+	run --separate-stderr bash -c 'fl-aggregate a.fls b.fls | fl-stats --table1'
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	# sex is 0 or 1: the 1s of the pooled rows and their percent.
+	want=$(awk -F, 'NR > 1 && $3 != "NA" { n++; k += $3 }
+	    END { printf "%d\t%.10g\n", k, 100 * k / n }' ab.csv)
+	line=$(printf '%s\n' "$output" | grep '^sex	')
+	[ "$(echo "$line" | cut -f 6-9)" = "$(printf '\t\t\t')" ]
+	[ "$(echo "$line" | cut -f 10-11)" = "$want" ]
+	# age is not: quartiles, and no count of 1s.
+	line=$(printf '%s\n' "$output" | grep '^age	')
+	[ -n "$(echo "$line" | cut -f 6)" ]
+	[ "$(echo "$line" | cut -f 10-11)" = "$(printf '\t')" ]
+	# Values in [0, 1] that are not all 0 or 1 are not binary.
+	printf 'b,h\n0,0\n1,0.5\n1,1\n0,1\n' >h.csv
+	run --separate-stderr fl-stats --table1 --data h.csv
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "$(printf 'b\t4\t0\t0.5\t0.5773502692\t\t\t\t\t2\t50')" ]
+	[ "$(printf '%s\n' "${lines[2]}" | cut -f 10-11)" = "$(printf '\t')" ]
 }
 
 @test "fl-stats --min-count and --dp-epsilon are recorded and applied" {

@@ -265,7 +265,7 @@ states() {
 		grep -Eq -- "^\.It (.* )?Cm $s( |\$)" "$TOP/man/fl-aggregate.1"
 	done
 	# Every strategy the completions offer is one fl-aggregate takes.
-	for s in $(sed -n 's/.*compgen -W "\(fedavg[^"]*\)".*/\1/p' "$TOP/completions/fl.bash"); do
+	for s in $(sed -n 's/.*echo "\(fedavg[^"]*\)".*/\1/p' "$TOP/completions/fl.bash"); do
 		echo "$names" | grep -qx -- "$s"
 	done
 }

@@ -263,7 +263,7 @@ test_stats(void)
 	CHECK(a != NULL);
 	CHECK_OK(fl_combine_add(c, &b, "b.fls", &err), &err);
 	CHECK(fl_combine_add(c, &u, "c.upd", &err) == FL_EFORMAT);
-	CHECK(strcmp(err.msg, "c.upd: a update archive among stats archives") ==
+	CHECK(strcmp(err.msg, "c.upd: an update archive among stats archives") ==
 	    0);
 	CHECK_OK(fl_combine_finish(c, &out, &err), &err);
 	CHECK(out != NULL && fl_archive_kind(out) == FL_KIND_STATS);
