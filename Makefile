@@ -56,6 +56,11 @@ TOOLS    = $(CMD_SRC:cmd/%.c=$(BUILD)/bin/%)
 UNITS    = $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 LIBFL    = $(BUILD)/libfl.a
 
+# Nothing built is an intermediate: the objects of cmd/ and test/unit/ are
+# made only through chained pattern rules, and without this make would
+# delete them after the first build and rebuild them on the second.
+.SECONDARY:
+
 .PHONY: all check test check-unit check-cli check-asan check-valgrind bench \
         demo lint install uninstall clean deps fuzz fuzz-build
 all: $(TOOLS) $(UNITS)

@@ -10,7 +10,7 @@
 #	work      $FL_WORK (made if need be, and kept), else a temporary
 #	          folder removed on exit
 #	seed      $FL_SEED, default 1
-# and changes no directory.
+# and changes no directory.  It defines fl_table (below).
 # shellcheck shell=sh
 
 examples=$(cd "$(dirname "$0")" && pwd)
@@ -37,3 +37,18 @@ fi
 
 # shellcheck disable=SC2034  # used by the examples that source this
 seed=${FL_SEED:-1}
+
+# fl_table COMMAND [ARG...]: run COMMAND, which prints a tab-separated
+# table.  On a terminal with column(1) (bsdextrautils on Debian) the
+# columns line up, once the table is complete; otherwise the bytes pass
+# through untouched, as the tests and scripts reading them expect.
+fl_table() {
+	if [ -t 1 ] && command -v column >/dev/null 2>&1; then
+		fl_table_tmp=$(mktemp)
+		"$@" >"$fl_table_tmp"
+		column -t -s "$(printf '\t')" <"$fl_table_tmp"
+		rm -f "$fl_table_tmp"
+	else
+		"$@"
+	fi
+}

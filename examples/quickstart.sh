@@ -61,20 +61,7 @@ study() {
 	fl-init -m "$model" -l "$label" -s "$dir/pooled.fls" -x "$exclude" \
 	    --seed "$seed" -o "$dir/r0.fla"
 
-	printf 'round\tauc\taccuracy\tlog_loss\tbrier\n'
-	r=1
-	while [ "$r" -le "$rounds" ]; do
-		prev=$dir/r$((r - 1)).fla
-		for s in $sites; do
-			fl-train -d "$dir/$s.csv" -e "$epochs" --seed "$seed" \
-			    -o "$dir/$s.upd" "$prev"
-		done
-		fl-aggregate -m "$prev" -o "$dir/r$r.fla" "$dir"/site*.upd
-		fl-eval --format tsv -d "$test" "$dir/r$r.fla" |
-		    awk -F'\t' -v r="$r" 'NR == 2 {
-			printf "%d\t%.3f\t%.3f\t%.3f\t%.3f\n", r, $2, $3, $4, $5 }'
-		r=$((r + 1))
-	done
+	fl_table round_table
 
 	# The same training at each site alone (a federation of one site),
 	# and on all training rows pooled in one place, which federation
@@ -93,6 +80,35 @@ study() {
 	done
 
 	fed=$(metric "$dir/r$rounds.fla" "$test" auc)
+	fl_table compare_table
+	awk -v s="$sum" -v n="$n" -v f="$fed" 'BEGIN {
+		m = s / n
+		printf "federated %s the mean site-alone model by %.3f AUC\n\n",
+		    (f > m ? "beats" : "does not beat"), f - m }'
+}
+
+# round_table: the table of rounds of FedAvg, one row per round with the new
+# model's metrics on the held-out rows (uses study's variables).
+round_table() {
+	printf 'round\tauc\taccuracy\tlog_loss\tbrier\n'
+	r=1
+	while [ "$r" -le "$rounds" ]; do
+		prev=$dir/r$((r - 1)).fla
+		for s in $sites; do
+			fl-train -d "$dir/$s.csv" -e "$epochs" --seed "$seed" \
+			    -o "$dir/$s.upd" "$prev"
+		done
+		fl-aggregate -m "$prev" -o "$dir/r$r.fla" "$dir"/site*.upd
+		fl-eval --format tsv -d "$test" "$dir/r$r.fla" |
+		    awk -F'\t' -v r="$r" 'NR == 2 {
+			printf "%d\t%.3f\t%.3f\t%.3f\t%.3f\n", r, $2, $3, $4, $5 }'
+		r=$((r + 1))
+	done
+}
+
+# compare_table: the table of the federated model against the pooled and the
+# site-alone ones; sets sum and n, the sites' AUCs added up and counted.
+compare_table() {
 	printf 'model\tauc on held-out rows\n'
 	printf 'federated (all sites)\t%.3f\n' "$fed"
 	printf 'pooled (not private)\t%.3f\n' \
@@ -104,11 +120,8 @@ study() {
 		sum=$(awk -v x="$sum" -v y="$a" 'BEGIN { print x + y }')
 		n=$((n + 1))
 	done
-	awk -v s="$sum" -v n="$n" -v f="$fed" 'BEGIN {
-		m = s / n
-		printf "mean of sites alone\t%.3f\n", m
-		printf "federated %s the mean site-alone model by %.3f AUC\n\n",
-		    (f > m ? "beats" : "does not beat"), f - m }'
+	awk -v s="$sum" -v n="$n" 'BEGIN {
+		printf "mean of sites alone\t%.3f\n", s / n }'
 }
 
 # The site expressions below are awk code, hence single quotes.
