@@ -96,6 +96,8 @@ main(int argc, char **argv)
 			fl_err_prefix(&err, "%s", o.stats);
 		goto out;
 	}
+	if ((rc = init_check_label(&o, st, task, &err)) < 0)
+		goto out;
 	k = o.features != NULL ? o.nfeatures : fl_stats_ncols(st);
 	if ((feats = calloc(k + 1, sizeof(*feats))) == NULL) {
 		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
@@ -132,20 +134,10 @@ main(int argc, char **argv)
 		rc = fl_err_set(&err, FL_EUSAGE, "no features left");
 		goto out;
 	}
-	if (task == FL_TASK_MULTICLASS && o.classes == 0) {
-		if (st == NULL || (col = fl_stats_find(st, o.label)) < 0) {
-			rc = fl_err_set(&err, FL_EUSAGE, "multiclass needs "
-			    "--classes, or --stats holding the label");
-			goto out;
-		}
-		fl_stats_col(st, (size_t)col, &cs);
-		if (!(cs.min >= 0) || cs.max != floor(cs.max) ||
-		    cs.max < 1 || cs.max > 65535) {
-			rc = fl_err_set(&err, FL_EFORMAT, "%s: label '%s' is "
-			    "not a class index 0..K-1", o.stats, o.label);
-			goto out;
-		}
-		o.classes = (long)cs.max + 1;
+	if (task == FL_TASK_MULTICLASS && o.classes == 0 && st == NULL) {
+		rc = fl_err_set(&err, FL_EUSAGE, "multiclass needs --classes, "
+		    "or --stats holding the label");
+		goto out;
 	}
 	if ((rc = fl_model_new(&m, o.spec, task, (size_t)o.classes, d, feats,
 	    o.label, &err)) < 0)
@@ -168,6 +160,7 @@ main(int argc, char **argv)
 		if (!(p->scale[j] > 0) || !isfinite(p->scale[j]))
 			p->scale[j] = 1;
 	}
+	init_report(&o, st, feats, d);
 	if (task == FL_TASK_SURVIVAL && (rc = survival(m, &o, st, &err)) < 0)
 		goto out;
 	fl_model_init_params(m, o.seed);

@@ -14,10 +14,10 @@
 #include "init.h"
 
 const char init_usage[] =
-    "usage: fl-init [-q] -m spec -l column [-t task] [--classes k]\n"
+    "usage: fl-init [-qv] -m spec -l column [-t task] [--classes k]\n"
     "               [-f a,b,... | -s stats] [-x a,b,...] [--seed n]\n"
     "               [--sign key] [-o file]\n"
-    "       fl-init [-q] -m cox|mlp:H... --time column --event column\n"
+    "       fl-init [-qv] -m cox|mlp:H... --time column --event column\n"
     "               [--grid n] [--tmax t] [-f a,b,... | -s stats] ...";
 
 static const char about[] =
@@ -54,6 +54,9 @@ static const struct fl_opt options[] = {
 	{ "sign", 0, "FILE", "sign the model with this secret key", OPT_SIGN },
 	{ "output", 'o', "FILE", "write here instead of stdout", 0 },
 	{ "quiet", 'q', NULL, "print nothing but errors", 0 },
+	{ "verbose", 'v', NULL, "say which features were chosen and which\n"
+	    "left out, and warn about suspect ones\n"
+	    "(default when stderr is a terminal)", 0 },
 	{ "help", 'h', NULL, "print this help", 0 },
 	{ "version", 'V', NULL, "print the version", 0 },
 	{ NULL, 0, NULL, NULL, 0 }
@@ -69,6 +72,7 @@ init_parse_args(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->seed = 1;
 	o->grid = 100;
+	o->verbose = -1;
 	while ((c = fl_getopt(&cmd, argc, argv)) != -1) {
 		switch (c) {
 		case 'f':
@@ -86,7 +90,11 @@ init_parse_args(int argc, char **argv, struct opts *o)
 			o->out = optarg;
 			break;
 		case 'q':
-			break;	/* fl-init prints nothing but errors anyway */
+			o->verbose = 0;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
 		case 's':
 			o->stats = optarg;
 			break;

@@ -17,11 +17,23 @@ struct opts {
 	size_t		 nfeatures, nexclude;
 	long		 classes;
 	uint64_t	 seed;
+	int		 verbose;	/* -v 1, -q 0, else -1: if a terminal */
 };
 
 extern const char init_usage[];
 
 /* Parse and check fl-init's arguments into o; exits 2 on misuse. */
 void	init_parse_args(int argc, char **argv, struct opts *o);
+
+/* Check the label against the statistics st (none: no check); set
+ * o->classes for a multiclass label when not given.  Errors: FL_EFORMAT,
+ * naming the statistics file. */
+int	init_check_label(struct opts *o, const struct fl_stats *st,
+	    enum fl_task task, struct fl_err *err);
+
+/* Print the features chosen and left out, and warnings about suspect
+ * ones, on stderr, as o->verbose says. */
+void	init_report(const struct opts *o, const struct fl_stats *st,
+	    const char **feats, size_t d);
 
 #endif

@@ -11,7 +11,7 @@ _fl_opts() {
 	fl-init)
 		echo "-m --model -l --label -t --task --classes -f --features
 		    --time --event --grid --tmax -s --stats -x --exclude --seed --sign -o --output -q --quiet
-		    -h --help -V --version" ;;
+		    -v --verbose -h --help -V --version" ;;
 	fl-train)
 		echo "-d --data -e --epochs -b --batch --lr --optimizer
 		    --momentum --l2 --seed --prox-mu --scaffold --dp-clip

@@ -108,3 +108,69 @@ bats_require_minimum_version 1.5.0
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"<stdout>"* ]]
 }
+
+@test "fl-init: a label missing from --stats exits 1 naming it, writing nothing" {
+	fl-stats --data "$DATA/colon.csv" -o pooled.fls
+	run --separate-stderr fl-init -m logreg -l relapse -s pooled.fls -o m.fla
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-init: pooled.fls: no column 'relapse' (the label)" ]
+	run --separate-stderr fl-init -m logreg -l relapse -f age -s pooled.fls \
+	    -o m.fla
+	[ "$status" -eq 1 ]
+	assert_files pooled.fls
+}
+
+@test "fl-init: a label that does not fit the task is refused" {
+	fl-stats --data "$DATA/colon.csv" -o s.fls
+	run --separate-stderr fl-init -m logreg -l nodes -s s.fls -o m.fla
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-init: s.fls: label 'nodes' is not 0/1 (min 0, max 33)" ]
+	# 0.5 lies in 0..1 but is not 0/1: its square differs from it.
+	printf 'y,x\n0,1\n0.5,2\n1,3\n' > h.csv
+	fl-stats --data h.csv -o h.fls
+	run --separate-stderr fl-init -m logreg -l y -s h.fls -o m.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming h.fls
+	run --separate-stderr fl-init -m softmax -l differ -s s.fls --classes 3 \
+	    -o m.fla
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"label 'differ' is not a class index 0..2"* ]]
+	run --separate-stderr fl-init -m softmax -l y -s h.fls -o m.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming h.fls
+	run --separate-stderr fl-init -m cox --time death_time --event nodes \
+	    -s s.fls -o m.fla
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"label 'nodes' is not 0/1"* ]]
+	assert_files s.fls h.csv h.fls
+}
+
+@test "fl-init: -v names the features chosen and left out; quiet otherwise" {
+	fl-stats --data "$DATA/colon.csv" -o s.fls
+	run --separate-stderr fl-init -v -m logreg -l death_5y -s s.fls \
+	    -x id,recur_time,recur,death_time,death -o m.fla
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "fl-init: 11 features: rx, sex, age, obstruct, perfor, adhere, nodes, differ, extent, surg, node4; excluded: id, recur_time, recur, death_time, death (by -x), death_5y (the label)" ]
+	run --separate-stderr fl-init -m logreg -l death_5y -s s.fls -o m.fla
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	run --separate-stderr fl-init -v -q -m logreg -l death_5y -s s.fls -o m.fla
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	run --separate-stderr fl-init -v -m cox --time death_time --event death \
+	    -f age,nodes,id -x id -o m.fla
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "fl-init: 2 features: age, nodes; excluded: id (by -x)" ]
+}
+
+@test "fl-init: -v warns about constant and row-number columns" {
+	printf 'row,k,age,y\n1,5,60,0\n2,5,71,1\n3,5,55,0\n4,5,68,1\n' > d.csv
+	fl-stats --data d.csv -o d.fls
+	run --separate-stderr fl-init -v -m logreg -l y -s d.fls -o m.fla
+	[ "$status" -eq 0 ]
+	[ "${#stderr_lines[@]}" -eq 3 ]
+	[ "${stderr_lines[0]}" = "fl-init: 3 features: row, k, age; excluded: y (the label)" ]
+	[ "${stderr_lines[1]}" = "fl-init: warning: d.fls: column 'row' looks like a row number (1..4); exclude it with -x" ]
+	[ "${stderr_lines[2]}" = "fl-init: warning: d.fls: column 'k' is constant (5)" ]
+	run --separate-stderr fl-init -m logreg -l y -s d.fls -x row,k -v -o m.fla
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "fl-init: 1 feature: age; excluded: row, k (by -x), y (the label)" ]
+}
