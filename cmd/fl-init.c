@@ -11,8 +11,9 @@
 #include "cli.h"
 #include "init.h"
 
-static int
-listed(char *const *v, size_t n, const char *s)
+/* Whether s is one of v[0..n-1]; see init.h. */
+int
+init_listed(char *const *v, size_t n, const char *s)
 {
 	size_t i;
 
@@ -121,7 +122,7 @@ main(int argc, char **argv)
 			    "label '%s' cannot be a feature", name);
 			goto out;
 		}
-		if (!listed(o.exclude, o.nexclude, name))
+		if (!init_listed(o.exclude, o.nexclude, name))
 			feats[d++] = name;
 	}
 	for (j = 0; st != NULL && j < o.nexclude; j++)

@@ -74,17 +74,6 @@ init_check_label(struct opts *o, const struct fl_stats *st,
 }
 
 /* Whether s is one of the n strings v. */
-static int
-listed(char *const *v, size_t n, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i], s) == 0)
-			return 1;
-	return 0;
-}
-
 /* Print "; excluded: " before the first name left out, ", " after. */
 static void
 left_out(size_t *k, const char *name, const char *why)
@@ -136,7 +125,7 @@ init_report(const struct opts *o, const struct fl_stats *st,
 		fprintf(stderr, "%s%s", j > 0 ? ", " : "", feats[j]);
 	/* The -x columns that were candidates: in -f, else in the stats. */
 	for (j = 0, n = 0; j < o->nexclude; j++)
-		if (o->features != NULL ? listed(o->features, o->nfeatures,
+		if (o->features != NULL ? init_listed(o->features, o->nfeatures,
 		    o->exclude[j]) : fl_stats_find(st, o->exclude[j]) >= 0) {
 			fprintf(stderr, "%s%s", k == 0 ? "; excluded: " :
 			    ", ", o->exclude[j]);

@@ -24,6 +24,8 @@ extern const char init_usage[];
 
 /* Parse and check fl-init's arguments into o; exits 2 on misuse. */
 void	init_parse_args(int argc, char **argv, struct opts *o);
+/* Whether s is one of the n names in v. */
+int	init_listed(char *const *v, size_t n, const char *s);
 
 /* Check the label against the statistics st (none: no check); set
  * o->classes for a multiclass label when not given.  Errors: FL_EFORMAT,
