@@ -38,7 +38,8 @@ const char	*pack_parse_key_only(int argc, char **argv, const char **key);
  * is a usage error. */
 const char	*pack_operand(int argc, char **argv);
 
-/* The trust verbs (lib/trust/key.c, sign.c, seal.c), log (lib/trust/lineage.c) and
+/* The trust verbs (lib/trust/key.c, sign.c, seal.c), log
+ * (lib/trust/lineage.c) and
  * their commands. */
 extern const struct fl_cmd pack_sign_cmd, pack_verify_cmd, pack_seal_cmd,
 		pack_open_cmd, pack_log_cmd;

@@ -10,14 +10,23 @@
 #ifndef FL_H
 #define FL_H
 
-#include "core/core.h"	/* errors, exit codes, atomic files, the seeded generator */
-#include "format/format.h"	/* archives, safetensors, manifests, directories, CSV */
-#include "trust/trust.h"	/* keys, signatures, trust folders and their roles, sealing, sealed readers, lineage */
-#include "model/model.h"	/* models and their layer table, model archives, datasets, state vectors, the survival model */
-#include "compute/compute.h"	/* backends and their ops, the reference and the BLAS path */
-#include "privacy/privacy.h"	/* the RDP accountant and the one noise source */
-#include "train/train.h"	/* the training loop, its heads and optimisers, SCAFFOLD at a site, prediction */
-#include "stats/stats.h"	/* column statistics, metrics, survival metrics, federated evaluation */
-#include "federation/federation.h"	/* aggregation, the strategy table, combining archives, the baseline hazard */
+/* errors, exit codes, atomic files, the seeded generator */
+#include "core/core.h"
+/* archives, safetensors, manifests, directories, CSV */
+#include "format/format.h"
+/* keys, signatures, trust folders and their roles, sealing, lineage */
+#include "trust/trust.h"
+/* models, their layer table and archives, datasets, survival models */
+#include "model/model.h"
+/* backends and their ops, the reference and the BLAS path */
+#include "compute/compute.h"
+/* the RDP accountant and the one noise source */
+#include "privacy/privacy.h"
+/* the training loop, its heads and optimisers, SCAFFOLD, prediction */
+#include "train/train.h"
+/* column statistics, metrics, survival metrics, federated evaluation */
+#include "stats/stats.h"
+/* aggregation, the strategy table, combining archives, the baseline hazard */
+#include "federation/federation.h"
 
 #endif /* FL_H */

@@ -1,5 +1,6 @@
 /*
- * compute/compute.h: the compute layer of libfl: backends and their ops, the reference and the BLAS path.
+ * compute/compute.h: the compute layer of libfl: backends and their ops, the
+ * reference and the BLAS path.
  * Layers include downwards only (README.md, "Source tour"); fl.h
  * includes them all.
  */
@@ -9,7 +10,7 @@
 #include "model/model.h"
 
 /* ------------------------------------------------------------------------ */
-/* Backends (lib/compute/backend.c, lib/compute/ref.c, lib/compute/blas.c; kernels/ later).         */
+/* Backends (backend.c, ref.c, blas.c in lib/compute; kernels/ later).       */
 
 enum fl_device {
 	FL_DEVICE_CPU,

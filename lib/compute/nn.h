@@ -35,7 +35,8 @@ enum fl_head_unit {
  * loss_grad returns the batch's loss from Z (rows, k) against y (rows)
  * and time (rows, or NULL), and writes scale * dloss/dZ into dZ (rows,
  * k).  The dense heads run it as the backend's loss op (be->loss); the
- * Cox head is host code, which needs a backend with host_memory.  A per-row head returns the summed loss (the trainer passes scale
+ * Cox head is host code, which needs a backend with host_memory.  A per-row
+ * head returns the summed loss (the trainer passes scale
  * 1/rows); a per-risk-set head returns its own normalised loss (the
  * trainer passes scale 1).  scratch holds rows * scratch bytes.
  *

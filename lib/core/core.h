@@ -1,5 +1,6 @@
 /*
- * core/core.h: the core layer of libfl: errors, exit codes, atomic files, the seeded generator.
+ * core/core.h: the core layer of libfl: errors, exit codes, atomic files, the
+ * seeded generator.
  * Layers include downwards only (README.md, "Source tour"); fl.h
  * includes them all.
  */
@@ -36,7 +37,7 @@
 #define FL_EXIT_TRUST	3	/* verification failed: hash, signature, key */
 
 /* ------------------------------------------------------------------------ */
-/* Errors (lib/core/err.c).                                                      */
+/* Errors (lib/core/err.c).                                                   */
 
 enum fl_status {
 	FL_OK = 0,
@@ -79,7 +80,7 @@ const char *fl_article(const char *word);
 int fl_size_mul(size_t a, size_t b, size_t *out);
 
 /* ------------------------------------------------------------------------ */
-/* Files (lib/core/io.c).                                                        */
+/* Files (lib/core/io.c).                                                     */
 
 /*
  * An output that appears atomically.  fl_out_open with a path creates a
@@ -111,7 +112,7 @@ int		 fl_file_read(const char *path, size_t max, char **buf,
 		    size_t *len, struct fl_err *err);
 
 /* ------------------------------------------------------------------------ */
-/* Random numbers (lib/core/rng.c).                                              */
+/* Random numbers (lib/core/rng.c).                                           */
 
 /*
  * A seeded, reproducible generator (xoshiro256**), seeded through SHA-256

@@ -10,12 +10,14 @@
  *               pseudo-gradient (Reddi et al. 2021, Algorithm 2)
  *
  * The strategies are rows of a table (lib/federation/strategy.c); the server
- * optimizers' steps are in lib/federation/fedopt.c.  The robust strategies (median,
+ * optimizers' steps are in lib/federation/fedopt.c.  The robust strategies
+ * (median,
  * trimmed-mean, krum, multi-krum, see lib/federation/robust.c) spool each delta
  * into one unlinked temp file as it arrives and combine them chunk by
  * chunk at the end.  Central DP clips every delta to an L2 bound, gives
  * every site the same weight and adds Gaussian noise (lib/privacy/noise.c) to
- * the sum (McMahan et al. 2018, DP-FedAvg); lib/privacy/dp.c accounts for it.  Server moments and SCAFFOLD's control variate are
+ * the sum (McMahan et al. 2018, DP-FedAvg); lib/privacy/dp.c accounts for it.
+ * Server moments and SCAFFOLD's control variate are
  * carried as state/ vectors in the model archive, the privacy spent in
  * its manifest, so that a federation resumes exactly where it stopped.
  */

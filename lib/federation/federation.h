@@ -1,5 +1,6 @@
 /*
- * federation/federation.h: the federation layer of libfl: aggregation, the strategy table, combining archives, the baseline hazard.
+ * federation/federation.h: the federation layer of libfl: aggregation, the
+ * strategy table, combining archives, the baseline hazard.
  * Layers include downwards only (README.md, "Source tour"); fl.h
  * includes them all.
  */
@@ -41,7 +42,7 @@ int		 fl_baseline_finish(struct fl_baseline *b, json_t *manifest,
 		    struct fl_err *err);
 void		 fl_baseline_free(struct fl_baseline *b);
 /* ------------------------------------------------------------------------ */
-/* Aggregation (lib/federation/aggregate.c).                                           */
+/* Aggregation (lib/federation/aggregate.c).                                  */
 
 /*
  * A streaming aggregator: memory is O(model size) however many updates are
@@ -71,15 +72,18 @@ size_t		 fl_agg_count(const struct fl_agg *g);
 /* Write the aggregated model into a new archive (kind model, round + 1,
  * parent base_id, samples the total, "strategy", "contributors": an
  * array of {id, site, samples, signer} in the order added, and "history":
- * the base's history with this round appended, see fl_history_append).  Errors: FL_EUSAGE
+ * the base's history with this round appended, see fl_history_append).
+ * Errors: FL_EUSAGE
  * (no update added), FL_ENUM, FL_ENOMEM. */
 int		 fl_agg_finish(struct fl_agg *g, struct fl_archive **out,
 		    struct fl_err *err);
 void		 fl_agg_free(struct fl_agg *g);
 
 /*
- * Server strategies and central differential privacy (lib/federation/aggregate.c,
- * lib/federation/strategy.c, lib/federation/fedopt.c, lib/federation/robust.c), documented in
+ * Server strategies and central differential privacy
+ * (lib/federation/aggregate.c,
+ * lib/federation/strategy.c, lib/federation/fedopt.c,
+ * lib/federation/robust.c), documented in
  * fl-aggregate(1).  fl_agg_new accepts every name of
  * fl_agg_strategy_name(); fl_agg_configure, called before the first
  * fl_agg_add, sets their parameters and reads the state the base model's
@@ -110,7 +114,8 @@ struct fl_agg_opts {
 };
 #define FL_AGG_OPTS_INIT { NAN, NAN, NAN, NAN, NAN, NAN, -1, 0, 0, 0, 0, \
 	1e-5, 0, 0, 0, 0, 0 }
-/* The strategy names, in the order of the table in lib/federation/strategy.c: the
+/* The strategy names, in the order of the table in lib/federation/strategy.c:
+ * the
  * name of strategy i (fedavg is 0), or NULL past the last. */
 const char	*fl_agg_strategy_name(size_t i);
 /* The names as one list, "fedavg, fedavgm, ..., multi-krum", for help
@@ -124,7 +129,8 @@ int		 fl_agg_configure(struct fl_agg *g, const struct fl_agg_opts *o,
 		    const struct fl_archive *base, struct fl_err *err);
 
 /*
- * What fl-aggregate combines (lib/federation/combine.c), decided by the archives:
+ * What fl-aggregate combines (lib/federation/combine.c), decided by the
+ * archives:
  * with a base model (given to fl_combine_base, or the first archive
  * added), the updates that follow are aggregated with fl_agg (strategy
  * and o as for fl_agg_new and fl_agg_configure, copied) and the survival

@@ -3,7 +3,8 @@
  * mean delta as a pseudo-gradient, one coordinate at a time: server
  * momentum (fedavgm, Hsu et al. 2019) and adaptive moments (fedadam,
  * fedyogi, fedadagrad; Reddi et al. 2021, Algorithm 2).  Rows of the
- * strategy table (lib/federation/strategy.c); fl-aggregate(1) documents them.  The
+ * strategy table (lib/federation/strategy.c); fl-aggregate(1) documents them.
+ * The
  * arithmetic and its order are fixed: a model aggregated once must be
  * aggregated again to the same bytes.
  */

@@ -1,5 +1,6 @@
 /*
- * robust_int.h: lib/federation/robust.c's interface, for lib/federation/aggregate.c and tests.
+ * robust_int.h: lib/federation/robust.c's interface, for
+ * lib/federation/aggregate.c and tests.
  */
 #ifndef FL_ROBUST_INT_H
 #define FL_ROBUST_INT_H

@@ -1,8 +1,10 @@
 /*
  * strategy.c: the table of server strategies, one row each: its name,
  * the parameters it takes and their defaults, whether it is a mean
- * strategy (with its server step, lib/federation/fedopt.c) or a robust one (spooled
- * and combined by lib/federation/robust.c).  lib/federation/aggregate.c runs the rows; the
+ * strategy (with its server step, lib/federation/fedopt.c) or a robust one
+ * (spooled
+ * and combined by lib/federation/robust.c).  lib/federation/aggregate.c runs
+ * the rows; the
  * names, the "is for" checks and the recorded "strategy_params" all come
  * from here.  fl-aggregate(1) documents each row.
  */

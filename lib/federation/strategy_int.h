@@ -1,6 +1,8 @@
 /*
- * strategy_int.h: the table of server strategies (lib/federation/strategy.c) and
- * the FedOpt server optimizers (lib/federation/fedopt.c), for lib/federation/aggregate.c and
+ * strategy_int.h: the table of server strategies (lib/federation/strategy.c)
+ * and
+ * the FedOpt server optimizers (lib/federation/fedopt.c), for
+ * lib/federation/aggregate.c and
  * tests.  fl-aggregate(1) documents each strategy and parameter.
  */
 #ifndef FL_STRATEGY_INT_H
@@ -81,7 +83,8 @@ int	fl_strategy_check(const struct fl_strategy *s,
 int	fl_strategy_record(const struct fl_strategy *s,
 	    const struct fl_agg_opts *o, size_t count, json_t *p);
 
-/* The FedOpt family (lib/federation/fedopt.c): server momentum (Hsu et al. 2019)
+/* The FedOpt family (lib/federation/fedopt.c): server momentum (Hsu et al.
+ * 2019)
  * and adaptive moments (Reddi et al. 2021, Algorithm 2). */
 fl_strategy_step	fl_fedopt_avgm;
 fl_strategy_step	fl_fedopt_adam;

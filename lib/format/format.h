@@ -1,5 +1,6 @@
 /*
- * format/format.h: the format layer of libfl: archives, safetensors, manifests, directories, CSV.
+ * format/format.h: the format layer of libfl: archives, safetensors,
+ * manifests, directories, CSV.
  * Layers include downwards only (README.md, "Source tour"); fl.h
  * includes them all.
  */
@@ -9,7 +10,7 @@
 #include "core/core.h"
 
 /* ------------------------------------------------------------------------ */
-/* Archives (lib/format/archive.c, safetensors.c, manifest.c, pack.c).            */
+/* Archives (lib/format/archive.c, safetensors.c, manifest.c, pack.c).        */
 
 enum fl_kind {
 	FL_KIND_MODEL,
@@ -295,7 +296,7 @@ int		 fl_json_get_str(const json_t *obj, const char *key,
 		    const char **s, struct fl_err *err);
 
 /* ------------------------------------------------------------------------ */
-/* CSV (lib/format/csv.c).                                                         */
+/* CSV (lib/format/csv.c).                                                    */
 
 /*
  * A streaming reader of a numeric CSV file: one header row of names, then

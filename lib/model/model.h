@@ -1,5 +1,6 @@
 /*
- * model/model.h: the model layer of libfl: models and their layer table, model archives, datasets, state vectors, the survival model.
+ * model/model.h: the model layer of libfl: models and their layer table,
+ * model archives, datasets, state vectors, the survival model.
  * Layers include downwards only (README.md, "Source tour"); fl.h
  * includes them all.
  */
@@ -9,7 +10,7 @@
 #include "trust/trust.h"
 
 /* ------------------------------------------------------------------------ */
-/* Models (lib/model/model.c).                                                    */
+/* Models (lib/model/model.c).                                                */
 
 enum fl_task {
 	FL_TASK_BINARY,		/* one logit, sigmoid, log loss; labels 0/1 */
@@ -56,7 +57,8 @@ struct fl_prep {
  * The spec fixes the task for logreg (binary), softmax (multiclass) and
  * linear (regression); a conflicting task is FL_EUSAGE.  Features are named
  * features[0..d-1] (features NULL: "x1".."xd"; label NULL: "y");
- * preprocessing starts as the identity (mean 0, scale 1, impute 0).  Parameters are zero.  Errors: FL_EUSAGE, FL_ENOMEM.
+ * preprocessing starts as the identity (mean 0, scale 1, impute 0).
+ * Parameters are zero.  Errors: FL_EUSAGE, FL_ENOMEM.
  */
 int		 fl_model_new(struct fl_model **m, const char *spec,
 		    enum fl_task task, size_t nclasses, size_t d,
@@ -169,7 +171,7 @@ int		 fl_model_read(const char *path, const struct fl_seckey *key,
 		    struct fl_err *err);
 
 /* ------------------------------------------------------------------------ */
-/* Datasets (lib/model/dataset.c).                                                */
+/* Datasets (lib/model/dataset.c).                                            */
 
 /* A CSV read through a model's prep: X (n, d) row-major, standardised and
  * imputed; y (n): 0/1, class index, or target value. */

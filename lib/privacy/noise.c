@@ -1,11 +1,13 @@
 /*
  * noise.c: the one source of randomness for privacy noise: DP-SGD's
- * Gaussian (lib/train/train.c), central DP's Gaussian (lib/federation/aggregate.c) and
+ * Gaussian (lib/train/train.c), central DP's Gaussian
+ * (lib/federation/aggregate.c) and
  * the Laplace mechanism of fl-stats (lib/stats/stats.c).  The rule, stated in
  * fl.h and in the man pages' privacy sections: 64-bit words come from
  * OpenSSL's RAND_bytes, read in blocks; with a test seed, from the seeded
  * generator of lib/core/rng.c (stream "dp-noise"), which gives no privacy.
- * Gaussian deviates are Box-Muller, as fl_rng_normal's; lib/privacy/dp.c accounts.
+ * Gaussian deviates are Box-Muller, as fl_rng_normal's; lib/privacy/dp.c
+ * accounts.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -67,7 +69,8 @@ word(struct fl_noise *ns, uint64_t *u, struct fl_err *err)
  * A standard normal deviate by the Box-Muller transform of two uniforms
  * in [0, 1) with 53 bits each (the first redrawn while 0), the second
  * deviate kept for the next call: exactly fl_rng_normal's arithmetic, so
- * that a seeded source repeats the numbers lib/federation/aggregate.c drew before
+ * that a seeded source repeats the numbers lib/federation/aggregate.c drew
+ * before
  * this module existed.
  */
 int

@@ -1,5 +1,6 @@
 /*
- * privacy/privacy.h: the privacy layer of libfl: the RDP accountant and the one noise source.
+ * privacy/privacy.h: the privacy layer of libfl: the RDP accountant and the
+ * one noise source.
  * Layers include downwards only (README.md, "Source tour"); fl.h
  * includes them all.
  */

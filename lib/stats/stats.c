@@ -251,7 +251,8 @@ dp_scale(const struct fl_stats *s)
 	return sens / s->epsilon;
 }
 
-/* The Laplace noise is drawn from an unseeded fl_noise source (lib/privacy/noise.c):
+/* The Laplace noise is drawn from an unseeded fl_noise source
+ * (lib/privacy/noise.c):
  * fl-stats has no test seed.  Errors: FL_ENOMEM, FL_EIO. */
 static int
 privatize(struct fl_stats *s, double e, struct fl_err *err)

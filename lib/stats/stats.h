@@ -1,5 +1,6 @@
 /*
- * stats/stats.h: the stats layer of libfl: column statistics, metrics, survival metrics, federated evaluation.
+ * stats/stats.h: the stats layer of libfl: column statistics, metrics,
+ * survival metrics, federated evaluation.
  * Layers include downwards only (README.md, "Source tour"); fl.h
  * includes them all.
  */
@@ -10,7 +11,7 @@
 #include "privacy/privacy.h"
 
 /* ------------------------------------------------------------------------ */
-/* Per-column sufficient statistics (lib/stats/stats.c).                          */
+/* Per-column sufficient statistics (lib/stats/stats.c).                      */
 
 struct fl_colstats {
 	const char	*name;
@@ -88,7 +89,7 @@ int		 fl_stats_write_km(const struct fl_stats *s, FILE *f,
 		    const char *name, struct fl_err *err);
 
 /* ------------------------------------------------------------------------ */
-/* Metrics (lib/stats/metrics.c).                                                 */
+/* Metrics (lib/stats/metrics.c).                                             */
 
 #define FL_MAX_HORIZONS 16	/* --horizon values per evaluation */
 
@@ -118,7 +119,7 @@ int		 fl_metrics_compute(enum fl_task task, size_t n, size_t k,
 json_t		*fl_metrics_json(const struct fl_metrics *m);
 
 /* ------------------------------------------------------------------------ */
-/* Federated evaluation (lib/stats/fedeval.c).                                    */
+/* Federated evaluation (lib/stats/fedeval.c).                                */
 
 /*
  * The sufficient statistics of a model's metrics on some rows: sums that

@@ -1,5 +1,6 @@
 /*
- * train/train.h: the train layer of libfl: the training loop, its heads and optimisers, SCAFFOLD at a site, prediction.
+ * train/train.h: the train layer of libfl: the training loop, its heads and
+ * optimisers, SCAFFOLD at a site, prediction.
  * Layers include downwards only (README.md, "Source tour"); fl.h
  * includes them all.
  */
@@ -10,7 +11,7 @@
 #include "privacy/privacy.h"
 
 /* ------------------------------------------------------------------------ */
-/* Training and prediction (lib/compute/nn.c, lib/train/optim.c, lib/train/train.c).            */
+/* Training and prediction (compute/nn.c, train/optim.c, train/train.c).    */
 
 enum fl_optimizer {
 	FL_OPT_SGD,

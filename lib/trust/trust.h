@@ -1,5 +1,6 @@
 /*
- * trust/trust.h: the trust layer of libfl: keys, signatures, trust folders and their roles, sealing, sealed readers, lineage.
+ * trust/trust.h: the trust layer of libfl: keys, signatures, trust folders
+ * and their roles, sealing, sealed readers, lineage.
  * Layers include downwards only (README.md, "Source tour"); fl.h
  * includes them all.
  */
@@ -9,7 +10,7 @@
 #include "format/format.h"
 
 /* ------------------------------------------------------------------------ */
-/* Lineage (lib/trust/lineage.c).                                                 */
+/* Lineage (lib/trust/lineage.c).                                             */
 
 /*
  * A model's "history" is an array with one entry per round, oldest first:
@@ -36,7 +37,7 @@ int		 fl_history_print(const json_t *manifest, FILE *out,
 		    struct fl_err *err);
 
 /* ------------------------------------------------------------------------ */
-/* Trust: keys, signatures, sealing (lib/trust/key.c, lib/trust/sign.c, lib/trust/seal.c).    */
+/* Trust: keys, signatures, sealing (lib/trust: key.c, sign.c, seal.c).     */
 
 /*
  * An identity holds an Ed25519 signing key and an X25519 sealing key.  Its
@@ -149,7 +150,8 @@ int		 fl_archive_signers(const struct fl_archive *a,
 		    size_t max, size_t *n, struct fl_err *err);
 
 /*
- * Sealing (lib/trust/seal.c), specified in fl-archive(5): the magic "flseal1\n",
+ * Sealing (lib/trust/seal.c), specified in fl-archive(5): the magic
+ * "flseal1\n",
  * a header naming each recipient's key id with the file key wrapped by
  * X25519 (one ephemeral key per file) and HKDF-SHA256, then the payload in
  * ChaCha20-Poly1305 chunks of 64 KiB whose nonces count chunks and mark
