@@ -440,6 +440,17 @@ nest(size_t n)
 	return x;
 }
 
+/* Copy the string t to *p and advance *p past it (the caller sized the
+ * buffer). */
+static void
+append(char **p, const char *t)
+{
+	size_t k = strlen(t);
+
+	memcpy(*p, t, k);
+	*p += k;
+}
+
 /* JSON text: "{"x":" pre, body, post "}". */
 static char *
 text(const char *pre, size_t npre, const char *body, size_t nbody,
@@ -451,14 +462,17 @@ text(const char *pre, size_t npre, const char *body, size_t nbody,
 
 	if (s == NULL)
 		abort();
-	p += sprintf(p, "{\"x\":");
+	append(&p, "{\"x\":");
 	for (i = 0; i < npre; i++)
-		p += sprintf(p, "%s", pre);
-	for (i = 0; i < nbody; i++)
-		p += sprintf(p, "%s%s", i > 0 ? "," : "", body);
+		append(&p, pre);
+	for (i = 0; i < nbody; i++) {
+		append(&p, i > 0 ? "," : "");
+		append(&p, body);
+	}
 	for (i = 0; i < npost; i++)
-		p += sprintf(p, "%s", post);
-	p += sprintf(p, "}");
+		append(&p, post);
+	append(&p, "}");
+	*p = '\0';
 	*len = (size_t)(p - s);
 	return s;
 }
