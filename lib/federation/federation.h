@@ -174,4 +174,109 @@ int		 fl_combine_finish(struct fl_combine *c,
 		    struct fl_archive **out, struct fl_err *err);
 void		 fl_combine_free(struct fl_combine *c);
 
+/* ------------------------------------------------------------------------ */
+/* Valuation (lib/federation/coalition.c, shapley.c, value.c): what each     */
+/* site's update added, for fl-value (man/fl-value.1).                       */
+
+/* The most updates one round may hold for valuation (coalitions are 64-bit
+ * masks), and the most for exact Shapley values (2^20 coalitions). */
+#define FL_COALITION_MAX	64
+#define FL_SHAPLEY_EXACT_MAX	20
+
+/*
+ * One round held for valuation: the base model (its archive a, named name
+ * in messages; borrowed only during the call) and its updates, each
+ * checked by fl_agg_add as fl-aggregate checks it (strategy and o as for
+ * fl_agg_new and fl_agg_configure; o may not ask for DP noise, and a base
+ * carrying a privacy budget is refused) and its delta kept.  Errors:
+ * FL_EUSAGE, FL_EFORMAT, FL_ESHAPE, FL_ENUM, FL_ENOMEM.
+ */
+struct fl_coalition;
+int		 fl_coalition_new(struct fl_coalition **c,
+		    const struct fl_archive *a, const char *name,
+		    const char *strategy, const struct fl_agg_opts *o,
+		    struct fl_err *err);
+/* Add an update (checked as by fl_agg_add; at most FL_COALITION_MAX). */
+int		 fl_coalition_add(struct fl_coalition *c,
+		    const struct fl_archive *u, const char *name,
+		    struct fl_err *err);
+void		 fl_coalition_free(struct fl_coalition *c);
+size_t		 fl_coalition_count(const struct fl_coalition *c);
+/* Update i's site, archive id and samples, in the order added. */
+const char	*fl_coalition_site(const struct fl_coalition *c, size_t i);
+const char	*fl_coalition_update_id(const struct fl_coalition *c, size_t i);
+int64_t		 fl_coalition_samples(const struct fl_coalition *c, size_t i);
+const struct fl_model *fl_coalition_base(const struct fl_coalition *c);
+const char	*fl_coalition_base_id(const struct fl_coalition *c);
+int64_t		 fl_coalition_round(const struct fl_coalition *c);
+/*
+ * The parameters (nparams) of the aggregate of the updates i with in[i]
+ * nonzero (in has one byte per update), as fl-aggregate would make it
+ * from just those: for the coalition of all, bit for bit its model.  The
+ * empty coalition, and one the strategy refuses (Krum with fewer than 2F
+ * + 3 updates, fewer than --min-updates), give the base's parameters, and
+ * *refused is 1 for the latter.  Errors: FL_EIO (the robust strategies'
+ * spool), FL_ENUM (overflow), FL_ENOMEM.
+ */
+int		 fl_coalition_params(struct fl_coalition *c,
+		    const unsigned char *in, float *params, int *refused,
+		    struct fl_err *err);
+
+/* A utility of coalitions: *u for the players i with in[i] nonzero. */
+typedef int fl_utility_fn(void *ctx, const unsigned char *in, double *u,
+    struct fl_err *err);
+enum fl_value_method {
+	FL_VALUE_EXACT,		/* all 2^n coalitions */
+	FL_VALUE_SAMPLED,	/* permutations, with truncation */
+	FL_VALUE_LOO		/* leave-one-out only */
+};
+struct fl_shapley_opts {
+	enum fl_value_method	 method;
+	size_t			 permutations;	/* sampled: K >= 2 */
+	uint64_t		 seed;
+	double			 truncation;	/* sampled: t >= 0 */
+};
+/* Caller-allocated: value, se and loo hold n doubles each. */
+struct fl_shapley_result {
+	double		*value;		/* Shapley values (NaN for loo) */
+	double		*se;		/* their standard errors (0 exact) */
+	double		*loo;		/* U(all) - U(all without i) */
+	double		 u_all, u_none;
+	size_t		 evaluations;	/* distinct coalitions evaluated */
+};
+/*
+ * The Shapley values of n players (1 to FL_COALITION_MAX; exact: at most
+ * FL_SHAPLEY_EXACT_MAX) under utility f, and their leave-one-out values:
+ * see lib/federation/shapley.c for the estimators.  Errors: FL_EUSAGE,
+ * FL_ENOMEM, and f's.
+ */
+int		 fl_shapley(size_t n, fl_utility_fn *f, void *ctx,
+		    const struct fl_shapley_opts *o,
+		    struct fl_shapley_result *r, struct fl_err *err);
+
+/* The metric fl-value uses by default for a task: auc, accuracy, r2 or
+ * c_index. */
+const char	*fl_value_metric_default(enum fl_task task);
+/* Check that name is a metric of task; *sign is 1 when higher is better,
+ * -1 for a loss (the utility is then its negative).  Errors: FL_EUSAGE,
+ * listing the task's metrics. */
+int		 fl_value_metric_check(const char *name, enum fl_task task,
+		    int *sign, struct fl_err *err);
+/* The metric name of m (NaN when unknown). */
+double		 fl_value_metric_get(const struct fl_metrics *m,
+		    const char *name);
+/*
+ * The utility of a coalition of c's updates on validation rows ds (both
+ * borrowed): the signed metric of its aggregate's predictions, an
+ * fl_utility_fn with ctx a struct fl_valuer.  Errors: FL_EUSAGE (a
+ * metric not of the task), FL_EFORMAT (no rows), FL_ENUM (the metric is
+ * undefined, as the AUC on one class), FL_ENOMEM.
+ */
+struct fl_valuer;
+int		 fl_valuer_new(struct fl_valuer **v, struct fl_coalition *c,
+		    const struct fl_dataset *ds, const char *metric,
+		    struct fl_err *err);
+void		 fl_valuer_free(struct fl_valuer *v);
+fl_utility_fn	 fl_valuer_utility;
+
 #endif /* FL_LIB_FEDERATION_H */

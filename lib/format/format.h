@@ -17,7 +17,8 @@ enum fl_kind {
 	FL_KIND_UPDATE,
 	FL_KIND_STATS,
 	FL_KIND_METRICS,
-	FL_KIND_STATE		/* a site's local state (fl-train --scaffold) */
+	FL_KIND_STATE,		/* a site's local state (fl-train --scaffold) */
+	FL_KIND_VALUATION	/* sites' values (fl-value -o) */
 };
 const char	*fl_kind_name(enum fl_kind kind);
 /* Return the kind named s, or -1. */
