@@ -153,7 +153,7 @@ value_parse_args(int argc, char **argv, struct opts *o)
 	const struct fl_agg_opts defaults = FL_AGG_OPTS_INIT;
 	char list[512];
 	size_t k;
-	int c;
+	int c, sign;
 
 	memset(o, 0, sizeof(*o));
 	o->agg = defaults;
@@ -181,6 +181,14 @@ value_parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_METRIC:
 			o->metric = optarg;
+			for (k = 0; k <= FL_TASK_SURVIVAL; k++)
+				if (fl_value_metric_check(optarg,
+				    (enum fl_task)k, &sign, NULL) == 0)
+					break;
+			if (k > FL_TASK_SURVIVAL)
+				fl_usage_error(value_usage, "--metric: unknown "
+				    "metric '%s' (auc, accuracy, log_loss, "
+				    "brier, rmse, mae, r2, c_index)", optarg);
 			break;
 		case OPT_METHOD:
 			if (strcmp(optarg, "shapley") == 0)

@@ -1,5 +1,5 @@
 # fl.bash: bash completion for the fl tools (fl-init fl-train fl-aggregate
-# fl-eval fl-stats fl-pack fl-keygen).  Thin on purpose: options, fl-pack's verbs and
+# fl-eval fl-stats fl-pack fl-keygen fl-value).  Thin on purpose: options, fl-pack's verbs and
 # the values of a few options; file names everywhere else.  The tools loop
 # in test/cli/tools.bats checks that every long option of every --help is
 # listed here.  Installed as .../bash-completion/completions/fl, with a
@@ -30,6 +30,12 @@ _fl_opts() {
 		echo "-d --data --format -p --predictions --key --curve --emit
 		    --site -o --output --report --horizon -q --quiet
 		    -h --help -V --version" ;;
+	fl-value)
+		echo "-m --model -d --data --metric --method --permutations
+		    --truncation --seed --format --strategy --server-lr
+		    --server-momentum --beta1 --beta2 --tau --trim --byzantine
+		    --select --clip --min-updates --key --sign --report
+		    -o --output -q --quiet -h --help -V --version" ;;
 	fl-stats)
 		echo "--data --tsv --table1 --curve --bins-from --bins
 		    --survival --min-count --dp-epsilon --site -o --output -q --quiet
@@ -75,7 +81,13 @@ _fl_values() {
 		echo "roc calibration survival" ;;
 	fl-stats:--curve)
 		echo "km" ;;
-	fl-aggregate:--strategy)
+	fl-value:--format)
+		echo "json tsv" ;;
+	fl-value:--method)
+		echo "shapley sampled loo auto" ;;
+	fl-value:--metric)
+		echo "auc accuracy log_loss brier rmse mae r2 c_index" ;;
+	fl-aggregate:--strategy|fl-value:--strategy)
 		echo "fedavg fedavgm fedadam fedyogi fedadagrad median trimmed-mean krum multi-krum" ;;
 	fl-pack-create:--compress)
 		echo "none gzip zstd" ;;
@@ -123,7 +135,7 @@ _fl() {
 	-l|--label|--classes|-f|--features|-x|--exclude|--seed|-e|--epochs|\
 	-b|--batch|--lr|--momentum|--l2|--site|--bins|--survival|\
 	--min-count|--dp-epsilon|--time|--event|--grid|--tmax|--horizon|\
-	--min-updates)
+	--min-updates|--permutations|--truncation)
 		return ;;	# a value of the user's own
 	esac
 
@@ -143,4 +155,4 @@ _fl() {
 }
 
 complete -F _fl fl-init fl-train fl-aggregate fl-eval fl-stats fl-pack \
-    fl-keygen
+    fl-keygen fl-value
