@@ -248,3 +248,16 @@ colsum() {
 		[[ ${stderr_lines[-1]} == "Try 'fl-value --help'." ]]
 	done
 }
+
+@test "fl-value: value.sh: the noisy hospital lowest in every run, the copy as its original" {
+	run --separate-stderr "$TOP/examples/value.sh" 2 3
+	[ "$status" -eq 0 ]
+	echo "$output"
+	echo "$output" | awk -F'\t' '
+	    /^== stability/ { st = 1; next }
+	    !st && $1 == "site1" { s1 = $4 }
+	    !st && $1 == "site6" { s6 = $4 }
+	    !st && $1 == "site5" { s5 = $4 }
+	    st && $1 == "site5" { low = $4 }
+	    END { exit !(s1 == s6 && s5 < 0 && low == "3/3") }'
+}
