@@ -33,6 +33,12 @@ void	eval_print_json(const json_t *obj);
 void	eval_print_predictions(const struct fl_model *m,
 	    const struct fl_dataset *ds, const float *pred, int tsv);
 
+/* Read the model (o->model, sealed input opened with sk) into *a and *m;
+ * or, for a coalitions archive with --emit, score and emit every
+ * coalition (cmd/eval-coalitions.c) and return 1 with *m NULL. */
+int	eval_read(const struct opts *o, const struct fl_seckey *sk,
+	    struct fl_archive **a, struct fl_model **m, struct fl_err *err);
+
 /* Federated evaluation: --report, --emit or a pooled --curve. */
 int	eval_fedeval(const struct opts *o, const struct fl_archive *ma,
 	    const struct fl_model *m, const struct fl_dataset *ds,

@@ -72,7 +72,7 @@ value_rounds(const struct opts *o, struct round *rounds, size_t n,
 
 	for (i = 0; i < n && rc == 0; i++) {
 		m = fl_coalition_base(rounds[i].c);
-		k = fl_coalition_count(rounds[i].c);
+		k = round_count(&rounds[i]);
 		if (prev == NULL || !same_rows(prev, m)) {
 			fl_dataset_free(ds);
 			if ((rc = fl_dataset_load(&ds, o->data, m, 1, err)) < 0)
@@ -115,18 +115,18 @@ save(const struct opts *o, json_t *v, const struct round *rounds, size_t n,
 
 	for (i = 0; !bad && i < n; i++) {
 		bad |= json_array_append_new(src, json_string(
-		    fl_coalition_base_id(rounds[i].c))) < 0;
-		for (k = 0; !bad && k < fl_coalition_count(rounds[i].c); k++) {
+		    round_model_id(&rounds[i]))) < 0;
+		for (k = 0; !bad && k < round_count(&rounds[i]); k++) {
 			bad |= json_array_append_new(src, json_string(
-			    fl_coalition_update_id(rounds[i].c, k))) < 0;
-			samples += fl_coalition_samples(rounds[i].c, k);
+			    round_update_id(&rounds[i], k))) < 0;
+			samples += round_samples(&rounds[i], k);
 		}
 	}
 	if (!bad) {
 		man = fl_archive_manifest(a);
 		bad = json_object_set_new(man, "parent", json_null()) < 0 ||
 		    json_object_set_new(man, "round", json_integer(
-		    fl_coalition_round(rounds[n - 1].c))) < 0 ||
+		    round_number(&rounds[n - 1]))) < 0 ||
 		    json_object_set_new(man, "site", json_null()) < 0 ||
 		    json_object_set_new(man, "samples",
 		    json_integer(samples)) < 0 ||
@@ -168,12 +168,27 @@ main(int argc, char **argv)
 		rc = report(&o, key, &err);
 		goto out;
 	}
-	if ((rc = value_read_rounds(&o, key, &rounds, &n, &err)) < 0)
-		goto out;
-	metric = o.metric != NULL ? o.metric : fl_value_metric_default(
-	    fl_model_task(fl_coalition_base(rounds[0].c)));
-	if ((rc = value_rounds(&o, rounds, n, metric, &err)) < 0)
-		goto out;
+	if (o.from_metrics != NULL) {
+		if ((rounds = calloc(1, sizeof(*rounds))) == NULL) {
+			rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
+			goto out;
+		}
+		n = 1;
+		if ((rc = value_from_metrics(&o, key, rounds, &metric,
+		    &err)) < 0)
+			goto out;
+	} else {
+		if ((rc = value_read_rounds(&o, key, &rounds, &n, &err)) < 0)
+			goto out;
+		if (o.coalitions) {
+			rc = value_coalitions(&o, rounds, sk, &err);
+			goto out;
+		}
+		metric = o.metric != NULL ? o.metric :
+		    fl_value_metric_default(rounds[0].task);
+		if ((rc = value_rounds(&o, rounds, n, metric, &err)) < 0)
+			goto out;
+	}
 	if ((v = value_json(&o, rounds, n, metric)) == NULL) {
 		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
 		goto out;

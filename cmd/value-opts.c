@@ -22,6 +22,11 @@ const char value_usage[] =
     "                [--truncation t] [--seed n] [--format json|tsv]\n"
     "                [--strategy name] [strategy options] [--key key]\n"
     "                [--sign key] [-o file] update ...\n"
+    "       fl-value --coalitions -m model [--method name] [--permutations k]\n"
+    "                [--seed n] [strategy options] [--sign key] -o file\n"
+    "                update ...\n"
+    "       fl-value --from-metrics coalitions.fla [--metric name]\n"
+    "                [--format json|tsv] [--sign key] [-o file] metrics ...\n"
     "       fl-value --report [--format json|tsv] valuation.fla";
 
 static const char about[] =
@@ -34,7 +39,8 @@ static const char about[] =
     "-o writes a valuation archive.\n";
 
 enum { OPT_METRIC = 256, OPT_METHOD, OPT_PERM, OPT_TRUNC, OPT_SEED,
-	OPT_FORMAT, OPT_STRATEGY, OPT_KEY, OPT_SIGN, OPT_REPORT, OPT_PARAM };
+	OPT_FORMAT, OPT_STRATEGY, OPT_KEY, OPT_SIGN, OPT_REPORT, OPT_COAL,
+	OPT_FROM, OPT_PARAM };
 
 /* The strategy parameters, as fl-aggregate takes them: where each lives
  * in struct fl_agg_opts, and whether it is a count. */
@@ -91,6 +97,10 @@ static const struct fl_opt options[] = {
 	    OPT_KEY },
 	{ "sign", 0, "FILE", "sign the valuation archive with this key",
 	    OPT_SIGN },
+	{ "coalitions", 0, NULL, "write the coalitions' models for the sites to\n"
+	    "score (fl-eval --emit) instead", OPT_COAL },
+	{ "from-metrics", 0, "FILE", "value from the sites' metrics of the\n"
+	    "coalitions archive FILE (one operand a site)", OPT_FROM },
 	{ "report", 0, NULL, "print the values a valuation archive holds",
 	    OPT_REPORT },
 	{ "output", 'o', "FILE", "write a valuation archive here instead of\n"
@@ -133,6 +143,30 @@ check(struct opts *o, int argc, char **argv)
 			fl_usage_error(value_usage, "--report takes no --model, "
 			    "--data or --output");
 		o->report = o->inputs[0];
+		return;
+	}
+	if (o->coalitions + (o->from_metrics != NULL) > 1)
+		fl_usage_error(value_usage, "--coalitions and --from-metrics "
+		    "conflict");
+	if (o->from_metrics != NULL) {
+		if (o->nmodels > 0 || o->data != NULL)
+			fl_usage_error(value_usage, "--from-metrics takes no "
+			    "--model or --data: the coalitions archive has them");
+		if (o->ninputs == 0)
+			fl_usage_error(value_usage, "no metrics to pool");
+		if (o->sign != NULL && o->out == NULL)
+			fl_usage_error(value_usage, "--sign needs --output");
+		if (o->out != NULL)
+			fl_refuse_tty(o->out);
+		return;
+	}
+	if (o->coalitions) {
+		if (o->nmodels != 1 || o->data != NULL || o->out == NULL)
+			fl_usage_error(value_usage, "--coalitions takes one "
+			    "--model and --output, and no --data");
+		if (o->ninputs == 0)
+			fl_usage_error(value_usage, "no updates to value");
+		fl_refuse_tty(o->out);
 		return;
 	}
 	if (o->nmodels == 0)
@@ -241,6 +275,12 @@ value_parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_REPORT:
 			o->report = "";
+			break;
+		case OPT_COAL:
+			o->coalitions = 1;
+			break;
+		case OPT_FROM:
+			o->from_metrics = optarg;
 			break;
 		default:
 			if (c >= OPT_PARAM && c < OPT_PARAM + (int)NPARAMS)

@@ -25,7 +25,7 @@ num(double x)
 static int
 add_site(json_t *sites, const struct round *rd, size_t i)
 {
-	const char *site = fl_coalition_site(rd->c, i);
+	const char *site = round_site(rd, i);
 	json_t *row = NULL, *v;
 	size_t k;
 	double x, se;
@@ -54,7 +54,7 @@ add_site(json_t *sites, const struct round *rd, size_t i)
 	}
 	return json_object_set_new(row, "samples", json_integer(
 	    json_integer_value(json_object_get(row, "samples")) +
-	    fl_coalition_samples(rd->c, i))) < 0 ||
+	    round_samples(rd, i))) < 0 ||
 	    json_object_set_new(row, "shapley", num(x)) < 0 ||
 	    json_object_set_new(row, "shapley_se", num(se)) < 0 ||
 	    json_object_set_new(row, "loo", json_real(json_number_value(
@@ -71,20 +71,20 @@ round_json(const struct round *rd)
 	json_t *o, *sites = json_array(), *s;
 	size_t i;
 
-	for (i = 0; sites != NULL && i < fl_coalition_count(rd->c); i++) {
+	for (i = 0; sites != NULL && i < round_count(rd); i++) {
 		s = json_pack("{s:s, s:I, s:o, s:o, s:f, s:s}", "site",
-		    fl_coalition_site(rd->c, i), "samples",
-		    (json_int_t)fl_coalition_samples(rd->c, i), "shapley",
+		    round_site(rd, i), "samples",
+		    (json_int_t)round_samples(rd, i), "shapley",
 		    num(rd->r.value[i]), "shapley_se", num(rd->r.se[i]), "loo",
-		    rd->r.loo[i], "update", fl_coalition_update_id(rd->c, i));
+		    rd->r.loo[i], "update", round_update_id(rd, i));
 		if (s == NULL || json_array_append_new(sites, s) < 0) {
 			json_decref(sites);
 			return NULL;
 		}
 	}
 	o = json_pack("{s:I, s:s, s:s, s:f, s:f, s:I, s:o}", "round",
-	    (json_int_t)fl_coalition_round(rd->c), "model",
-	    fl_coalition_base_id(rd->c), "method", method_names[rd->method],
+	    (json_int_t)round_number(rd), "model",
+	    round_model_id(rd), "method", method_names[rd->method],
 	    "utility_all", rd->r.u_all, "utility_none", rd->r.u_none,
 	    "evaluations", (json_int_t)rd->r.evaluations, "sites", sites);
 	return o;
@@ -100,13 +100,12 @@ value_json(const struct opts *o, const struct round *rounds, size_t n,
 	size_t i, k;
 	int sign = 1;
 
-	fl_value_metric_check(metric, fl_model_task(fl_coalition_base(
-	    rounds[0].c)), &sign, NULL);
+	fl_value_metric_check(metric, rounds[0].task, &sign, NULL);
 	snprintf(util, sizeof(util), "%s%s", sign < 0 ? "-" : "", metric);
 	for (i = 0; sites != NULL && rs != NULL && i < n; i++) {
 		if (rounds[i].method != rounds[0].method)
 			method = "mixed";
-		for (k = 0; k < fl_coalition_count(rounds[i].c); k++)
+		for (k = 0; k < round_count(&rounds[i]); k++)
 			if (add_site(sites, &rounds[i], k) < 0)
 				goto fail;
 		if ((r = round_json(&rounds[i])) == NULL ||

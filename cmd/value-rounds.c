@@ -18,6 +18,7 @@ value_rounds_free(struct round *rounds, size_t n)
 
 	for (i = 0; rounds != NULL && i < n; i++) {
 		fl_coalition_free(rounds[i].c);
+		fl_remote_free(rounds[i].rm);
 		free(rounds[i].r.value);
 		free(rounds[i].r.se);
 		free(rounds[i].r.loo);
@@ -44,6 +45,9 @@ read_models(const struct opts *o, const struct fl_seckey *key,
 			return rc;
 		rc = fl_coalition_new(&rounds[i].c, a, rounds[i].name,
 		    o->strategy, &o->agg, err);
+		if (rc == 0)
+			rounds[i].task = fl_model_task(fl_coalition_base(
+			    rounds[i].c));
 		if (rc == 0 && (rc = fl_update_max_bytes(a, &bytes, err)) == 0 &&
 		    bytes > *cap)
 			*cap = bytes;

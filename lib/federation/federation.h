@@ -279,4 +279,49 @@ int		 fl_valuer_new(struct fl_valuer **v, struct fl_coalition *c,
 void		 fl_valuer_free(struct fl_valuer *v);
 fl_utility_fn	 fl_valuer_utility;
 
+/*
+ * Valuation without rows at the coordinator (lib/federation/remote.c).  A
+ * coalitions archive (kind "coalitions", see fl-archive(5)) is the round's
+ * model with, as state vectors "state/c<k>", the parameters of every
+ * coalition a valuation by o needs (o->truncation is ignored: every
+ * coalition of every permutation is written), "sites" {site, samples,
+ * id}, "coalitions" (each a list of indices into sites) and "valuation"
+ * {method, permutations, seed, truncation}.  Exact valuation takes at most
+ * FL_COALITIONS_EXACT_MAX updates.  Errors: FL_EUSAGE, FL_ENOMEM, and
+ * those of fl_coalition_params.
+ */
+#define FL_COALITIONS_EXACT_MAX	15
+int		 fl_coalitions_write(struct fl_coalition *c,
+		    const struct fl_shapley_opts *o, struct fl_archive **out,
+		    struct fl_err *err);
+/* Coalition k's parameters (nparams, borrowed from a).  Errors:
+ * FL_EFORMAT (absent, or of another shape). */
+int		 fl_coalitions_params(const struct fl_archive *a,
+		    size_t nparams, size_t k, const float **p,
+		    struct fl_err *err);
+/*
+ * A coalitions archive as the coordinator reads it back (checked: named
+ * name in messages), and the utilities of its coalitions as the sites'
+ * pooled metrics give them (fl_remote_set); fl_remote_utility is then the
+ * fl_utility_fn to give fl_shapley with fl_remote_opts.  Errors:
+ * FL_EFORMAT, FL_ENOMEM; fl_remote_utility: FL_EFORMAT for a coalition
+ * without a utility.
+ */
+struct fl_remote;
+int		 fl_remote_new(struct fl_remote **r, const struct fl_archive *a,
+		    const char *name, struct fl_err *err);
+void		 fl_remote_free(struct fl_remote *r);
+size_t		 fl_remote_count(const struct fl_remote *r);
+size_t		 fl_remote_ncoalitions(const struct fl_remote *r);
+const char	*fl_remote_site(const struct fl_remote *r, size_t i);
+const char	*fl_remote_update_id(const struct fl_remote *r, size_t i);
+int64_t		 fl_remote_samples(const struct fl_remote *r, size_t i);
+/* The round's model's id, and the coalitions archive's own. */
+const char	*fl_remote_model_id(const struct fl_remote *r);
+const char	*fl_remote_id(const struct fl_remote *r);
+int64_t		 fl_remote_round(const struct fl_remote *r);
+const struct fl_shapley_opts *fl_remote_opts(const struct fl_remote *r);
+void		 fl_remote_set(struct fl_remote *r, size_t k, double u);
+fl_utility_fn	 fl_remote_utility;
+
 #endif /* FL_LIB_FEDERATION_H */

@@ -18,7 +18,8 @@ enum fl_kind {
 	FL_KIND_STATS,
 	FL_KIND_METRICS,
 	FL_KIND_STATE,		/* a site's local state (fl-train --scaffold) */
-	FL_KIND_VALUATION	/* sites' values (fl-value -o) */
+	FL_KIND_VALUATION,	/* sites' values (fl-value -o) */
+	FL_KIND_COALITIONS	/* coalitions' models (fl-value --coalitions) */
 };
 const char	*fl_kind_name(enum fl_kind kind);
 /* Return the kind named s, or -1. */

@@ -136,7 +136,8 @@ int		 fl_model_to_archive(const struct fl_model *m, enum fl_kind kind,
  * keys are equal have parameter vectors that line up.  FL_ENOMEM. */
 int		 fl_model_describe(const struct fl_model *m, json_t *manifest,
 		    struct fl_err *err);
-/* Build a model from a model or update archive, checking the manifest and
+/* Build a model from a model, update or coalitions archive (the round's
+ * model of fl-value --coalitions), checking the manifest and
  * binding the tensors with fl_archive_params.  Errors: FL_EFORMAT,
  * FL_ESHAPE, FL_ENUM (a parameter not finite), FL_ENOMEM. */
 int		 fl_model_from_archive(struct fl_model **m,

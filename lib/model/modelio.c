@@ -291,7 +291,8 @@ fl_model_from_archive(struct fl_model **mp, const struct fl_archive *a,
 
 	*mp = NULL;
 	if (fl_archive_kind(a) != FL_KIND_MODEL &&
-	    fl_archive_kind(a) != FL_KIND_UPDATE)
+	    fl_archive_kind(a) != FL_KIND_UPDATE &&
+	    fl_archive_kind(a) != FL_KIND_COALITIONS)
 		return fl_err_set(err, FL_EFORMAT, "%s %s archive, not a "
 		    "model", fl_article(fl_kind_name(fl_archive_kind(a))),
 		    fl_kind_name(fl_archive_kind(a)));

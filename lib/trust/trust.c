@@ -33,12 +33,13 @@ fl_archive_site(const struct fl_archive *a, const char **sitep,
 		*sitep = json_string_value(v);
 		return 0;
 	}
-	/* Without a site: a model or a valuation (a coordinator's), or a
-	 * coordinator's merge of sites' statistics or metrics, which lists
-	 * them. */
+	/* Without a site: a model, a valuation or coalitions (a
+	 * coordinator's), or a coordinator's merge of sites' statistics or
+	 * metrics, which lists them. */
 	merged = kind == FL_KIND_STATS ? "contributors" :
 	    kind == FL_KIND_METRICS ? "sites" : NULL;
 	if (kind == FL_KIND_MODEL || kind == FL_KIND_VALUATION ||
+	    kind == FL_KIND_COALITIONS ||
 	    (merged != NULL && json_is_array(json_object_get(man, merged))))
 		return 0;
 	return fl_err_set(err, FL_EFORMAT, "a%s %s archive must name its site "
