@@ -35,7 +35,7 @@ _fl_opts() {
 		    --truncation --seed --format --strategy --server-lr
 		    --server-momentum --beta1 --beta2 --tau --trim --byzantine
 		    --select --clip --min-updates --key --sign --report
-		    -o --output -q --quiet -h --help -V --version" ;;
+		    --coalitions --from-metrics -o --output -q --quiet -h --help -V --version" ;;
 	fl-stats)
 		echo "--data --tsv --table1 --curve --bins-from --bins
 		    --survival --min-count --dp-epsilon --site -o --output -q --quiet

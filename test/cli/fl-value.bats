@@ -261,3 +261,98 @@ colsum() {
 	    st && $1 == "site5" { low = $4 }
 	    END { exit !(s1 == s6 && s5 < 0 && low == "3/3") }'
 }
+
+# The held-out rows as two validating sites' rows, v1.csv and v2.csv.
+split_test() {
+	awk 'NR == 1 { print > "v1.csv"; print > "v2.csv"; next }
+	NR % 2 { print > "v1.csv"; next } { print > "v2.csv" }' "$FX/test.csv"
+}
+
+@test "fl-value: from the sites' metrics, the values of the central rows" {
+	split_test
+	run --separate-stderr fl-value --coalitions -m "$FX/r0.fla" \
+	    -o co.fla "$FX"/?.upd
+	[ "$status" -eq 0 ]
+	[ -z "$output$stderr" ]
+	[ "$(manifest_get co.fla kind)" = coalitions ]
+	run --separate-stderr fl-eval --emit --site v1 -d v1.csv -o m1.fla \
+	    co.fla
+	[ "$status" -eq 0 ]
+	[ -z "$output$stderr" ]
+	fl-eval --emit --site v2 -d v2.csv co.fla >m2.fla
+	local m s
+	for m in brier log_loss accuracy; do
+		fl-value --from-metrics co.fla --metric $m --format tsv \
+		    m1.fla m2.fla >remote.tsv
+		fl-value -m "$FX/r0.fla" -d "$FX/test.csv" --metric $m \
+		    --format tsv "$FX"/?.upd >central.tsv
+		for s in a b c d e; do
+			near "$(cell remote.tsv shapley $s)" \
+			    "$(cell central.tsv shapley $s)" 1e-9
+			near "$(cell remote.tsv loo $s)" \
+			    "$(cell central.tsv loo $s)" 1e-9
+		done
+	done
+	# The AUC is pooled from 10000-bin histograms: within about 1e-4.
+	fl-value --from-metrics co.fla --format tsv m1.fla m2.fla >remote.tsv
+	fl-value -m "$FX/r0.fla" -d "$FX/test.csv" --format tsv \
+	    "$FX"/?.upd >central.tsv
+	for s in a b c d e; do
+		near "$(cell remote.tsv shapley $s)" \
+		    "$(cell central.tsv shapley $s)" 1e-3
+	done
+	# Sampled and leave-one-out valuations travel the same way.
+	fl-value --coalitions -m "$FX/r0.fla" --method sampled \
+	    --permutations 10 --seed 5 -o cs.fla "$FX"/?.upd
+	fl-eval --emit --site v1 -d v1.csv -o s1.fla cs.fla
+	fl-eval --emit --site v2 -d v2.csv -o s2.fla cs.fla
+	fl-value --from-metrics cs.fla --metric brier --format tsv s1.fla \
+	    s2.fla >remote.tsv
+	fl-value -m "$FX/r0.fla" -d "$FX/test.csv" --metric brier \
+	    --method sampled --permutations 10 --seed 5 --format tsv \
+	    "$FX"/?.upd >central.tsv
+	for s in a b c d e; do
+		near "$(cell remote.tsv shapley $s)" \
+		    "$(cell central.tsv shapley $s)" 1e-9
+		near "$(cell remote.tsv shapley_se $s)" \
+		    "$(cell central.tsv shapley_se $s)" 1e-9
+	done
+}
+
+@test "fl-value: --from-metrics refuses metrics that do not fit" {
+	split_test
+	fl-value --coalitions -m "$FX/r0.fla" --method loo -o co.fla \
+	    "$FX"/?.upd
+	fl-value --coalitions -m "$FX/r0.fla" --method loo -o other.fla \
+	    "$FX"/a.upd "$FX"/b.upd
+	fl-eval --emit --site v1 -d v1.csv -o m1.fla co.fla
+	fl-eval --emit --site v2 -d v2.csv -o m2.fla co.fla
+	fl-eval --emit --site v2 -d v2.csv -o o2.fla other.fla
+	run --separate-stderr fl-value --from-metrics co.fla m1.fla o2.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming "o2.fla: archive 1 is no metrics of this coalitions archive"
+	# A site's stream cut short, or one site twice.
+	head -c 3000 m2.fla >cut.fla
+	run --separate-stderr fl-value --from-metrics co.fla m1.fla cut.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming cut.fla
+	run --separate-stderr fl-value --from-metrics co.fla m1.fla m1.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming m1.fla
+	run --separate-stderr fl-value --from-metrics "$FX/r0.fla" m1.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming "r0.fla: a model archive, not a coalitions archive"
+	# fl-eval scores a coalitions archive only with --emit.
+	run --separate-stderr fl-eval -d v1.csv co.fla
+	[ "$status" -eq 2 ]
+	assert_one_line_naming "co.fla: a coalitions archive is scored with --emit"
+	for args in "--coalitions -m r0.fla a.upd" \
+	    "--coalitions -m r0.fla -m r1.fla -o x.fla a.upd" \
+	    "--coalitions --from-metrics co.fla -o x.fla a.upd" \
+	    "--from-metrics co.fla -m r0.fla m1.fla" \
+	    "--from-metrics co.fla"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr fl-value $args
+		[ "$status" -eq 2 ] || { echo "$args: $status" >&2; return 1; }
+	done
+}
