@@ -486,6 +486,10 @@ run_examples() {
 	run_examples fl-train.1
 }
 
+@test "fl-value(1): the examples run" {
+	run_examples fl-value.1
+}
+
 @test "fl(7): the examples run" {
 	run_examples fl.7
 }
