@@ -144,7 +144,9 @@ save(const struct opts *o, json_t *v, const struct round *rounds, size_t n,
 		fl_archive_free(a);
 		return rc;
 	}
-	return fl_archive_save(&a, 1, o->out, err);
+	rc = fl_archive_save(&a, 1, o->out, err);
+	fl_archive_free(a);
+	return rc;
 }
 
 int

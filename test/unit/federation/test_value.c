@@ -16,6 +16,7 @@ struct game {
 	double		 w[FL_COALITION_MAX];
 	int		 bonus;		/* players 0 and 1 together add 1 */
 	const double	*table;		/* U by mask, or NULL */
+	size_t		 n;		/* players */
 };
 
 static int
@@ -27,7 +28,7 @@ game_u(void *ctx, const unsigned char *in, double *u, struct fl_err *err)
 	size_t i;
 
 	(void)err;
-	for (i = 0; i < 16; i++)
+	for (i = 0; i < g->n; i++)
 		if (in[i]) {
 			s += g->w[i];
 			mask |= 1u << i;
@@ -53,6 +54,7 @@ run(struct game *g, size_t n, enum fl_value_method method, size_t K,
 	r->value = value;
 	r->se = se;
 	r->loo = loo;
+	g->n = n;
 	rc = fl_shapley(n, game_u, g, &o, r, &err);
 	if (rc < 0 && rc != FL_EUSAGE)
 		fprintf(stderr, "fl_shapley: %s\n", err.msg);
@@ -62,7 +64,7 @@ run(struct game *g, size_t n, enum fl_value_method method, size_t K,
 static void
 test_additive(void)
 {
-	struct game g = { { 1, 2, 3, 4 }, 0, NULL };
+	struct game g = { { 1, 2, 3, 4 }, 0, NULL, 4 };
 	static double table[16];
 	struct fl_shapley_result r;
 	double v[4], se[4], loo[4];
