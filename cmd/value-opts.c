@@ -149,9 +149,10 @@ check(struct opts *o, int argc, char **argv)
 		fl_usage_error(value_usage, "--coalitions and --from-metrics "
 		    "conflict");
 	if (o->from_metrics != NULL) {
-		if (o->nmodels > 0 || o->data != NULL)
-			fl_usage_error(value_usage, "--from-metrics takes no "
-			    "--model or --data: the coalitions archive has them");
+		if (o->nmodels > 0 || o->data != NULL || o->shaping)
+			fl_usage_error(value_usage, "--from-metrics takes the "
+			    "model, method and strategy from the coalitions "
+			    "archive, and no --data");
 		if (o->ninputs == 0)
 			fl_usage_error(value_usage, "no metrics to pool");
 		if (o->sign != NULL && o->out == NULL)
@@ -197,6 +198,9 @@ value_parse_args(int argc, char **argv, struct opts *o)
 	o->sh.truncation = 0.01;
 	o->sh.seed = 1;
 	while ((c = fl_getopt(&cmd, argc, argv)) != -1) {
+		o->shaping += c == OPT_METHOD || c == OPT_PERM ||
+		    c == OPT_TRUNC || c == OPT_SEED || c == OPT_STRATEGY ||
+		    c >= OPT_PARAM;
 		switch (c) {
 		case 'd':
 			o->data = optarg;

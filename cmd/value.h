@@ -16,6 +16,7 @@ struct opts {
 	const char	*data, *metric, *strategy, *out, *key, *sign;
 	const char	*report, *from_metrics;
 	int		 coalitions;
+	int		 shaping;	/* method or strategy options given */
 	struct fl_agg_opts agg;
 	struct fl_shapley_opts sh;
 	int		 method;	/* -1: auto */

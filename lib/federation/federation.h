@@ -1,6 +1,6 @@
 /*
  * federation/federation.h: the federation layer of libfl: aggregation, the
- * strategy table, combining archives, the baseline hazard.
+ * strategy table, combining archives, the baseline hazard, valuation.
  * Layers include downwards only (README.md, "Source tour"); fl.h
  * includes them all.
  */

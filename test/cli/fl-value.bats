@@ -78,6 +78,11 @@ colsum() {
 	[ "$(head -1 v.tsv)" = "$(printf 'site\tsamples\tshapley\tshapley_se\tloo')" ]
 	[ "$(wc -l <v.tsv)" -eq 6 ]
 	[ "$(cell v.tsv samples b)" -eq 142 ]
+	# Updates and rows from stdin give the same values.
+	cat "$FX"/?.upd | fl-value -m "$FX/r0.fla" -d "$FX/test.csv" \
+	    --format tsv - | cmp - v.tsv
+	fl-value -m "$FX/r0.fla" -d - --format tsv "$FX"/?.upd \
+	    <"$FX/test.csv" | cmp - v.tsv
 	[ "$(cell v.tsv shapley_se a)" = 0 ]
 	grep -q '"metric":"auc","utility":"auc","method":"shapley"' v.json
 	grep -q '"evaluations":32,' v.json
@@ -350,6 +355,8 @@ split_test() {
 	    "--coalitions -m r0.fla -m r1.fla -o x.fla a.upd" \
 	    "--coalitions --from-metrics co.fla -o x.fla a.upd" \
 	    "--from-metrics co.fla -m r0.fla m1.fla" \
+	    "--from-metrics co.fla --method loo m1.fla" \
+	    "--from-metrics co.fla --strategy median m1.fla" \
 	    "--from-metrics co.fla"; do
 		# shellcheck disable=SC2086
 		run --separate-stderr fl-value $args
