@@ -39,7 +39,7 @@ add_site(json_t *sites, const struct round *rd, size_t i)
 	if (row == NULL) {
 		row = json_pack("{s:s, s:I, s:f, s:f, s:f, s:i}", "site", site,
 		    "samples", (json_int_t)0, "shapley", 0.0, "shapley_se", 0.0,
-		    "loo", 0.0, "rounds", 0);
+		    "loo", 0.0, "in_rounds", 0);
 		if (row == NULL || json_array_append_new(sites, row) < 0)
 			return -1;
 	}
@@ -59,8 +59,8 @@ add_site(json_t *sites, const struct round *rd, size_t i)
 	    json_object_set_new(row, "shapley_se", num(se)) < 0 ||
 	    json_object_set_new(row, "loo", json_real(json_number_value(
 	    json_object_get(row, "loo")) + rd->r.loo[i])) < 0 ||
-	    json_object_set_new(row, "rounds", json_integer(
-	    json_integer_value(json_object_get(row, "rounds")) + 1)) < 0 ?
+	    json_object_set_new(row, "in_rounds", json_integer(
+	    json_integer_value(json_object_get(row, "in_rounds")) + 1)) < 0 ?
 	    -1 : 0;
 }
 

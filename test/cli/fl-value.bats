@@ -56,7 +56,7 @@ cell() {
 
 # A top-level number of fl-value's JSON in $1 (before its "rounds").
 top() {
-	sed 's/"rounds":\[.*//' "$1" | grep -o "\"$2\":[^,}]*" | head -1 |
+	sed 's/"rounds":.*//' "$1" | grep -o "\"$2\":[^,}]*" | head -1 |
 	    cut -d: -f2
 }
 
@@ -156,6 +156,24 @@ colsum() {
 		    "$(awk -v s="$se" 'BEGIN { print 3 * s }')"
 		[ "$(cell s3.tsv loo $s)" = "$(cell exact.tsv loo $s)" ]
 	done
+	# At N = 8 (three more sites: a's, b's and c's rows with other
+	# seeds), each sampled value within 3 of its standard errors of the
+	# exact one, and at least half within one.
+	for s in a b c; do
+		fl-train -q -d "$FX/$s.csv" --site ${s}2 -e 5 --seed 2 \
+		    -o ${s}2.upd "$FX/r0.fla"
+	done
+	fl-value -m "$FX/r0.fla" -d "$FX/test.csv" --format tsv \
+	    "$FX"/?.upd ?2.upd >exact8.tsv
+	fl-value -m "$FX/r0.fla" -d "$FX/test.csv" --format tsv \
+	    --method sampled --permutations 200 --truncation 0 \
+	    "$FX"/?.upd ?2.upd >s8.tsv
+	[ "$(wc -l <s8.tsv)" -eq 9 ]
+	paste exact8.tsv s8.tsv | awk -F'\t' 'NR > 1 {
+		d = $3 - $8; if (d < 0) d = -d
+		if (!($9 > 0) || d > 3 * $9) bad++
+		if (d <= $9) one++ }
+	    END { exit !(bad == 0 && one >= 4) }'
 	# Leave-one-out only: no Shapley values.
 	fl-value -m "$FX/r0.fla" -d "$FX/test.csv" --format tsv --method loo \
 	    "$FX"/?.upd >loo.tsv
