@@ -119,6 +119,21 @@ score(const struct sim *s, struct sim_table *t, const char *first,
 	return rc;
 }
 
+/* The width of a table's first column on a terminal: the longest of
+ * "round", "model", "federated", "pooled" and "SITE alone", the same for
+ * both tables so that they line up together. */
+static int
+first_width(const struct sim *s)
+{
+	size_t i;
+	int w = (int)strlen("federated");
+
+	for (i = 0; i < s->sp.nsite; i++)
+		if ((int)strlen(s->sp.site[i].name) + 6 > w)
+			w = (int)strlen(s->sp.site[i].name) + 6;
+	return w;
+}
+
 /* The rounds of the federation, r1.fla to rR.fla, one row each. */
 int
 sim_federate(const struct sim *s, struct fl_err *err)
@@ -130,6 +145,7 @@ sim_federate(const struct sim *s, struct fl_err *err)
 	long r;
 	int rc = 0;
 
+	t.w0 = first_width(s);
 	for (r = 1; rc == 0 && r <= s->o.rounds; r++) {
 		snprintf(model, sizeof(model), "%s/r%ld.fla", s->dir, r - 1);
 		for (i = 0; rc == 0 && i < s->sp.nsite; i++) {
@@ -197,9 +213,7 @@ sim_compare(const struct sim *s, struct fl_err *err)
 	size_t i;
 	int rc;
 
-	for (i = 0; i < s->sp.nsite; i++)
-		if ((int)strlen(s->sp.site[i].name) + 6 > t.w0)
-			t.w0 = (int)strlen(s->sp.site[i].name) + 6;
+	t.w0 = first_width(s);
 	putchar('\n');
 	snprintf(model, sizeof(model), "%s/r%ld.fla", s->dir, s->o.rounds);
 	if ((rc = score(s, &t, "model", "federated", model, err)) != 0 ||

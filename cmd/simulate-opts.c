@@ -90,6 +90,21 @@ split_blanks(const char *s)
 	return v;
 }
 
+/* Refuse an unknown --strategy here, before any work is done. */
+static void
+check_strategy(const char *name)
+{
+	char list[1024];
+	size_t k;
+
+	for (k = 0; fl_agg_strategy_name(k) != NULL; k++)
+		if (strcmp(fl_agg_strategy_name(k), name) == 0)
+			return;
+	fl_agg_strategy_list(list, sizeof(list));
+	fl_usage_error(usage, "--strategy: unknown strategy '%s' (%s)", name,
+	    list);
+}
+
 void
 sim_parse_args(int argc, char **argv, struct sim_opts *o)
 {
@@ -142,6 +157,7 @@ sim_parse_args(int argc, char **argv, struct sim_opts *o)
 			hold_set = 1;
 			break;
 		case OPT_STRAT:
+			check_strategy(optarg);
 			o->strategy = optarg;
 			break;
 		case OPT_SEED:
