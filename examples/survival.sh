@@ -1,7 +1,7 @@
 #!/bin/sh
 # survival.sh: federated Cox models on bundled real data.  For each study
 # it splits the rows into hospitals and a held-out test set (a fixed hash
-# of the row number, as quickstart.sh does), pools per-site statistics,
+# of the row number), pools per-site statistics,
 # initialises a Cox model, runs rounds of full-batch local training and
 # FedAvg, and compares on the same held-out rows, by Harrell's C-index,
 # the federated model with one trained on all training rows pooled (what
