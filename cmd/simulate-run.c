@@ -83,23 +83,21 @@ sim_argv_free(struct sim_argv *a)
 static int
 try_dir(const char *path)
 {
-	char buf[PATH_MAX], *slash;
+	char buf[PATH_MAX + 16];
+	size_t n;
 
-	if (strlen(path) >= sizeof(buf))
+	if (strrchr(path, '/') == NULL)
 		return 0;
-	strcpy(buf, path);
-	if ((slash = strrchr(buf, '/')) == NULL)
+	n = (size_t)(strrchr(path, '/') - path);
+	if (n >= sizeof(tooldir))
 		return 0;
-	*slash = '\0';
-	if (strlen(buf) + sizeof("/fl-train") > sizeof(tooldir))
+	memcpy(buf, path, n);
+	memcpy(buf + n, "/fl-train", sizeof("/fl-train"));
+	if (access(buf, X_OK) != 0)
 		return 0;
-	snprintf(tooldir, sizeof(tooldir), "%s/fl-train", buf);
-	if (access(tooldir, X_OK) == 0) {
-		snprintf(tooldir, sizeof(tooldir), "%s", buf);
-		return 1;
-	}
-	tooldir[0] = '\0';
-	return 0;
+	buf[n] = '\0';
+	memcpy(tooldir, buf, n + 1);
+	return 1;
 }
 
 void

@@ -108,8 +108,9 @@ sim() {
 
 @test "fl-simulate: a temporary folder is removed, on success and failure" {
 	mkdir tmp
-	TMPDIR=$PWD/tmp fl-simulate -l death_5y -x "$COLON_X" --sites 2 \
-	    -r 1 "$DATA/colon.csv" >/dev/null
+	# The tools are found beside fl-simulate, not in PATH.
+	env PATH=/usr/bin:/bin TMPDIR="$PWD/tmp" "$BUILD/bin/fl-simulate" \
+	    -l death_5y -x "$COLON_X" --sites 2 -r 1 "$DATA/colon.csv" >/dev/null
 	[ -z "$(ls -A tmp)" ]
 	run --separate-stderr env TMPDIR="$PWD/tmp" fl-simulate -l nope \
 	    --sites 2 -r 1 "$DATA/colon.csv"
