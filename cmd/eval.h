@@ -11,6 +11,7 @@
 struct opts {
 	const char	*data, *model, *key;
 	int		 tsv, predictions;
+	int		 verbose;	/* -q -1, -v 1, else 0 */
 	/* Federated evaluation (lib/stats/fedeval.c). */
 	const char	*curve, *site, *out;
 	int		 emit, report, format;

@@ -17,7 +17,7 @@ _fl_opts() {
 		    --momentum --l2 --seed --prox-mu --scaffold --dp-clip
 		    --dp-noise --dp-delta --dp-seed --site --pass-model --trust
 		    --key --sign --progress
-		    --no-progress -o --output -q --quiet -h --help
+		    --no-progress -o --output -q --quiet -v --verbose -h --help
 		    -V --version" ;;
 	fl-aggregate)
 		echo "-m --model --strategy --trust --key --sign --progress
@@ -25,15 +25,15 @@ _fl_opts() {
 		    --server-lr --server-momentum --beta1 --beta2 --tau --trim
 		    --byzantine --select --clip --dp-noise --population
 		    --dp-delta --max-epsilon --seed --min-updates
-		    -o --output -q --quiet -h --help -V --version" ;;
+		    -o --output -q --quiet -v --verbose -h --help -V --version" ;;
 	fl-eval)
 		echo "-d --data --format -p --predictions --key --curve --emit
 		    --site -o --output --report --horizon -q --quiet
-		    -h --help -V --version" ;;
+		    -v --verbose -h --help -V --version" ;;
 	fl-stats)
 		echo "--data --tsv --table1 --curve --bins-from --bins
 		    --survival --min-count --dp-epsilon --site -o --output -q --quiet
-		    -h --help -V --version" ;;
+		    -v --verbose -h --help -V --version" ;;
 	fl-simulate)
 		echo "--site-column --sites -r --rounds -m --model -l --label
 		    -x --exclude --strategy --test --holdout --seed --init-args

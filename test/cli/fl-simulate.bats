@@ -57,8 +57,8 @@ sim() {
 	cmp a.tsv b.tsv
 	cp s/site1.csv first.csv
 	sim -r 1 --seed 2 >c.tsv
-	! cmp -s a.tsv c.tsv
-	! cmp -s first.csv s/site1.csv
+	run ! cmp -s a.tsv c.tsv
+	run ! cmp -s first.csv s/site1.csv
 }
 
 @test "fl-simulate: --site-column makes a site per value, not a feature" {
@@ -159,7 +159,7 @@ sim() {
 	script -qec "fl-simulate -q -l death_5y -x $COLON_X --sites 2 -r 1 \
 	    $DATA/colon.csv" /dev/null | tr -d '\r' >tty.txt
 	[ "$(wc -l <tty.txt)" -eq 8 ]	# -q: no summary line
-	! grep -q '	' tty.txt
+	run ! grep -q '	' tty.txt
 	# Each column starts where its header does, in both tables.
 	awk 'NR == 1 { p = index($0, "auc") } NF > 2 && NR > 1 { if (substr($0, p - 1, 1) != " " ||
 	    substr($0, p, 1) == " ") bad = 1 } END { exit bad }' tty.txt
