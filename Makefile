@@ -160,8 +160,8 @@ deps:
 	$(Q)test/deps
 
 lint:
-	$(Q)shellcheck -x test/run test/deps test/cli/helper.bash examples/*.sh examples/cron/*.sh \
-	    test/fuzz/run test/fuzz/mkcorpus.sh \
+	$(Q)shellcheck -x test/run test/deps test/cli/helper.bash examples/*.sh \
+	    examples/cron/*.sh test/fuzz/run test/fuzz/mkcorpus.sh \
 	    bench/*.sh bench/run bench/digest-examples .ci/run completions/fl.bash
 	$(Q)for m in man/*.[157]; do mandoc -Tlint -Wwarning $$m || exit 1; done
 
