@@ -44,4 +44,9 @@ int	eval_survival(const struct opts *o, const struct fl_model *m,
 	    struct fl_archive *a, const struct fl_dataset *ds,
 	    const float *eta, struct fl_err *err);
 
+/* Print fl-eval's summary line (cmd/cli-summary.h): the data, the rows
+ * scored and skipped, the model and its round (eval-print.c). */
+void	eval_summary(const struct opts *o, struct fl_archive *a,
+	    const struct fl_dataset *ds);
+
 #endif

@@ -9,7 +9,6 @@
 #include "fl.h"
 #include "cli.h"
 #include "eval.h"
-#include "cli-summary.h"
 
 int
 main(int argc, char **argv)
@@ -91,11 +90,7 @@ out:
 	if (rc < 0)
 		rc = fl_report(&err);
 	else if ((rc = fl_close_stdout()) == 0 && ds != NULL)
-		fl_summary(o.verbose, "%s: %zu rows scored by %s (round %lld), "
-		    "%zu without a label skipped", fl_in_name(o.data), ds->n,
-		    fl_in_name(o.model), (long long)json_integer_value(
-		    json_object_get(fl_archive_manifest(a), "round")),
-		    ds->skipped);
+		eval_summary(&o, a, ds);
 	json_decref(obj);
 	free(pred);
 	fl_archive_free(a);

@@ -21,7 +21,7 @@ case $rounds in ''|*[!0-9]*) echo "usage: $0 [rounds]" >&2; exit 2 ;; esac
 
 # metric MODEL TEST KEY: one metric of MODEL on TEST.
 metric() {
-	fl-eval --format tsv -d "$2" "$1" |
+	fl-eval -q --format tsv -d "$2" "$1" |
 	    awk -F'\t' -v k="$3" 'NR == 1 { for (i = 1; i <= NF; i++)
 		if ($i == k) c = i } NR == 2 { print $c }'
 }
