@@ -34,8 +34,10 @@ sim_pool_stats(const struct sim *s, struct fl_err *err)
 	for (i = 0; i < s->sp.nsite; i++) {
 		sim_argv_add(&a, "fl-stats");
 		sim_argv_add(&a, "-q");
-		sim_argv_addf(&a, "--data=%s/%s.csv", s->dir, s->sp.site[i].name);
-		sim_argv_addf(&a, "--output=%s/%s.fls", s->dir, s->sp.site[i].name);
+		sim_argv_addf(&a, "--data=%s/%s.csv", s->dir,
+		    s->sp.site[i].name);
+		sim_argv_addf(&a, "--output=%s/%s.fls", s->dir,
+		    s->sp.site[i].name);
 		if ((rc = tool(&a, NULL, err)) != 0)
 			return rc;
 	}
@@ -52,9 +54,7 @@ int
 sim_init_model(const struct sim *s, struct fl_err *err)
 {
 	struct sim_argv a = { 0 };
-	char **names;
-	size_t n, i;
-	int has = s->o.site_col == NULL;
+	const char *x = s->o.exclude, *col = s->o.site_col;
 
 	sim_argv_add(&a, "fl-init");
 	sim_argv_add(&a, "-q");
@@ -62,16 +62,11 @@ sim_init_model(const struct sim *s, struct fl_err *err)
 	sim_argv_addf(&a, "--model=%s", s->o.model);
 	if (s->o.label != NULL)
 		sim_argv_addf(&a, "--label=%s", s->o.label);
-	if (s->o.exclude != NULL) {
-		names = fl_opt_list("", "--exclude", s->o.exclude, &n);
-		for (i = 0; i < n; i++)
-			has |= s->o.site_col != NULL &&
-			    strcmp(names[i], s->o.site_col) == 0;
-		free(names);
-	}
-	if (s->o.exclude != NULL || !has)
-		sim_argv_addf(&a, "--exclude=%s%s%s", s->o.exclude ? s->o.exclude :
-		    "", s->o.exclude && !has ? "," : "", has ? "" : s->o.site_col);
+	if (s->o.exclude_has_site || col == NULL)
+		col = NULL;	/* nothing to add to -x */
+	if (x != NULL || col != NULL)
+		sim_argv_addf(&a, "--exclude=%s%s%s", x ? x : "",
+		    x && col ? "," : "", col ? col : "");
 	sim_argv_addf(&a, "--stats=%s/stats.fls", s->dir);
 	sim_argv_addf(&a, "--seed=%llu", (unsigned long long)s->o.seed);
 	sim_argv_addf(&a, "--output=%s/r0.fla", s->dir);

@@ -43,7 +43,8 @@ static const struct fl_opt options[] = {
 	    0 },
 	{ "strategy", 0, "NAME", "fl-aggregate's strategy (default fedavg)",
 	    OPT_STRAT },
-	{ "test", 0, "FILE", "score on FILE; all of data.csv trains", OPT_TEST },
+	{ "test", 0, "FILE", "score on FILE; all of data.csv trains",
+	    OPT_TEST },
 	{ "holdout", 0, "F", "score on a random fraction F of data.csv\n"
 	    "(default 0.2)", OPT_HOLD },
 	{ "seed", 0, "N", "seed of the split, fl-init and fl-train "
@@ -108,6 +109,8 @@ check_strategy(const char *name)
 void
 sim_parse_args(int argc, char **argv, struct sim_opts *o)
 {
+	char **names;
+	size_t n, i;
 	int ch, hold_set = 0;
 
 	o->holdout = 0.2;
@@ -180,6 +183,13 @@ sim_parse_args(int argc, char **argv, struct sim_opts *o)
 		fl_usage_error(usage, "give one of --site-column and --sites");
 	if (o->test != NULL && hold_set)
 		fl_usage_error(usage, "--test and --holdout conflict");
+	if (o->exclude != NULL) {	/* checked here, before any work */
+		names = fl_opt_list(usage, "--exclude", o->exclude, &n);
+		for (i = 0; i < n && o->site_col != NULL; i++)
+			o->exclude_has_site |=
+			    strcmp(names[i], o->site_col) == 0;
+		free(names);
+	}
 	if (optind == argc)
 		fl_usage_error(usage, "missing data.csv");
 	o->data = argv[optind++];

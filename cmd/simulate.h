@@ -20,13 +20,14 @@
 
 struct sim_opts {
 	const char	*data;		/* the CSV, "-" for stdin */
-	const char	*test;		/* --test FILE, or NULL: hold rows out */
+	const char	*test;		/* --test FILE; NULL: hold rows out */
 	double		 holdout;	/* --holdout fraction (default 0.2) */
 	const char	*site_col;	/* --site-column, or NULL */
 	long		 nsites;	/* --sites N, or 0 */
 	long		 rounds;	/* -r (default 5) */
 	uint64_t	 seed;		/* --seed (default 1) */
 	const char	*model, *label, *exclude, *strategy;
+	int		 exclude_has_site;	/* -x names --site-column */
 	char		**init_args, **train_args, **agg_args;
 	const char	*outdir;	/* -o DIR, or NULL: a temporary one */
 	int		 verbose;	/* -v 1, -q -1, else 0 */

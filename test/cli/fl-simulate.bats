@@ -146,7 +146,8 @@ sim() {
 	for args in "-l y x.csv" "--sites 2 --site-column g x.csv" \
 	    "--sites 1 x.csv" "--sites 2" "--sites 2 --test t --holdout 0.1 x" \
 	    "--sites 2 --holdout 1 x.csv" "--sites 2 --test - x.csv" \
-	    "--sites 2 --strategy nope x.csv" "--sites 2 x.csv y.csv"; do
+	    "--sites 2 --strategy nope x.csv" "--sites 2 x.csv y.csv" \
+	    "--sites 2 -x a,,b x.csv"; do
 		# shellcheck disable=SC2086
 		run --separate-stderr fl-simulate $args
 		[ "$status" -eq 2 ] || { echo "$args: $status"; false; }
