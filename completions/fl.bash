@@ -1,5 +1,5 @@
 # fl.bash: bash completion for the fl tools (fl-init fl-train fl-aggregate
-# fl-eval fl-stats fl-pack fl-keygen fl-value).  Thin on purpose: options, fl-pack's verbs and
+# fl-eval fl-stats fl-pack fl-keygen fl-simulate fl-value).  Thin on purpose: options, fl-pack's verbs and
 # the values of a few options; file names everywhere else.  The tools loop
 # in test/cli/tools.bats checks that every long option of every --help is
 # listed here.  Installed as .../bash-completion/completions/fl, with a
@@ -17,7 +17,7 @@ _fl_opts() {
 		    --momentum --l2 --seed --prox-mu --scaffold --dp-clip
 		    --dp-noise --dp-delta --dp-seed --site --pass-model --trust
 		    --key --sign --progress
-		    --no-progress -o --output -q --quiet -h --help
+		    --no-progress -o --output -q --quiet -v --verbose -h --help
 		    -V --version" ;;
 	fl-aggregate)
 		echo "-m --model --strategy --trust --key --sign --progress
@@ -25,11 +25,11 @@ _fl_opts() {
 		    --server-lr --server-momentum --beta1 --beta2 --tau --trim
 		    --byzantine --select --clip --dp-noise --population
 		    --dp-delta --max-epsilon --seed --min-updates
-		    -o --output -q --quiet -h --help -V --version" ;;
+		    -o --output -q --quiet -v --verbose -h --help -V --version" ;;
 	fl-eval)
 		echo "-d --data --format -p --predictions --key --curve --emit
 		    --site -o --output --report --horizon -q --quiet
-		    -h --help -V --version" ;;
+		    -v --verbose -h --help -V --version" ;;
 	fl-value)
 		echo "-m --model -d --data --metric --method --permutations
 		    --truncation --seed --format --strategy --server-lr
@@ -39,7 +39,12 @@ _fl_opts() {
 	fl-stats)
 		echo "--data --tsv --table1 --curve --bins-from --bins
 		    --survival --min-count --dp-epsilon --site -o --output -q --quiet
-		    -h --help -V --version" ;;
+		    -v --verbose -h --help -V --version" ;;
+	fl-simulate)
+		echo "--site-column --sites -r --rounds -m --model -l --label
+		    -x --exclude --strategy --test --holdout --seed --init-args
+		    --train-args --aggregate-args -o --output -q --quiet
+		    -v --verbose -h --help -V --version" ;;
 	fl-keygen)
 		echo "-f --force -o --output -q --quiet -h --help
 		    -V --version" ;;
@@ -87,7 +92,7 @@ _fl_values() {
 		echo "shapley sampled loo auto" ;;
 	fl-value:--metric)
 		echo "auc accuracy log_loss brier rmse mae r2 c_index" ;;
-	fl-aggregate:--strategy|fl-value:--strategy)
+	fl-aggregate:--strategy|fl-simulate:--strategy|fl-value:--strategy)
 		echo "fedavg fedavgm fedadam fedyogi fedadagrad median trimmed-mean krum multi-krum" ;;
 	fl-pack-create:--compress)
 		echo "none gzip zstd" ;;
@@ -121,8 +126,8 @@ _fl() {
 	-C|--directory|--trust)
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
 	-o|--output)
-		# fl-keygen's -o names a directory.
-		if [ "$tool" = fl-keygen ]; then
+		# fl-keygen's and fl-simulate's -o name a directory.
+		if [ "$tool" = fl-keygen ] || [ "$tool" = fl-simulate ]; then
 			mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 			return
 		fi ;;
@@ -135,7 +140,8 @@ _fl() {
 	-l|--label|--classes|-f|--features|-x|--exclude|--seed|-e|--epochs|\
 	-b|--batch|--lr|--momentum|--l2|--site|--bins|--survival|\
 	--min-count|--dp-epsilon|--time|--event|--grid|--tmax|--horizon|\
-	--min-updates|--permutations|--truncation)
+	--min-updates|--site-column|--sites|-r|--rounds|--holdout|\
+	--init-args|--train-args|--aggregate-args|--permutations|--truncation)
 		return ;;	# a value of the user's own
 	esac
 
@@ -155,4 +161,4 @@ _fl() {
 }
 
 complete -F _fl fl-init fl-train fl-aggregate fl-eval fl-stats fl-pack \
-    fl-keygen fl-value
+    fl-keygen fl-simulate fl-value
