@@ -38,6 +38,7 @@ struct fl_agg {
 	json_t			*sites;		/* site names seen */
 	size_t			 count;		/* updates, also in partials */
 	int			 partials;	/* partial sums added */
+	json_t			*partial_list;	/* their {id, signer} */
 };
 
 /* The model description keys an update or partial must share with the

@@ -77,6 +77,7 @@ fl_agg_new(struct fl_agg **gp, const struct fl_model *base,
 	g->contributors = json_array();
 	g->history = json_array();
 	g->sites = json_object();
+	g->partial_list = json_array();
 	fl_dp_orders(&k);
 	g->rdp = calloc(k, sizeof(double));
 	if (IS_ROBUST(g->strategy))
@@ -85,6 +86,7 @@ fl_agg_new(struct fl_agg **gp, const struct fl_model *base,
 		g->acc = NULL;
 	if (g->base_id == NULL || g->ref == NULL || g->contributors == NULL ||
 	    g->history == NULL || g->sites == NULL || g->rdp == NULL ||
+	    g->partial_list == NULL ||
 	    (IS_ROBUST(g->strategy) ? g->scratch == NULL : g->acc == NULL)) {
 		fl_agg_free(g);
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
@@ -604,6 +606,8 @@ fl_agg_finish(struct fl_agg *g, struct fl_archive **out, struct fl_err *err)
 	    json_object_set(man, "strategy_params", sp) < 0 ||
 	    (pj != NULL && json_object_set(man, "privacy", pj) < 0) ||
 	    json_object_set(man, "contributors", g->contributors) < 0 ||
+	    (g->partials > 0 && json_object_set(man, "partials",
+	    g->partial_list) < 0) ||
 	    fl_history_append(g->history, g->base_round, g->base_id,
 	    s->name, g->contributors) < 0 ||
 	    json_object_set(man, "history", g->history) < 0) {
@@ -639,6 +643,7 @@ fl_agg_free(struct fl_agg *g)
 	json_decref(g->contributors);
 	json_decref(g->history);
 	json_decref(g->sites);
+	json_decref(g->partial_list);
 	fl_xacc_free(g->acc);
 	free(g->scratch);
 	free(g->gather);

@@ -17,7 +17,9 @@ enum fl_kind {
 	FL_KIND_UPDATE,
 	FL_KIND_STATS,
 	FL_KIND_METRICS,
-	FL_KIND_STATE		/* a site's local state (fl-train --scaffold) */
+	FL_KIND_STATE,		/* a site's local state (fl-train --scaffold) */
+	FL_KIND_PARTIAL		/* partial sums of updates (fl-aggregate
+				 * --partial) */
 };
 const char	*fl_kind_name(enum fl_kind kind);
 /* Return the kind named s, or -1. */
