@@ -102,7 +102,7 @@ fl_xacc_add(struct fl_xacc *x, size_t off, const float *v, size_t len,
     double w, size_t *bad, struct fl_err *err)
 {
 	const double scale = 1099511627776.0;	/* 2^FL_XACC_BITS */
-	int64_t *lo = x->lo + off, q;
+	int64_t *lo = x->lo + off, q, r;
 	size_t i;
 	double t;
 	int rc;
@@ -119,9 +119,10 @@ fl_xacc_add(struct fl_xacc *x, size_t off, const float *v, size_t len,
 		/* The common case: the rounded term and the sum fit 63 bits. */
 		if (fabs(t) < TWO62) {
 			q = (int64_t)t;
-			if (!__builtin_add_overflow(lo[i], q, &lo[i]))
+			if (!__builtin_add_overflow(lo[i], q, &r)) {
+				lo[i] = r;
 				continue;
-			lo[i] -= q;	/* undo the wrapped add */
+			}
 		}
 		if ((rc = add128(x, off + i, (i128)t, err)) < 0)
 			return rc;
@@ -133,15 +134,16 @@ int
 fl_xacc_add_raw(struct fl_xacc *x, size_t off, const int64_t *lo,
     const int64_t *hi, size_t len, struct fl_err *err)
 {
+	int64_t r;
 	size_t i;
 	int rc;
 
 	for (i = 0; i < len; i++) {
 		if (hi == NULL || hi[i] == 0) {
-			if (!__builtin_add_overflow(x->lo[off + i], lo[i],
-			    &x->lo[off + i]))
+			if (!__builtin_add_overflow(x->lo[off + i], lo[i], &r)) {
+				x->lo[off + i] = r;
 				continue;
-			x->lo[off + i] -= lo[i];
+			}
 		}
 		if (hi != NULL && (hi[i] > ((int64_t)1 << 62) ||
 		    hi[i] < -((int64_t)1 << 62)))
