@@ -485,12 +485,15 @@ privacy_json(const struct fl_agg *g, double eps, double order)
 }
 
 /*
- * The round's step delta (n) into d: the strategy's combination of the
- * updates, then the server optimizer; the new moments into m and v.
+ * The round's step delta (n): the strategy's combination of the updates,
+ * then the server optimizer; the new moments into m and v.  A robust
+ * strategy writes it into d; a mean strategy adds it, rounded to float,
+ * to p (the new model's parameters) at once, so that no third
+ * model-sized buffer is needed beside the sum.
  */
 static int
-combine(struct fl_agg *g, float *d, float *m, float *v, int *chosen,
-    struct fl_err *err)
+combine(struct fl_agg *g, float *d, float *p, float *m, float *v,
+    int *chosen, struct fl_err *err)
 {
 	const struct fl_agg_opts *o = &g->o;
 	const struct fl_strategy *s = g->strategy;
@@ -517,7 +520,7 @@ combine(struct fl_agg *g, float *d, float *m, float *v, int *chosen,
 		x /= (double)g->total;
 		if (s->step != NULL)
 			x = s->step(o, i, x, g->m0, g->v0, m, v);
-		d[i] = (float)x;
+		p[i] = (float)((double)p[i] + (float)x);
 	}
 	fl_noise_free(ns);
 	return 0;
@@ -545,7 +548,8 @@ fl_agg_finish(struct fl_agg *g, struct fl_archive **out, struct fl_err *err)
 		return fl_err_set(err, FL_EUSAGE, "no updates to aggregate");
 	if (g->o.dp_noise > 0 && (rc = account(g, &eps, &order, err)) < 0)
 		return rc;
-	d = malloc(n * sizeof(float) + 1);
+	if (IS_ROBUST(s))
+		d = malloc(n * sizeof(float) + 1);
 	chosen = calloc(g->count, sizeof(int));
 	if (s->moments >= 1)
 		m = malloc(n * sizeof(float) + 1);
@@ -554,21 +558,28 @@ fl_agg_finish(struct fl_agg *g, struct fl_archive **out, struct fl_err *err)
 	if (g->dc != NULL || g->c0 != NULL)
 		c = malloc(n * sizeof(float) + 1);
 	model = fl_model_dup(g->base);
-	if (d == NULL || chosen == NULL || model == NULL ||
+	if ((IS_ROBUST(s) && d == NULL) || chosen == NULL || model == NULL ||
 	    (s->moments >= 1 && m == NULL) ||
 	    (s->moments >= 2 && v == NULL) ||
 	    ((g->dc != NULL || g->c0 != NULL) && c == NULL)) {
 		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = combine(g, d, m, v, chosen, err)) < 0)
-		goto out;
 	p = fl_model_params(model);
+	if ((rc = combine(g, d, p, m, v, chosen, err)) < 0)
+		goto out;
 	for (i = 0; i < n; i++) {
-		p[i] = (float)((double)p[i] + d[i]);
+		if (d != NULL)
+			p[i] = (float)((double)p[i] + d[i]);
 		if (!isfinite(p[i]))
 			bad = 1;
 	}
+	/* The sum is spent: give its memory back before the archive is
+	 * built. */
+	fl_xacc_free(g->acc);
+	g->acc = NULL;
+	free(d);
+	d = NULL;
 	/* SCAFFOLD: c += |S|/N * mean(dc) = sum(dc) / N. */
 	sites = g->o.population > 0 ? (size_t)g->o.population : g->count;
 	for (i = 0; c != NULL && i < n; i++) {

@@ -99,7 +99,15 @@ take_base(struct fl_combine *c, struct fl_archive *a, const char *name,
 	    fl_archive_manifest(a), "history"), err)) < 0)
 		return fl_err_prefix(err, "%s", name);
 	/* Survival hook: sum the updates' baseline tables (lib/train/cox.c). */
-	return fl_baseline_new(&c->bl, c->base, fl_archive_id(a), err);
+	if ((rc = fl_baseline_new(&c->bl, c->base, fl_archive_id(a),
+	    err)) < 0)
+		return rc;
+	/* Everything needed is copied out (the model, its state, history
+	 * and id): the archive's tensors would be a second copy of the
+	 * model held all through the round. */
+	fl_archive_free(c->base_a);
+	c->base_a = NULL;
+	return 0;
 }
 
 /* The most tensor bytes an update may declare once the base model is

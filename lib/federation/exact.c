@@ -115,7 +115,14 @@ fl_xacc_add(struct fl_xacc *x, size_t off, const float *v, size_t len,
 			    "parameter %zu is %s", t, off + i, isfinite(t) ?
 			    "over the limit of 2^62" : "not finite");
 		}
-		t = nearbyint(t * scale);	/* exact: a power of two */
+		/* t * scale is exact (a power of two); then to the nearest
+		 * integer, ties to even: below 2^51 by adding and taking
+		 * away 1.5 * 2^52, which leaves no fraction. */
+		t *= scale;
+		if (fabs(t) < 2251799813685248.0)
+			t = (t + 6755399441055744.0) - 6755399441055744.0;
+		else
+			t = nearbyint(t);
 		/* The common case: the rounded term and the sum fit 63 bits. */
 		if (fabs(t) < TWO62) {
 			q = (int64_t)t;
