@@ -233,8 +233,9 @@ aggregate_parse_args(int argc, char **argv, struct opts *o)
 		fl_usage_error(aggregate_usage, "--population, --max-epsilon and --seed "
 		    "need --dp-noise");
 	if (o->partial && (o->agg.population > 0 || o->agg.max_epsilon > 0 ||
-	    o->agg.seeded))
-		fl_usage_error(aggregate_usage, "--population, --max-epsilon and "
-		    "--seed apply at the root of the tree, not with --partial");
+	    o->agg.seeded || o->agg.min_updates > 0))
+		fl_usage_error(aggregate_usage, "--population, --max-epsilon, "
+		    "--seed and --min-updates apply at the root of the tree, "
+		    "not with --partial");
 	fl_refuse_tty(o->out);
 }

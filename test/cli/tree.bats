@@ -84,7 +84,15 @@ tensors() {
 	[ "$(fl-pack manifest dtree.fla | grep -c '"epsilon"')" -eq 1 ]
 	run --separate-stderr fl-aggregate --seed 7 --clip 0.5 --dp-noise 1 --partial -m r0.fla -o x.part s0.upd
 	[ "$status" -eq 2 ]
-	[[ "$stderr" == "fl-aggregate: --population, --max-epsilon and --seed apply at the root of the tree, not with --partial"* ]]
+	[[ "$stderr" == "fl-aggregate: --population, --max-epsilon, --seed and --min-updates apply at the root of the tree, not with --partial"* ]]
+	run --separate-stderr fl-aggregate --min-updates 2 --partial -m r0.fla -o x.part s0.upd s1.upd
+	[ "$status" -eq 2 ]
+	# The root counts the updates inside partials.
+	run --separate-stderr fl-aggregate --min-updates 4 -m r0.fla -o x.fla a.part
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-aggregate: 3 updates, fewer than --min-updates 4; no model written" ]
+	fl-aggregate --min-updates 6 -m r0.fla -o x.fla a.part b.part
+	rm x.fla
 	run --separate-stderr fl-aggregate -m r0.fla -o x.fla da.part db.part
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "fl-aggregate: da.part: partial weighs its updates equally; this round weighs them by samples (give --dp-noise to every node of the tree, or to none)" ]
