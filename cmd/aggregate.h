@@ -11,7 +11,7 @@ struct opts {
 	const char	*model, *strategy, *out, *trust, *key, *sign;
 	struct fl_agg_opts agg;
 	char		**inputs;
-	int		 ninputs, progress;
+	int		 ninputs, progress, partial;
 	int		 verbose;	/* -q -1, -v 1, else 0 */
 };
 

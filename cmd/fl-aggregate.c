@@ -74,6 +74,8 @@ main(int argc, char **argv)
 	    &err)) < 0) ||
 	    (rc = fl_combine_new(&c, o.strategy, &o.agg, trust, &err)) < 0)
 		goto out;
+	if (o.partial)
+		fl_combine_set_partial(c);
 	if (o.model != NULL) {
 		if ((rc = fl_archive_read_file_key(o.model, key, &a,
 		    &err)) < 0)

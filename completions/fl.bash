@@ -24,7 +24,7 @@ _fl_opts() {
 		    --no-progress
 		    --server-lr --server-momentum --beta1 --beta2 --tau --trim
 		    --byzantine --select --clip --dp-noise --population
-		    --dp-delta --max-epsilon --seed --min-updates
+		    --dp-delta --max-epsilon --seed --min-updates --partial
 		    -o --output -q --quiet -v --verbose -h --help -V --version" ;;
 	fl-eval)
 		echo "-d --data --format -p --predictions --key --curve --emit

@@ -30,38 +30,12 @@
 
 #include "federation/federation.h"
 #include "strategy_int.h"
+#include "agg_int.h"
 
-#define IS_ROBUST(s)	((s)->robust)
-
-struct fl_agg {
-	const struct fl_model	*base;
-	char			*base_id;
-	int			 base_round;
-	const struct fl_strategy *strategy;	/* its row of the table */
-	struct fl_agg_opts	 o;		/* defaults resolved */
-	json_t			*ref;		/* base's model description */
-	double			*acc;		/* (nparams) sum of w_k delta_k */
-	double			 total;		/* sum of w_k */
-	int64_t			 samples;	/* sum of samples */
-	int			 spool;		/* robust: deltas, or -1 */
-	float			*scratch;	/* (nparams) a scaled delta */
-	float			*gather;	/* (nparams) a delta in layout
-						 * order, made on first need */
-	double			*dc;		/* sum of scaffold_dc, or NULL */
-	size_t			 ndc;
-	float			*c0, *m0, *v0;	/* the base's state, or NULL */
-	double			*rdp;		/* the base's, or zeros */
-	int64_t			 dp_rounds;
-	int			 has_privacy;	/* the base carries "privacy" */
-	json_t			*contributors;
-	json_t			*history;	/* the base's, then ours */
-	json_t			*sites;		/* site names seen */
-	size_t			 count;
-};
-
-static const char *const describe_keys[] = {
+const char *const fl_agg_describe_keys[] = {
 	"model", "features", "label", "preprocess"
 };
+const size_t fl_agg_ndescribe = 4;
 
 /* Fill o's defaults for strategy s. */
 static void
@@ -103,14 +77,16 @@ fl_agg_new(struct fl_agg **gp, const struct fl_model *base,
 	g->contributors = json_array();
 	g->history = json_array();
 	g->sites = json_object();
+	g->partial_list = json_array();
 	fl_dp_orders(&k);
 	g->rdp = calloc(k, sizeof(double));
 	if (IS_ROBUST(g->strategy))
 		g->scratch = malloc(n * sizeof(float) + 1);
-	else
-		g->acc = calloc(n, sizeof(double));
+	else if (fl_xacc_new(&g->acc, n, err) < 0)
+		g->acc = NULL;
 	if (g->base_id == NULL || g->ref == NULL || g->contributors == NULL ||
 	    g->history == NULL || g->sites == NULL || g->rdp == NULL ||
+	    g->partial_list == NULL ||
 	    (IS_ROBUST(g->strategy) ? g->scratch == NULL : g->acc == NULL)) {
 		fl_agg_free(g);
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
@@ -266,11 +242,11 @@ check_update(struct fl_agg *g, const struct fl_archive *u,
 	if (*samples <= 0)
 		return fl_err_set(err, FL_EFORMAT, "%s: samples must be "
 		    "positive, not %lld", name, (long long)*samples);
-	for (k = 0; k < sizeof(describe_keys) / sizeof(*describe_keys); k++)
-		if (!json_equal(json_object_get(g->ref, describe_keys[k]),
-		    json_object_get(man, describe_keys[k])))
+	for (k = 0; k < fl_agg_ndescribe; k++)
+		if (!json_equal(json_object_get(g->ref, fl_agg_describe_keys[k]),
+		    json_object_get(man, fl_agg_describe_keys[k])))
 			return fl_err_set(err, FL_ESHAPE, "%s: '%s' differs "
-			    "from the model's", name, describe_keys[k]);
+			    "from the model's", name, fl_agg_describe_keys[k]);
 	if (fl_archive_params(u, g->base, IS_ROBUST(g->strategy) ?
 	    &g->scratch : &g->gather, delta, err) < 0)
 		return fl_err_prefix(err, "%s", name);
@@ -352,8 +328,8 @@ fl_agg_add(struct fl_agg *g, const struct fl_archive *u, const char *name,
 		return fl_err_set(err, FL_EFORMAT, "%s: a second update from "
 		    "site '%s' in round %d", name, site, g->base_round);
 	if (dc != NULL && g->dc == NULL &&
-	    (g->dc = calloc(n, sizeof(double))) == NULL)
-		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	    (rc = fl_xacc_new(&g->dc, n, err)) < 0)
+		return rc;
 	/* Clip to the L2 bound: scale down, never up. */
 	norm = sqrt(norm);
 	if (g->o.clip > 0 && norm > g->o.clip)
@@ -371,13 +347,16 @@ fl_agg_add(struct fl_agg *g, const struct fl_archive *u, const char *name,
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	/* DP-FedAvg weighs every site the same (McMahan et al. 2018). */
 	w = g->o.dp_noise > 0 ? 1.0 : (double)samples;
-	if (g->acc != NULL)
-		for (i = 0; i < n; i++)
-			g->acc[i] += w * scale * delta[i];
-	for (i = 0; dc != NULL && i < n; i++)
-		g->dc[i] += dc[i];
+	/* Exact sums (exact_int.h): the same whatever the order, or the
+	 * tree of partial sums (lib/federation/partial.c), they arrive in. */
+	if (g->acc != NULL && (rc = fl_xacc_add(g->acc, 0, delta, n,
+	    w * scale, &i, err)) < 0)
+		return fl_err_prefix(err, "%s", name);
+	if (dc != NULL && (rc = fl_xacc_add(g->dc, 0, dc, n, 1.0, &i,
+	    err)) < 0)
+		return fl_err_prefix(err, "%s: scaffold_dc", name);
 	g->ndc += dc != NULL;
-	g->total += w;
+	g->total += g->o.dp_noise > 0 ? 1 : samples;
 	g->samples += samples;
 	g->count++;
 	return 0;
@@ -506,12 +485,15 @@ privacy_json(const struct fl_agg *g, double eps, double order)
 }
 
 /*
- * The round's step delta (n) into d: the strategy's combination of the
- * updates, then the server optimizer; the new moments into m and v.
+ * The round's step delta (n): the strategy's combination of the updates,
+ * then the server optimizer; the new moments into m and v.  A robust
+ * strategy writes it into d; a mean strategy adds it, rounded to float,
+ * to p (the new model's parameters) at once, so that no third
+ * model-sized buffer is needed beside the sum.
  */
 static int
-combine(struct fl_agg *g, float *d, float *m, float *v, int *chosen,
-    struct fl_err *err)
+combine(struct fl_agg *g, float *d, float *p, float *m, float *v,
+    int *chosen, struct fl_err *err)
 {
 	const struct fl_agg_opts *o = &g->o;
 	const struct fl_strategy *s = g->strategy;
@@ -527,7 +509,7 @@ combine(struct fl_agg *g, float *d, float *m, float *v, int *chosen,
 	    err)) < 0)
 		return rc;
 	for (i = 0; i < n; i++) {
-		x = g->acc[i];
+		x = fl_xacc_get(g->acc, i);
 		if (sd > 0) {
 			if ((rc = fl_noise_normal(ns, &z, err)) < 0) {
 				fl_noise_free(ns);
@@ -535,10 +517,10 @@ combine(struct fl_agg *g, float *d, float *m, float *v, int *chosen,
 			}
 			x += sd * z;
 		}
-		x /= g->total;
+		x /= (double)g->total;
 		if (s->step != NULL)
 			x = s->step(o, i, x, g->m0, g->v0, m, v);
-		d[i] = (float)x;
+		p[i] = (float)((double)p[i] + (float)x);
 	}
 	fl_noise_free(ns);
 	return 0;
@@ -566,7 +548,8 @@ fl_agg_finish(struct fl_agg *g, struct fl_archive **out, struct fl_err *err)
 		return fl_err_set(err, FL_EUSAGE, "no updates to aggregate");
 	if (g->o.dp_noise > 0 && (rc = account(g, &eps, &order, err)) < 0)
 		return rc;
-	d = malloc(n * sizeof(float) + 1);
+	if (IS_ROBUST(s))
+		d = malloc(n * sizeof(float) + 1);
 	chosen = calloc(g->count, sizeof(int));
 	if (s->moments >= 1)
 		m = malloc(n * sizeof(float) + 1);
@@ -575,26 +558,33 @@ fl_agg_finish(struct fl_agg *g, struct fl_archive **out, struct fl_err *err)
 	if (g->dc != NULL || g->c0 != NULL)
 		c = malloc(n * sizeof(float) + 1);
 	model = fl_model_dup(g->base);
-	if (d == NULL || chosen == NULL || model == NULL ||
+	if ((IS_ROBUST(s) && d == NULL) || chosen == NULL || model == NULL ||
 	    (s->moments >= 1 && m == NULL) ||
 	    (s->moments >= 2 && v == NULL) ||
 	    ((g->dc != NULL || g->c0 != NULL) && c == NULL)) {
 		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = combine(g, d, m, v, chosen, err)) < 0)
-		goto out;
 	p = fl_model_params(model);
+	if ((rc = combine(g, d, p, m, v, chosen, err)) < 0)
+		goto out;
 	for (i = 0; i < n; i++) {
-		p[i] = (float)((double)p[i] + d[i]);
+		if (d != NULL)
+			p[i] = (float)((double)p[i] + d[i]);
 		if (!isfinite(p[i]))
 			bad = 1;
 	}
+	/* The sum is spent: give its memory back before the archive is
+	 * built. */
+	fl_xacc_free(g->acc);
+	g->acc = NULL;
+	free(d);
+	d = NULL;
 	/* SCAFFOLD: c += |S|/N * mean(dc) = sum(dc) / N. */
 	sites = g->o.population > 0 ? (size_t)g->o.population : g->count;
 	for (i = 0; c != NULL && i < n; i++) {
 		c[i] = (float)((g->c0 != NULL ? g->c0[i] : 0) +
-		    (g->dc != NULL ? g->dc[i] / (double)sites : 0));
+		    (g->dc != NULL ? fl_xacc_get(g->dc, i) / (double)sites : 0));
 		if (!isfinite(c[i]))
 			bad = 1;
 	}
@@ -627,6 +617,8 @@ fl_agg_finish(struct fl_agg *g, struct fl_archive **out, struct fl_err *err)
 	    json_object_set(man, "strategy_params", sp) < 0 ||
 	    (pj != NULL && json_object_set(man, "privacy", pj) < 0) ||
 	    json_object_set(man, "contributors", g->contributors) < 0 ||
+	    (g->partials > 0 && json_object_set(man, "partials",
+	    g->partial_list) < 0) ||
 	    fl_history_append(g->history, g->base_round, g->base_id,
 	    s->name, g->contributors) < 0 ||
 	    json_object_set(man, "history", g->history) < 0) {
@@ -662,10 +654,11 @@ fl_agg_free(struct fl_agg *g)
 	json_decref(g->contributors);
 	json_decref(g->history);
 	json_decref(g->sites);
-	free(g->acc);
+	json_decref(g->partial_list);
+	fl_xacc_free(g->acc);
 	free(g->scratch);
 	free(g->gather);
-	free(g->dc);
+	fl_xacc_free(g->dc);
 	free(g->c0);
 	free(g->m0);
 	free(g->v0);

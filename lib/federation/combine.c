@@ -25,6 +25,7 @@ struct fl_combine {
 	json_t			*ids;		/* every archive id seen */
 	uint64_t		 cap;		/* an update's tensor bytes */
 	struct fl_fedeval	*metrics;	/* merged metrics (fedeval) */
+	int			 partial;	/* write a partial, not a model */
 };
 
 /* An empty combiner: the first archive added will set its mode. */
@@ -98,15 +99,31 @@ take_base(struct fl_combine *c, struct fl_archive *a, const char *name,
 	    fl_archive_manifest(a), "history"), err)) < 0)
 		return fl_err_prefix(err, "%s", name);
 	/* Survival hook: sum the updates' baseline tables (lib/train/cox.c). */
-	return fl_baseline_new(&c->bl, c->base, fl_archive_id(a), err);
+	if ((rc = fl_baseline_new(&c->bl, c->base, fl_archive_id(a),
+	    err)) < 0)
+		return rc;
+	/* Everything needed is copied out (the model, its state, history
+	 * and id): the archive's tensors would be a second copy of the
+	 * model held all through the round. */
+	fl_archive_free(c->base_a);
+	c->base_a = NULL;
+	return 0;
 }
 
 /* The most tensor bytes an update may declare once the base model is
- * known (fl_update_max_bytes), else 0. */
+ * known (fl_update_max_bytes), else 0.  A partial holds up to four I64
+ * vectors (the sums and SCAFFOLD's, each with high words): four times
+ * what an update may. */
 uint64_t
 fl_combine_max_bytes(const struct fl_combine *c)
 {
-	return c->cap;
+	return c->cap > UINT64_MAX / 4 ? UINT64_MAX : 4 * c->cap;
+}
+
+void
+fl_combine_set_partial(struct fl_combine *c)
+{
+	c->partial = 1;
 }
 
 /* The base model given apart from the inputs: trusted, and a model. */
@@ -261,6 +278,12 @@ fl_combine_add(struct fl_combine *c, struct fl_archive **ap,
 			    "apply the %s to; give --model", name,
 			    fl_kind_name(fl_archive_kind(a)));
 	}
+	if (c->agg != NULL && fl_archive_kind(a) == FL_KIND_PARTIAL)
+		return c->bl != NULL ? fl_err_set(err, FL_EUSAGE, "%s: "
+		    "partial sums of a survival model with a time grid are "
+		    "not supported (its baseline tables are not summed)",
+		    name) : fl_agg_add_partial(c->agg, a, name,
+		    signer != NULL ? signer->keyid : NULL, err);
 	if (c->agg != NULL)
 		return (rc = fl_agg_add(c->agg, a, name,
 		    signer != NULL ? signer->keyid : NULL, err)) < 0 ? rc :
@@ -294,7 +317,16 @@ fl_combine_finish(struct fl_combine *c, struct fl_archive **out,
 	int rc;
 
 	*out = NULL;
-	if (c->agg != NULL) {
+	if (c->partial && c->agg == NULL)
+		rc = fl_err_set(err, FL_EUSAGE, "--partial sums updates; %s",
+		    c->stats != NULL || c->metrics != NULL ? "statistics and "
+		    "metrics archives are merged whole" : "no updates given");
+	else if (c->partial && c->bl != NULL)
+		rc = fl_err_set(err, FL_EUSAGE, "--partial: partial sums of a "
+		    "survival model with a time grid are not supported");
+	else if (c->partial)
+		rc = fl_agg_finish_partial(c->agg, out, err);
+	else if (c->agg != NULL) {
 		if ((rc = fl_agg_finish(c->agg, out, err)) == 0)
 			rc = fl_baseline_finish(c->bl, fl_archive_manifest(
 			    *out), err);

@@ -78,6 +78,23 @@ size_t		 fl_agg_count(const struct fl_agg *g);
 int		 fl_agg_finish(struct fl_agg *g, struct fl_archive **out,
 		    struct fl_err *err);
 void		 fl_agg_free(struct fl_agg *g);
+/*
+ * Aggregation trees (lib/federation/partial.c, fl-archive(5)
+ * "partial"): fl_agg_add_partial adds a partial archive's exact sums,
+ * weight and contributors, as if its updates were added one by one (the
+ * same checks of parent, round, model and sites); signer as for
+ * fl_agg_add.  Errors: FL_EUSAGE (a robust strategy; other weights or
+ * clipping than this round's), FL_EFORMAT, FL_ESHAPE, FL_ENUM,
+ * FL_ENOMEM.  fl_agg_finish_partial writes the sums so far as a new
+ * partial archive instead of a model.  Errors: FL_EUSAGE (a robust
+ * strategy or a server optimizer, which apply once at the root; nothing
+ * added), FL_ENOMEM.
+ */
+int		 fl_agg_add_partial(struct fl_agg *g,
+		    const struct fl_archive *partial, const char *name,
+		    const char *signer, struct fl_err *err);
+int		 fl_agg_finish_partial(struct fl_agg *g,
+		    struct fl_archive **out, struct fl_err *err);
 
 /*
  * Server strategies and central differential privacy
@@ -173,6 +190,9 @@ int		 fl_combine_add(struct fl_combine *c, struct fl_archive **a,
 int		 fl_combine_finish(struct fl_combine *c,
 		    struct fl_archive **out, struct fl_err *err);
 void		 fl_combine_free(struct fl_combine *c);
+/* Make fl_combine_finish write a partial archive (fl_agg_finish_partial)
+ * instead of a model; call before the first archive. */
+void		 fl_combine_set_partial(struct fl_combine *c);
 
 /* ------------------------------------------------------------------------ */
 /* Valuation (lib/federation/coalition.c, shapley.c, value.c): what each     */

@@ -34,7 +34,7 @@
 #define COMPRESSED_CHUNK	((size_t)1 << 10)
 
 static const char *const kind_names[] = { "model", "update", "stats",
-    "metrics", "state", "valuation", "coalitions" };
+    "metrics", "state", "valuation", "coalitions", "partial" };
 
 const char *
 fl_kind_name(enum fl_kind kind)

@@ -19,7 +19,9 @@ enum fl_kind {
 	FL_KIND_METRICS,
 	FL_KIND_STATE,		/* a site's local state (fl-train --scaffold) */
 	FL_KIND_VALUATION,	/* sites' values (fl-value -o) */
-	FL_KIND_COALITIONS	/* coalitions' models (fl-value --coalitions) */
+	FL_KIND_COALITIONS,	/* coalitions' models (fl-value --coalitions) */
+	FL_KIND_PARTIAL		/* partial sums of updates (fl-aggregate
+				 * --partial) */
 };
 const char	*fl_kind_name(enum fl_kind kind);
 /* Return the kind named s, or -1. */

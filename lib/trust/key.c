@@ -723,17 +723,22 @@ int
 fl_trust_load(struct fl_trust **tp, const char *dir, struct fl_err *err)
 {
 	struct fl_trust *t = NULL;
-	char **site = NULL, **coord = NULL, *cdir = NULL;
-	size_t ns = 0, nc = 0, i, len;
+	char **site = NULL, **coord = NULL, **aggr = NULL, *cdir = NULL;
+	char *adir = NULL;
+	size_t ns = 0, nc = 0, na = 0, i, len;
 	int rc;
 
 	*tp = NULL;
 	len = strlen(dir) + sizeof("/coordinator");
-	if ((cdir = malloc(len)) == NULL)
+	if ((cdir = malloc(len)) == NULL || (adir = malloc(len)) == NULL) {
+		free(cdir);
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	}
 	snprintf(cdir, len, "%s/coordinator", dir);
+	snprintf(adir, len, "%s/aggregator", dir);
 	if ((rc = pub_names(dir, 0, &site, &ns, err)) < 0 ||
-	    (rc = pub_names(cdir, 1, &coord, &nc, err)) < 0)
+	    (rc = pub_names(cdir, 1, &coord, &nc, err)) < 0 ||
+	    (rc = pub_names(adir, 1, &aggr, &na, err)) < 0)
 		goto out;
 	if (ns + nc == 0) {
 		rc = fl_err_set(err, FL_EFORMAT, "%s: no .pub files (site "
@@ -741,13 +746,14 @@ fl_trust_load(struct fl_trust **tp, const char *dir, struct fl_err *err)
 		goto out;
 	}
 	if ((t = calloc(1, sizeof(*t))) == NULL ||
-	    (t->k = calloc(ns + nc, sizeof(*t->k))) == NULL) {
+	    (t->k = calloc(ns + nc + na, sizeof(*t->k))) == NULL) {
 		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
 		goto out;
 	}
 	if ((rc = trust_add(t, dir, site, ns, FL_ROLE_SITE, err)) < 0 ||
 	    (rc = trust_add(t, cdir, coord, nc, FL_ROLE_COORDINATOR,
-	    err)) < 0)
+	    err)) < 0 ||
+	    (rc = trust_add(t, adir, aggr, na, FL_ROLE_AGGREGATOR, err)) < 0)
 		goto out;
 	*tp = t;
 	t = NULL;
@@ -756,9 +762,13 @@ out:
 		free(site[i]);
 	for (i = 0; i < nc; i++)
 		free(coord[i]);
+	for (i = 0; i < na; i++)
+		free(aggr[i]);
 	free(site);
 	free(coord);
+	free(aggr);
 	free(cdir);
+	free(adir);
 	fl_trust_free(t);
 	return rc;
 }

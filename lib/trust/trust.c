@@ -35,9 +35,9 @@ fl_archive_site(const struct fl_archive *a, const char **sitep,
 	}
 	/* Without a site: a model, a valuation or coalitions (a
 	 * coordinator's), or a coordinator's merge of sites' statistics or
-	 * metrics, which lists them. */
-	merged = kind == FL_KIND_STATS ? "contributors" :
-	    kind == FL_KIND_METRICS ? "sites" : NULL;
+	 * metrics, or a partial, which lists them. */
+	merged = kind == FL_KIND_STATS || kind == FL_KIND_PARTIAL ?
+	    "contributors" : kind == FL_KIND_METRICS ? "sites" : NULL;
 	if (kind == FL_KIND_MODEL || kind == FL_KIND_VALUATION ||
 	    kind == FL_KIND_COALITIONS ||
 	    (merged != NULL && json_is_array(json_object_get(man, merged))))
@@ -109,18 +109,27 @@ fl_archive_trusted(const struct fl_archive *a, const struct fl_trust *t,
 	for (i = 0; i < n; i++)
 		if (site != NULL ? who[i]->role == FL_ROLE_SITE &&
 		    strcmp(who[i]->name, site) == 0 :
-		    who[i]->role == FL_ROLE_COORDINATOR)
+		    who[i]->role == FL_ROLE_COORDINATOR ||
+		    (who[i]->role == FL_ROLE_AGGREGATOR &&
+		    fl_archive_kind(a) == FL_KIND_PARTIAL))
 			break;
 	if (i == n && site != NULL)
 		return fl_err_set(err, FL_EVERIFY, "%s: signed by %s (%s), but "
 		    "the %s is from site '%s' and carries no signature by its "
 		    "site key", name, who[0]->name, who[0]->keyid,
 		    fl_kind_name(fl_archive_kind(a)), site);
+	if (i == n && fl_archive_kind(a) == FL_KIND_PARTIAL)
+		return fl_err_set(err, FL_EVERIFY, "%s: signed by %s (%s), "
+		    "%s; a partial must be signed by an aggregator key (the "
+		    "trust folder's aggregator/) or a coordinator key", name,
+		    who[0]->name, who[0]->keyid, who[0]->role == FL_ROLE_SITE ?
+		    "a site key" : "not an aggregator key");
 	if (i == n)
-		return fl_err_set(err, FL_EVERIFY, "%s: signed by %s (%s), a "
-		    "site key; %s %s that names no site must be signed by a "
+		return fl_err_set(err, FL_EVERIFY, "%s: signed by %s (%s), %s; "
+		    "%s %s that names no site must be signed by a "
 		    "coordinator key (the trust folder's coordinator/)", name,
-		    who[0]->name, who[0]->keyid,
+		    who[0]->name, who[0]->keyid, who[0]->role ==
+		    FL_ROLE_AGGREGATOR ? "an aggregator key" : "a site key",
 		    fl_article(fl_kind_name(fl_archive_kind(a))),
 		    fl_kind_name(fl_archive_kind(a)));
 	if (signerp != NULL)

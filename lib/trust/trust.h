@@ -60,11 +60,16 @@ int		 fl_name_ok(const char *s);
  * archive that names a site must carry the signature of the site key of
  * that name; the .pub files in its coordinator/ subfolder are
  * coordinators' keys, and an archive that names no site (a model, merged
- * statistics or metrics) must carry a coordinator's signature.
+ * statistics or metrics) must carry a coordinator's signature.  The
+ * .pub files in its aggregator/ subfolder are the keys of the inner
+ * nodes of an aggregation tree: a partial (fl-aggregate --partial) must
+ * carry an aggregator's or a coordinator's signature, and nothing else
+ * is accepted on an aggregator's signature alone.
  */
 enum fl_role {
 	FL_ROLE_SITE,
-	FL_ROLE_COORDINATOR
+	FL_ROLE_COORDINATOR,
+	FL_ROLE_AGGREGATOR
 };
 
 struct fl_pubkey {
@@ -107,8 +112,9 @@ int		 fl_pubkey_read_list(struct fl_pubkey *keys,
 		    const char *const *paths, size_t n, struct fl_err *err);
 
 /* The trusted keys: every *.pub file in a directory (role
- * FL_ROLE_SITE) and in its coordinator/ subfolder, when there is one
- * (FL_ROLE_COORDINATOR); at least one in all.  Two files with one key id
+ * FL_ROLE_SITE), in its coordinator/ subfolder, when there is one
+ * (FL_ROLE_COORDINATOR), and in its aggregator/ subfolder, when there
+ * is one (FL_ROLE_AGGREGATOR); at least one in all.  Two files with one key id
  * or one name, anywhere in the folder, are FL_EFORMAT. */
 struct fl_trust;
 int		 fl_trust_load(struct fl_trust **t, const char *dir,

@@ -1,0 +1,59 @@
+/*
+ * exact_int.h: the exact, order-free accumulator of the mean strategies
+ * (lib/federation/exact.c), for lib/federation/aggregate.c, partial.c and
+ * tests.  fl-aggregate(1) and fl-archive(5) ("partial") describe the
+ * numbers it keeps.
+ */
+#ifndef FL_EXACT_INT_H
+#define FL_EXACT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "federation/federation.h"
+
+/*
+ * Each term x (a weighted delta, a double) is first rounded, on its own,
+ * to the nearest multiple of 2^-FL_XACC_BITS; the multiples are then
+ * summed as integers, exactly.  Integer addition is associative, so the
+ * sum is one number whatever the order or grouping of the terms: a tree
+ * of partial sums gives the flat sum bit for bit.  A sum is kept as a
+ * 128-bit integer: its low 64 bits in one int64 per coordinate (lo,
+ * read as signed), and the rest (hi, so that the value is lo + hi 2^64)
+ * in blocks of FL_XACC_BLOCK coordinates allocated only where a sum
+ * leaves the int64 range, which with 2^-40 means |sum| >= 2^23.  So the
+ * memory is 8 bytes per coordinate while the sums stay small, and up to
+ * 16 where they do not.
+ */
+#define FL_XACC_BITS	40
+#define FL_XACC_BLOCK	4096
+/* The largest |x| of one term: 2^62 (with 2^40 that keeps every term
+ * under 2^102, and any sum of fewer than 2^25 of them under 2^127). */
+#define FL_XACC_MAX_TERM	4611686018427387904.0
+
+struct fl_xacc;
+
+/* A zero sum of n coordinates.  Errors: FL_ENOMEM. */
+int	fl_xacc_new(struct fl_xacc **x, size_t n, struct fl_err *err);
+void	fl_xacc_free(struct fl_xacc *x);
+size_t	fl_xacc_len(const struct fl_xacc *x);
+/* Add w * v[i] to coordinate off + i, for i < len (w * v[i] rounded to a
+ * double, then to the grid).  Errors: FL_ENUM (a term not finite or over
+ * FL_XACC_MAX_TERM; *bad gets its index i), FL_ENOMEM. */
+int	fl_xacc_add(struct fl_xacc *x, size_t off, const float *v, size_t len,
+	    double w, size_t *bad, struct fl_err *err);
+/* Add the sum given as lo (len) and hi (len, or NULL for zeros) to
+ * coordinates off .. off + len - 1.  Errors: FL_ENUM (the sum would leave
+ * 127 bits), FL_ENOMEM. */
+int	fl_xacc_add_raw(struct fl_xacc *x, size_t off, const int64_t *lo,
+	    const int64_t *hi, size_t len, struct fl_err *err);
+/* Coordinate i as a double: the exact sum times 2^-FL_XACC_BITS, rounded
+ * once. */
+double	fl_xacc_get(const struct fl_xacc *x, size_t i);
+/* The low words (n), and whether any coordinate has a high word. */
+const int64_t *fl_xacc_lo(const struct fl_xacc *x);
+int	fl_xacc_has_hi(const struct fl_xacc *x);
+/* The high words into hi (n, the caller's), zeros where none. */
+void	fl_xacc_hi(const struct fl_xacc *x, int64_t *hi);
+
+#endif
