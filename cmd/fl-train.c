@@ -114,6 +114,23 @@ scaffold_end(const struct opts *o, const struct fl_train_result *res,
 		sc[2 * n + i] = sc[3 * n + i] - sc[i];
 }
 
+/* Secure aggregation: replace the update by its masked form. */
+static int
+mask_update(const struct opts *o, const struct fl_model *m,
+    const struct fl_seckey *key, struct fl_archive **upd, struct fl_err *err)
+{
+	size_t clipped;
+	double r = o->mask_range > 0 ? o->mask_range : FL_MASK_RANGE_DEFAULT;
+	int rc;
+
+	rc = fl_update_mask(upd, m, key, o->mask, r, o->hp.seed, &clipped,
+	    err);
+	if (rc == 0 && clipped > 0 && o->progress != 0)
+		fl_warnx("%zu value%s of samples x delta clipped to "
+		    "--mask-range %g", clipped, clipped == 1 ? "" : "s", r);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -221,6 +238,10 @@ main(int argc, char **argv)
 	 * model, which fl-aggregate sums (lib/train/cox.c). */
 	if ((rc = fl_survival_update_table(recv, ds, man, &err)) < 0)
 		goto out;
+	if (o.mask != NULL && (rc = mask_update(&o, recv, key, &upd,
+	    &err)) < 0)
+		goto out;
+	man = fl_archive_manifest(upd);
 	if ((rc = fl_manifest_set_writer(man, "fl-train", &err)) < 0 ||
 	    (sk != NULL && (rc = fl_archive_sign_new(upd, sk, &err)) < 0))
 		goto out;

@@ -16,7 +16,7 @@ _fl_opts() {
 		echo "-d --data -e --epochs -b --batch --lr --optimizer
 		    --momentum --l2 --seed --prox-mu --scaffold --dp-clip
 		    --dp-noise --dp-delta --dp-seed --site --pass-model --trust
-		    --key --sign --progress
+		    --key --sign --mask --mask-range --progress
 		    --no-progress -o --output -q --quiet -h --help
 		    -V --version" ;;
 	fl-aggregate)
@@ -25,7 +25,7 @@ _fl_opts() {
 		    --server-lr --server-momentum --beta1 --beta2 --tau --trim
 		    --byzantine --select --clip --dp-noise --population
 		    --dp-delta --max-epsilon --seed --min-updates
-		    -o --output -q --quiet -h --help -V --version" ;;
+		    --recovery-request -o --output -q --quiet -h --help -V --version" ;;
 	fl-eval)
 		echo "-d --data --format -p --predictions --key --curve --emit
 		    --site -o --output --report --horizon -q --quiet
@@ -53,6 +53,8 @@ _fl_opts() {
 		echo "--trust --key --chain -q --quiet -h --help" ;;
 	fl-pack-seal)
 		echo "--to -o --output -h --help" ;;
+	fl-pack-recover)
+		echo "--key --trust -o --output -h --help" ;;
 	esac
 }
 
@@ -106,7 +108,7 @@ _fl() {
 		return
 	fi
 	case $prev in
-	-C|--directory|--trust)
+	-C|--directory|--trust|--mask)
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
 	-o|--output)
 		# fl-keygen's -o names a directory.
@@ -123,13 +125,13 @@ _fl() {
 	-l|--label|--classes|-f|--features|-x|--exclude|--seed|-e|--epochs|\
 	-b|--batch|--lr|--momentum|--l2|--site|--bins|--survival|\
 	--min-count|--dp-epsilon|--time|--event|--grid|--tmax|--horizon|\
-	--min-updates)
+	--min-updates|--mask-range)
 		return ;;	# a value of the user's own
 	esac
 
 	if [ "$tool" = fl-pack ] && [ -z "$verb" ] && [[ $cur != -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W \
-		    "manifest list extract create sign verify seal open log" \
+		    "manifest list extract create sign verify seal open log recover" \
 		    -- "$cur")
 		return
 	fi
