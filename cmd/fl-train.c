@@ -158,7 +158,9 @@ main(int argc, char **argv)
 	    (o.trust != NULL && (rc = fl_trust_load(&trust, o.trust,
 	    &err)) < 0))
 		goto out;
-	if (fl_site_choose(o.site, sk, o.data, o.sitebuf, sizeof(o.sitebuf),
+	/* A masked update is from the --key's site, unless --sign says. */
+	if (fl_site_choose(o.site, sk != NULL ? sk : o.mask != NULL ? key :
+	    NULL, o.data, o.sitebuf, sizeof(o.sitebuf),
 	    &o.site, &err) < 0)
 		fl_usage_error(train_usage, "%s", err.msg);
 	if ((rc = fl_model_read(o.model, key, &in, &recv, &err)) < 0 ||

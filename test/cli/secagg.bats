@@ -100,6 +100,12 @@ samples() {
 	[ "$status" -eq 2 ]
 	assert_one_line_naming "site 'a'"
 	[ ! -e x ]
+	# The site is the --key's name without --site or --sign.
+	cp a.csv data.csv
+	run --separate-stderr fl-train -d data.csv --mask roster --key keys/a.key \
+	    -o x r0.fla
+	[ "$status" -eq 0 ]
+	[ "$(manifest_get x site)" = a ]
 }
 
 @test "secagg: --mask-range clips, says so, and the round is still masked" {
