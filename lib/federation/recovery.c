@@ -102,7 +102,11 @@ fl_recovery_shares(const struct fl_archive *req, const struct fl_seckey *sk,
 	}
 	json_array_foreach(drop, i, v) {
 		site = json_string_value(v);
-		d = fl_roster_find(keys, n, site);
+		if ((d = fl_roster_find(keys, n, site)) < 0) {
+			rc = fl_err_set(err, FL_EFORMAT, "'dropped' names a "
+			    "site outside the roster");
+			goto out;
+		}
 		if ((rc = fl_mask_seed(sk, &keys[d], parent, round, seed,
 		    err)) < 0)
 			goto out;
