@@ -161,7 +161,7 @@ deps:
 
 lint:
 	$(Q)shellcheck -x test/run test/deps test/cli/helper.bash examples/*.sh \
-	    test/fuzz/run test/fuzz/mkcorpus.sh \
+	    examples/cron/*.sh test/fuzz/run test/fuzz/mkcorpus.sh \
 	    bench/*.sh bench/run bench/digest-examples .ci/run completions/fl.bash
 	$(Q)for m in man/*.[157]; do mandoc -Tlint -Wwarning $$m || exit 1; done
 
@@ -179,6 +179,8 @@ install: all
 	for t in $(notdir $(TOOLS)); do ln -sf fl \
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$t; done
 	install -m 644 completions/_fl $(DESTDIR)$(PREFIX)/share/zsh/site-functions/
+	install -d $(DESTDIR)$(PREFIX)/share/fl
+	cp -R examples/. $(DESTDIR)$(PREFIX)/share/fl/
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(TOOLS)))
@@ -188,6 +190,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/fl
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/bash-completion/completions/,$(notdir $(TOOLS)))
 	rm -f $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_fl
+	rm -rf $(DESTDIR)$(PREFIX)/share/fl
 
 clean:
 	rm -rf build

@@ -14,7 +14,7 @@
 #include "aggregate.h"
 
 const char aggregate_usage[] =
-    "usage: fl-aggregate [-q] [-m model] [--strategy name] [--server-lr x]\n"
+    "usage: fl-aggregate [-qv] [-m model] [--strategy name] [--server-lr x]\n"
     "                    [--server-momentum x] [--beta1 x] [--beta2 x]\n"
     "                    [--tau x] [--trim x] [--byzantine f] [--select m]\n"
     "                    [--clip c] [--dp-noise z] [--population n]\n"
@@ -79,6 +79,8 @@ static struct fl_opt options[] = {
 	{ "no-progress", 0, NULL, "never show a progress bar", OPT_NOPROG },
 	{ "output", 'o', "FILE", "write here instead of stdout", 0 },
 	{ "quiet", 'q', NULL, "print nothing but errors", 0 },
+	{ "verbose", 'v', NULL, "print the summary line even when stderr is\n"
+	    "not a terminal", 0 },
 	{ "help", 'h', NULL, "print this help", 0 },
 	{ "version", 'V', NULL, "print the version", 0 },
 	{ NULL, 0, NULL, NULL, 0 }
@@ -123,6 +125,10 @@ aggregate_parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'q':
 			o->progress = 0;
+			o->verbose = -1;
+			break;
+		case 'v':
+			o->verbose = 1;
 			break;
 		case OPT_NOPROG:
 			o->progress = 0;

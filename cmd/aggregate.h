@@ -13,6 +13,7 @@ struct opts {
 	struct fl_agg_opts agg;
 	char		**inputs;
 	int		 ninputs, progress;
+	int		 verbose;	/* -q -1, -v 1, else 0 */
 };
 
 extern const char aggregate_usage[];

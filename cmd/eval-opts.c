@@ -13,7 +13,7 @@
 #include "eval.h"
 
 const char eval_usage[] =
-    "usage: fl-eval [-q] -d data.csv [--format json|tsv] [-p] [--key key]\n"
+    "usage: fl-eval [-qv] -d data.csv [--format json|tsv] [-p] [--key key]\n"
     "               [--horizon t,...] [--curve roc|calibration|survival]\n"
     "               [--emit [--site name] [-o file]] [model]\n"
     "       fl-eval --report [--format json|tsv] [--curve roc|calibration]\n"
@@ -56,6 +56,8 @@ static const struct fl_opt options[] = {
 	    "and Brier score, and to predict S(T|x) with\n"
 	    "--predictions; repeatable", OPT_HORIZON },
 	{ "quiet", 'q', NULL, "print nothing but errors on stderr", 0 },
+	{ "verbose", 'v', NULL, "print the summary line even when stderr is\n"
+	    "not a terminal", 0 },
 	{ "help", 'h', NULL, "print this help", 0 },
 	{ "version", 'V', NULL, "print the version", 0 },
 	{ NULL, 0, NULL, NULL, 0 }
@@ -132,7 +134,11 @@ eval_parse_args(int argc, char **argv, struct opts *o)
 			o->predictions = 1;
 			break;
 		case 'q':
-			break;	/* fl-eval prints nothing but errors anyway */
+			o->verbose = -1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
 		case OPT_KEY:
 			o->key = optarg;
 			break;

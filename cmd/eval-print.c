@@ -7,6 +7,7 @@
 
 #include "fl.h"
 #include "eval.h"
+#include "cli-summary.h"
 
 void
 eval_print_tsv(const json_t *obj, int header)
@@ -105,4 +106,19 @@ eval_print_predictions(const struct fl_model *m, const struct fl_dataset *ds,
 		}
 		json_decref(row);
 	}
+}
+
+void
+eval_summary(const struct opts *o, struct fl_archive *a,
+    const struct fl_dataset *ds)
+{
+	char skipped[64] = "";
+
+	if (ds->skipped > 0)
+		snprintf(skipped, sizeof(skipped), " (%zu without a label "
+		    "skipped)", ds->skipped);
+	fl_summary(o->verbose, "%s: %zu rows%s scored by %s (round %lld)",
+	    fl_in_name(o->data), ds->n, skipped, fl_in_name(o->model),
+	    (long long)json_integer_value(json_object_get(
+	    fl_archive_manifest(a), "round")));
 }

@@ -11,6 +11,7 @@
 struct opts {
 	const char	*data, *model, *key;
 	int		 tsv, predictions;
+	int		 verbose;	/* -q -1, -v 1, else 0 */
 	/* Federated evaluation (lib/stats/fedeval.c). */
 	const char	*curve, *site, *out;
 	int		 emit, report, format;
@@ -42,5 +43,10 @@ int	eval_fedeval(const struct opts *o, const struct fl_archive *ma,
 int	eval_survival(const struct opts *o, const struct fl_model *m,
 	    struct fl_archive *a, const struct fl_dataset *ds,
 	    const float *eta, struct fl_err *err);
+
+/* Print fl-eval's summary line (cmd/cli-summary.h): the data, the rows
+ * scored and skipped, the model and its round (eval-print.c). */
+void	eval_summary(const struct opts *o, struct fl_archive *a,
+	    const struct fl_dataset *ds);
 
 #endif

@@ -14,6 +14,7 @@
 #include "fl.h"
 #include "cli.h"
 #include "aggregate.h"
+#include "cli-summary.h"
 
 /* Read every archive of every input, in order, into c. */
 static int
@@ -119,7 +120,8 @@ main(int argc, char **argv)
 	    "fl-aggregate", &err)) < 0 ||
 	    (sk != NULL && (rc = fl_archive_sign_new(out, sk, &err)) < 0))
 		goto out;
-	rc = fl_archive_save(&out, 1, o.out, &err);
+	if ((rc = fl_archive_save(&out, 1, o.out, &err)) == 0)
+		fl_summary_archive(o.verbose, out);
 out:
 	fl_progress_end(&bar);
 	if (rc < 0)

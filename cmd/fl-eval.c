@@ -89,8 +89,8 @@ main(int argc, char **argv)
 out:
 	if (rc < 0)
 		rc = fl_report(&err);
-	else
-		rc = fl_close_stdout();
+	else if ((rc = fl_close_stdout()) == 0 && ds != NULL)
+		eval_summary(&o, a, ds);
 	json_decref(obj);
 	free(pred);
 	fl_archive_free(a);

@@ -10,9 +10,10 @@
 
 #include "fl.h"
 #include "cli.h"
+#include "cli-summary.h"
 
 static const char usage[] =
-    "usage: fl-stats [-q] [--tsv | --table1 | --curve km] [-o file]\n"
+    "usage: fl-stats [-qv] [--tsv | --table1 | --curve km] [-o file]\n"
     "                [--bins-from pooled.fls [--bins n]] [--survival time,event]\n"
     "                [--min-count k] [--dp-epsilon e] [--site name]\n"
     "                [--data file.csv | archive]";
@@ -21,7 +22,7 @@ struct opts {
 	const char	*data;		/* CSV to compute, or NULL */
 	const char	*archive;	/* stats archive to read, or NULL */
 	const char	*out;		/* NULL: stdout */
-	int		 quiet;
+	int		 quiet, verbose;
 	int		 tsv;		/* 1: table, 2: table 1, 3: KM curve */
 	const char	*bins_from;
 	const char	*site;		/* named in the archive written */
@@ -38,6 +39,8 @@ static const struct fl_opt options[] = {
 	{ "output", 'o', "file", "write to file, atomically (default: stdout)",
 	    0 },
 	{ "quiet", 'q', NULL, "print nothing on stderr but errors", 0 },
+	{ "verbose", 'v', NULL, "print the summary line even when stderr is\n"
+	    "not a terminal", 0 },
 	{ "tsv", 0, NULL, "print a tab-separated table instead of an archive",
 	    OPT_TSV },
 	{ "table1", 0, NULL, "print table 1: n missing mean sd median q1 q3\n"
@@ -83,6 +86,11 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'q':
 			o->quiet = 1;
+			o->verbose = 0;
+			break;
+		case 'v':
+			o->verbose = 1;
+			o->quiet = 0;
 			break;
 		case OPT_DATA:
 			o->data = optarg;
@@ -267,8 +275,10 @@ main(int argc, char **argv)
 		fl_refuse_tty(o.out);
 	if (load(&s, &o, &err) < 0 || write_out(s, &o, &err) < 0)
 		rc = fl_report(&err);
-	else
-		rc = fl_close_stdout();
+	else if ((rc = fl_close_stdout()) == 0 && !o.tsv)
+		fl_summary(o.quiet ? -1 : o.verbose, "%s: %zu rows, %zu columns",
+		    fl_in_name(o.data != NULL ? o.data : o.archive),
+		    fl_stats_rows(s), fl_stats_ncols(s));
 	fl_stats_free(s);
 	json_decref(o.from);
 	return rc;

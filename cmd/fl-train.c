@@ -3,6 +3,7 @@
  * the weight delta (trained minus received), the rows it saw and the loss.
  * No row leaves the site.  Manual: man/fl-train.1.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "fl.h"
 #include "cli.h"
 #include "train.h"
+#include "cli-summary.h"
 
 /* The update's "train" record: the hyperparameters and the result, with
  * the issue 4 terms only when used (a plain update is unchanged). */
@@ -147,6 +149,7 @@ main(int argc, char **argv)
 	json_t *priv = NULL;
 	json_t *man;
 	int64_t round;
+	double before = NAN, after = NAN;
 	size_t i, n;
 	struct opts o;
 	int rc;
@@ -202,6 +205,9 @@ main(int argc, char **argv)
 		rc = err.code;
 		goto out;
 	}
+	if (fl_summary_on(o.verbose) &&
+	    train_loss(recv, ds, o.hp.l2, &before, &err) < 0)
+		before = NAN;	/* the line goes without the loss */
 	fl_progress_init(&bar, "training", o.progress);
 	o.hp.progress = fl_progress_cb;
 	o.hp.progress_ctx = &bar;
@@ -211,6 +217,9 @@ main(int argc, char **argv)
 		fl_err_prefix(&err, "%s", fl_in_name(o.data));
 		goto out;
 	}
+	if (fl_summary_on(o.verbose) &&
+	    train_loss(m, ds, o.hp.l2, &after, &err) < 0)
+		after = NAN;
 	/* The update carries the delta, trained minus received. */
 	p = fl_model_params(m);
 	p0 = fl_model_params_const(recv);
@@ -259,8 +268,8 @@ main(int argc, char **argv)
 out:
 	if (rc < 0)
 		rc = fl_report(&err);
-	else
-		rc = fl_close_stdout();
+	else if ((rc = fl_close_stdout()) == 0)
+		train_summary(&o, ds, before, after);
 	fl_archive_free(in);
 	fl_archive_free(upd);
 	fl_seckey_free(key);

@@ -13,7 +13,7 @@
 #include "train.h"
 
 const char train_usage[] =
-    "usage: fl-train [-q] -d data.csv [-e epochs] [-b batch] [--lr x]\n"
+    "usage: fl-train [-qv] -d data.csv [-e epochs] [-b batch] [--lr x]\n"
     "                [--optimizer sgd|adam] [--momentum m] [--l2 x] "
     "[--seed n]\n"
     "                [--prox-mu mu] [--scaffold state] [--dp-clip c "
@@ -79,6 +79,8 @@ static const struct fl_opt options[] = {
 	{ "no-progress", 0, NULL, "never show a progress bar", OPT_NOPROG },
 	{ "output", 'o', "FILE", "write here instead of stdout", 0 },
 	{ "quiet", 'q', NULL, "print nothing but errors", 0 },
+	{ "verbose", 'v', NULL, "print the summary line even when stderr is\n"
+	    "not a terminal", 0 },
 	{ "help", 'h', NULL, "print this help", 0 },
 	{ "version", 'V', NULL, "print the version", 0 },
 	{ NULL, 0, NULL, NULL, 0 }
@@ -148,6 +150,10 @@ train_parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'q':
 			o->progress = 0;
+			o->verbose = -1;
+			break;
+		case 'v':
+			o->verbose = 1;
 			break;
 		case OPT_CLIP:
 			o->hp.dp_clip = fl_opt_double(train_usage, "--dp-clip",

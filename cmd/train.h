@@ -15,6 +15,7 @@ struct opts {
 	struct fl_hparams	 hp;
 	double			 dp_delta;
 	int			 lr_set, pass, progress, delta_set;
+	int			 verbose;	/* -q -1, -v 1, else 0 */
 	char			 sitebuf[256];
 };
 
@@ -22,5 +23,13 @@ extern const char train_usage[];
 
 /* Parse and check fl-train's arguments into o; exits 2 on misuse. */
 void	train_parse_args(int argc, char **argv, struct opts *o);
+
+/* The loss of m on ds's rows, with the L2 term l2 (train-summary.c). */
+int	train_loss(const struct fl_model *m, const struct fl_dataset *ds,
+	    double l2, double *loss, struct fl_err *err);
+/* Print fl-train's summary line (cli-summary.h): the data, its rows, the
+ * epochs and the loss before and after (NAN: not shown). */
+void	train_summary(const struct opts *o, const struct fl_dataset *ds,
+	    double before, double after);
 
 #endif

@@ -1,5 +1,5 @@
 # fl.bash: bash completion for the fl tools (fl-init fl-train fl-aggregate
-# fl-eval fl-stats fl-pack fl-keygen).  Thin on purpose: options, fl-pack's verbs and
+# fl-eval fl-stats fl-pack fl-keygen fl-simulate).  Thin on purpose: options, fl-pack's verbs and
 # the values of a few options; file names everywhere else.  The tools loop
 # in test/cli/tools.bats checks that every long option of every --help is
 # listed here.  Installed as .../bash-completion/completions/fl, with a
@@ -16,8 +16,13 @@ _fl_opts() {
 		echo "-d --data -e --epochs -b --batch --lr --optimizer
 		    --momentum --l2 --seed --prox-mu --scaffold --dp-clip
 		    --dp-noise --dp-delta --dp-seed --site --pass-model --trust
+<<<<<<< HEAD
 		    --key --sign --mask --mask-range --progress
 		    --no-progress -o --output -q --quiet -h --help
+=======
+		    --key --sign --progress
+		    --no-progress -o --output -q --quiet -v --verbose -h --help
+>>>>>>> main
 		    -V --version" ;;
 	fl-aggregate)
 		echo "-m --model --strategy --trust --key --sign --progress
@@ -25,15 +30,24 @@ _fl_opts() {
 		    --server-lr --server-momentum --beta1 --beta2 --tau --trim
 		    --byzantine --select --clip --dp-noise --population
 		    --dp-delta --max-epsilon --seed --min-updates
+<<<<<<< HEAD
 		    --recovery-request -o --output -q --quiet -h --help -V --version" ;;
+=======
+		    -o --output -q --quiet -v --verbose -h --help -V --version" ;;
+>>>>>>> main
 	fl-eval)
 		echo "-d --data --format -p --predictions --key --curve --emit
 		    --site -o --output --report --horizon -q --quiet
-		    -h --help -V --version" ;;
+		    -v --verbose -h --help -V --version" ;;
 	fl-stats)
 		echo "--data --tsv --table1 --curve --bins-from --bins
 		    --survival --min-count --dp-epsilon --site -o --output -q --quiet
-		    -h --help -V --version" ;;
+		    -v --verbose -h --help -V --version" ;;
+	fl-simulate)
+		echo "--site-column --sites -r --rounds -m --model -l --label
+		    -x --exclude --strategy --test --holdout --seed --init-args
+		    --train-args --aggregate-args -o --output -q --quiet
+		    -v --verbose -h --help -V --version" ;;
 	fl-keygen)
 		echo "-f --force -o --output -q --quiet -h --help
 		    -V --version" ;;
@@ -77,7 +91,7 @@ _fl_values() {
 		echo "roc calibration survival" ;;
 	fl-stats:--curve)
 		echo "km" ;;
-	fl-aggregate:--strategy)
+	fl-aggregate:--strategy|fl-simulate:--strategy)
 		echo "fedavg fedavgm fedadam fedyogi fedadagrad median trimmed-mean krum multi-krum" ;;
 	fl-pack-create:--compress)
 		echo "none gzip zstd" ;;
@@ -111,8 +125,8 @@ _fl() {
 	-C|--directory|--trust|--mask)
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
 	-o|--output)
-		# fl-keygen's -o names a directory.
-		if [ "$tool" = fl-keygen ]; then
+		# fl-keygen's and fl-simulate's -o name a directory.
+		if [ "$tool" = fl-keygen ] || [ "$tool" = fl-simulate ]; then
 			mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 			return
 		fi ;;
@@ -125,7 +139,12 @@ _fl() {
 	-l|--label|--classes|-f|--features|-x|--exclude|--seed|-e|--epochs|\
 	-b|--batch|--lr|--momentum|--l2|--site|--bins|--survival|\
 	--min-count|--dp-epsilon|--time|--event|--grid|--tmax|--horizon|\
+<<<<<<< HEAD
 	--min-updates|--mask-range)
+=======
+	--min-updates|--site-column|--sites|-r|--rounds|--holdout|\
+	--init-args|--train-args|--aggregate-args)
+>>>>>>> main
 		return ;;	# a value of the user's own
 	esac
 
@@ -145,4 +164,4 @@ _fl() {
 }
 
 complete -F _fl fl-init fl-train fl-aggregate fl-eval fl-stats fl-pack \
-    fl-keygen
+    fl-keygen fl-simulate

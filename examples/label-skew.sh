@@ -38,7 +38,7 @@ awk -F, 'NR == 1 { hdr = $0; for (i = 1; i <= NF; i++) col[$i] = i; next }
 sites="site1 site2 site3 site4"
 
 auc() {
-	fl-eval --format tsv -d test.csv "$1" |
+	fl-eval -q --format tsv -d test.csv "$1" |
 	    awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "auc")
 		c = i } NR == 2 { printf "%.3f\n", $c }'
 }
@@ -48,6 +48,8 @@ fl-aggregate -o pooled.fls site*.fls
 fl-init -m logreg -l rfs -s pooled.fls -x site,pid,rfs_time --seed "$seed" \
     -o r0.fla
 
+# strategy_table: a row per strategy, its held-out AUC after each round.
+strategy_table() {
 printf 'strategy'
 r=1
 while [ "$r" -le "$rounds" ]; do printf '\tround %d' "$r"; r=$((r + 1)); done
@@ -72,3 +74,5 @@ for st in fedavg fedavgm fedadam fedyogi fedadagrad; do
 	done
 	printf '\n'
 done
+}
+fl_table strategy_table

@@ -39,14 +39,22 @@ fi
 seed=${FL_SEED:-1}
 
 # fl_table COMMAND [ARG...]: run COMMAND, which prints a tab-separated
-# table.  On a terminal with column(1) (bsdextrautils on Debian) the
-# columns line up, once the table is complete; otherwise the bytes pass
-# through untouched, as the tests and scripts reading them expect.
+# table.  On a terminal the columns line up (padded with blanks by awk),
+# once the table is complete; otherwise the bytes pass through untouched,
+# as the tests and scripts reading them expect.  A line with one field
+# (a note under the table) is printed as it is.
 fl_table() {
-	if [ -t 1 ] && command -v column >/dev/null 2>&1; then
+	if [ -t 1 ]; then
 		fl_table_tmp=$(mktemp)
 		"$@" >"$fl_table_tmp"
-		column -t -s "$(printf '\t')" <"$fl_table_tmp"
+		awk -F'\t' '
+		{ line[NR] = $0; if (NF > 1) for (i = 1; i < NF; i++)
+			if (length($i) > w[i]) w[i] = length($i) }
+		END { for (r = 1; r <= NR; r++) {
+			n = split(line[r], f, "\t"); s = ""
+			for (i = 1; i < n; i++)
+				s = s sprintf("%-" w[i] "s  ", f[i])
+			print s f[n] } }' "$fl_table_tmp"
 		rm -f "$fl_table_tmp"
 	else
 		"$@"

@@ -43,7 +43,7 @@ fl-init -m logreg -l death_5y -s "$work/pooled.fls" --seed "$seed" \
 
 # auc MODEL: the AUC of MODEL on the held-out rows.
 auc() {
-	fl-eval --format tsv -d "$work/test.csv" "$1" |
+	fl-eval -q --format tsv -d "$work/test.csv" "$1" |
 	    awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "auc")
 		c = i } NR == 2 { printf "%.4f\n", $c }'
 }
@@ -77,7 +77,6 @@ echo "== non-IID colon: sites $(for s in $sites; do
 	printf '%s (%s rows) ' "$s" $(($(wc -l <"$work/$s.csv") - 1)); done)" \
     "test ($(($(wc -l <"$work/test.csv") - 1)) rows); $rounds rounds of" \
     "$epochs epochs"
-printf 'method\tauc_round1\tauc_final\tbest_round_auc\n'
 row() {
 	# shellcheck disable=SC2086
 	set -- $2
@@ -87,6 +86,10 @@ row() {
 	printf '%s\t%s\t%s\t%s\n' "$name0" "$first" "$last" "$best"
 	echo "$name0 $last" >> "$work/finals"
 }
+# method_table: a row per method: its AUC after round 1, at the end, and
+# its best.
+method_table() {
+printf 'method\tauc_round1\tauc_final\tbest_round_auc\n'
 : > "$work/finals"
 name0=fedavg; row x "$(run fedavg fedavg "")"
 name0=fedprox_mu0.1; row x "$(run prox01 fedavg "--prox-mu 0.1")"
@@ -109,6 +112,8 @@ if fl-aggregate --help | grep -q fedadam; then
 else
 	printf 'fedadam\tskipped: this fl-aggregate has no fedadam\n'
 fi
+}
+fl_table method_table
 awk 'NR == 1 { base = $2; next }
 { d = $2 - base; printf "%s %s fedavg by %.4f AUC\n", $1,
     (d > 0.005 ? "beats" : d < -0.005 ? "trails" : "ties (within 0.005)"),
@@ -119,6 +124,7 @@ awk 'NR == 1 { base = $2; next }
 # spend composes over rounds; the total is at most rounds times it).
 echo
 echo "== DP-SGD (clip 1, batch 32) with FedAvg, $rounds rounds"
+dp_table() {
 printf 'noise\teps_per_round_site1\tauc_final\n'
 for z in 0.6 1.0 2.0; do
 	# shellcheck disable=SC2046
@@ -128,3 +134,5 @@ for z in 0.6 1.0 2.0; do
 	    sed -n 's/^ *"epsilon": \([^,]*\),*$/\1/p')
 	printf '%s\t%.2f\t%s\n' "$z" "$eps" "$last"
 done
+}
+fl_table dp_table

@@ -30,7 +30,7 @@ sites="site1 site2 site3 site4 site5 site6"
 clip=0.5
 
 auc() {
-	fl-eval --format tsv -d test.csv "$1" |
+	fl-eval -q --format tsv -d test.csv "$1" |
 	    awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "auc")
 		c = i } NR == 2 { printf "%.3f\n", $c }'
 }
@@ -68,6 +68,8 @@ run() {
 	done
 }
 
+# noise_table: the held-out AUC and epsilon for each noise multiplier.
+noise_table() {
 printf 'noise multiplier\tauc\tepsilon (delta 1e-5, %s rounds)\n' "$rounds"
 run plain "$rounds"
 printf 'none\t%s\t%s\n' "$(auc plain.fla)" "$(epsilon plain.fla)"
@@ -76,6 +78,8 @@ for z in 0.5 1 2 4; do
 	    --seed "$seed"
 	printf '%s\t%s\t%s\n' "$z" "$(auc "z$z.fla")" "$(epsilon "z$z.fla")"
 done
+}
+fl_table noise_table
 
 # A budget: noise 1, at most epsilon 8, as many rounds as it allows.
 run budget 20 --clip "$clip" --dp-noise 1 --population 6 --seed "$seed" \

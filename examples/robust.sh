@@ -29,7 +29,7 @@ awk -F, 'NR == 1 { hdr = $0; next }
 sites="site1 site2 site3 site4 site5 site6"
 
 auc() {
-	fl-eval --format tsv -d test.csv "$1" |
+	fl-eval -q --format tsv -d test.csv "$1" |
 	    awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "auc")
 		c = i } NR == 2 { printf "%.3f\n", $c }'
 }
@@ -67,6 +67,8 @@ perl -e '
 fl-pack create -C evil -o site6.upd
 rm -rf evil
 
+# strategy_table: the held-out AUC of each strategy against the attack.
+strategy_table() {
 printf 'strategy\tauc\n'
 fl-aggregate -m "$base" -o honest.fla site1.upd site2.upd site3.upd \
     site4.upd site5.upd
@@ -81,3 +83,5 @@ for st in fedavg median trimmed-mean krum multi-krum; do
 	fl-aggregate --strategy "$st" $extra -m "$base" -o "$st.fla" site*.upd
 	printf '%s\t%s\n' "$st" "$(auc "$st.fla")"
 done
+}
+fl_table strategy_table

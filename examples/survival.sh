@@ -1,7 +1,7 @@
 #!/bin/sh
 # survival.sh: federated Cox models on bundled real data.  For each study
 # it splits the rows into hospitals and a held-out test set (a fixed hash
-# of the row number, as quickstart.sh does), pools per-site statistics,
+# of the row number), pools per-site statistics,
 # initialises a Cox model, runs rounds of full-batch local training and
 # FedAvg, and compares on the same held-out rows, by Harrell's C-index,
 # the federated model with one trained on all training rows pooled (what
@@ -55,7 +55,7 @@ report_cell() {
 
 # metric MODEL TEST KEY [HORIZON]: one metric of MODEL on TEST.
 metric() {
-	fl-eval --format tsv -d "$2" ${4:+--horizon "$4"} "$1" |
+	fl-eval -q --format tsv -d "$2" ${4:+--horizon "$4"} "$1" |
 	    awk -F'\t' -v k="$3" 'NR == 1 { for (i = 1; i <= NF; i++)
 		if ($i == k) c = i } NR == 2 { print $c }'
 }
@@ -111,19 +111,12 @@ study() {
 		fl-aggregate -m "$dir/r0.fla" -o "$dir/$s.alone" "$dir/$s.upd1"
 	done
 
-	printf 'model\tc_index on held-out rows\n'
-	printf 'federated (all sites)\t%.3f\n' "$(metric "$fed" "$test" c_index)"
-	printf 'pooled (not private)\t%.3f\n' \
-	    "$(metric "$dir/pooled.alone" "$test" c_index)"
-	for s in $sites; do
-		printf '%s alone\t%.3f\n' "$s" \
-		    "$(metric "$dir/$s.alone" "$test" c_index)"
-	done
+	fl_table model_table
 	printf 'federated at %s: auc %.3f, brier %.3f\n' "$horizon" \
 	    "$(metric "$fed" "$test" "auc_$horizon" "$horizon")" \
 	    "$(metric "$fed" "$test" "brier_$horizon" "$horizon")"
 	printf 'first held-out patient: S(%s) = %.3f\n' "$horizon" \
-	    "$(fl-eval -p --format tsv --horizon "$horizon" -d "$test" "$fed" |
+	    "$(fl-eval -q -p --format tsv --horizon "$horizon" -d "$test" "$fed" |
 	    awk -F'\t' 'NR == 2 { print $4 }')"
 
 	# Federated evaluation: no held-out row leaves its hospital.
@@ -134,6 +127,26 @@ study() {
 	done
 	fl-aggregate -o "$dir/metrics.fla" "$dir"/site*.metrics
 	fl-eval --report "$dir/metrics.fla" >"$dir/report.tsv"
+	fl_table report_table
+	echo
+}
+
+# model_table: the C-index of the federated, pooled and site-alone models
+# (uses study's variables).
+model_table() {
+	printf 'model\tc_index on held-out rows\n'
+	printf 'federated (all sites)\t%.3f\n' "$(metric "$fed" "$test" c_index)"
+	printf 'pooled (not private)\t%.3f\n' \
+	    "$(metric "$dir/pooled.alone" "$test" c_index)"
+	for s in $sites; do
+		printf '%s alone\t%.3f\n' "$s" \
+		    "$(metric "$dir/$s.alone" "$test" c_index)"
+	done
+}
+
+# report_table: federated evaluation's pooled metrics against the same
+# metrics on the held-out rows in one place (uses study's variables).
+report_table() {
 	printf 'metric\tpooled from %s metrics archives\tbound\theld-out rows in one place\n' \
 	    "$(($(wc -l <"$dir/report.tsv") - 2))"
 	for k in c_index "auc_$horizon" "brier_$horizon"; do
@@ -145,7 +158,6 @@ study() {
 		    "$(report_cell "$k" pooled <"$dir/report.tsv")" "$b" \
 		    "$(metric "$fed" "$test" "$k" "$horizon")"
 	done
-	echo
 }
 
 # The site expressions below are awk code, hence single quotes.

@@ -77,7 +77,7 @@ while [ "$r" -lt "$rounds" ]; do
 	r=$((r + 1))
 	fl-pack seal --to rotterdam/rotterdam.pub --to gbsg/gbsg.pub \
 	    -o usb/model.sealed "coord/r$r.fla"
-	printf 'round %d\t' "$r"
+	printf 'round %d: ' "$r"
 	fl-eval -d coord/test.csv "coord/r$r.fla"
 done
 

@@ -51,7 +51,8 @@ bats_require_minimum_version 1.5.0
 
 @test "federation: make install puts tools, pages and completions in place" {
 	make -s -C "$TOP" BUILD="$BUILD" install PREFIX="$PWD/inst" >/dev/null
-	for t in fl-init fl-train fl-aggregate fl-eval fl-stats fl-pack; do
+	for t in fl-init fl-train fl-aggregate fl-eval fl-stats fl-pack \
+	    fl-simulate; do
 		[ -x "inst/bin/$t" ]
 		[ -f "inst/share/man/man1/$t.1" ]
 	done

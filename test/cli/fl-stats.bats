@@ -174,7 +174,7 @@ mkcsv() {
 @test "fl-stats --help prints the usage on stdout" {
 	run --separate-stderr fl-stats --help
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "usage: fl-stats [-q] [--tsv | --table1 | --curve km] [-o file]" ]
+	[ "${lines[0]}" = "usage: fl-stats [-qv] [--tsv | --table1 | --curve km] [-o file]" ]
 	[[ $output == *"--tsv"* ]]
 	[ -z "$stderr" ]
 	run --separate-stderr fl-stats -h

@@ -494,6 +494,10 @@ run_examples() {
 	run_examples fl-stats.1
 }
 
+@test "fl-simulate(1): the examples run" {
+	run_examples fl-simulate.1
+}
+
 @test "fl-train(1): the examples run" {
 	run_examples fl-train.1
 }

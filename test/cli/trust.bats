@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Trust across the tools: --sign, --trust and --key, replays, tampering,
-# and the air-gapped and cron examples.
+# and the air-gapped example (the cron jobs: cron.bats).
 
 load helper
 bats_require_minimum_version 1.5.0
@@ -177,33 +177,6 @@ setup() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"round 2"*'"auc"'* ]]
 	[[ "$output" == *"tampered update refused (exit 3)"* ]]
-}
-
-@test "trust: examples/cron trains each new model once and pushes it" {
-	mkdir -p site/inbox site/trusted/coordinator outbox
-	cp a.csv site/data.csv
-	cp keys/a.key site/site.key
-	cp keys/coord.pub site/trusted/coordinator/
-	cp keys/coord.pub site/coordinator.pub
-	fl-pack seal --to keys/a.pub -o site/inbox/r0.sealed r0.fla
-	FL_SITE_DIR=$PWD/site FL_OUTBOX=$PWD/outbox "$TOP/examples/cron/site-job.sh"
-	[ -f outbox/site-r0.upd.sealed ]
-	[ -f site/trained/r0.sealed ]
-	rm outbox/site-r0.upd.sealed
-	FL_SITE_DIR=$PWD/site FL_OUTBOX=$PWD/outbox "$TOP/examples/cron/site-job.sh"
-	[ ! -e outbox/site-r0.upd.sealed ]
-	# The coordinator opens and checks the pushed update.
-	FL_SITE_DIR=$PWD/site FL_OUTBOX=$PWD/outbox "$TOP/examples/cron/site-job.sh"
-	rm site/trained/r0.sealed
-	FL_SITE_DIR=$PWD/site FL_OUTBOX=$PWD/outbox "$TOP/examples/cron/site-job.sh"
-	fl-aggregate --trust coord-trust --key keys/coord.key -m r0.fla \
-	    -o r1.fla outbox/site-r0.upd.sealed
-	# An unsigned model in the inbox is refused and left there.
-	fl-init -m logreg -l death_5y -f "$COLON_FEATURES" -o site/inbox/evil.fla
-	run --separate-stderr env FL_SITE_DIR="$PWD/site" FL_OUTBOX="$PWD/outbox" \
-	    "$TOP/examples/cron/site-job.sh"
-	[ "$status" -eq 1 ]
-	[ ! -e site/trained/evil.fla ]
 }
 
 @test "trust: fl-pack log and verify --chain follow a model's rounds" {
