@@ -16,13 +16,8 @@ _fl_opts() {
 		echo "-d --data -e --epochs -b --batch --lr --optimizer
 		    --momentum --l2 --seed --prox-mu --scaffold --dp-clip
 		    --dp-noise --dp-delta --dp-seed --site --pass-model --trust
-<<<<<<< HEAD
 		    --key --sign --mask --mask-range --progress
-		    --no-progress -o --output -q --quiet -h --help
-=======
-		    --key --sign --progress
 		    --no-progress -o --output -q --quiet -v --verbose -h --help
->>>>>>> main
 		    -V --version" ;;
 	fl-aggregate)
 		echo "-m --model --strategy --trust --key --sign --progress
@@ -30,11 +25,8 @@ _fl_opts() {
 		    --server-lr --server-momentum --beta1 --beta2 --tau --trim
 		    --byzantine --select --clip --dp-noise --population
 		    --dp-delta --max-epsilon --seed --min-updates
-<<<<<<< HEAD
-		    --recovery-request -o --output -q --quiet -h --help -V --version" ;;
-=======
-		    -o --output -q --quiet -v --verbose -h --help -V --version" ;;
->>>>>>> main
+		    --recovery-request -o --output -q --quiet -v --verbose -h --help
+		    -V --version" ;;
 	fl-eval)
 		echo "-d --data --format -p --predictions --key --curve --emit
 		    --site -o --output --report --horizon -q --quiet
@@ -139,12 +131,8 @@ _fl() {
 	-l|--label|--classes|-f|--features|-x|--exclude|--seed|-e|--epochs|\
 	-b|--batch|--lr|--momentum|--l2|--site|--bins|--survival|\
 	--min-count|--dp-epsilon|--time|--event|--grid|--tmax|--horizon|\
-<<<<<<< HEAD
-	--min-updates|--mask-range)
-=======
 	--min-updates|--site-column|--sites|-r|--rounds|--holdout|\
-	--init-args|--train-args|--aggregate-args)
->>>>>>> main
+	--init-args|--train-args|--aggregate-args|--mask-range)
 		return ;;	# a value of the user's own
 	esac
 
