@@ -20,6 +20,7 @@ const char aggregate_usage[] =
     "                    [--clip c] [--dp-noise z] [--population n]\n"
     "                    [--dp-delta d] [--max-epsilon e] [--seed n]\n"
     "                    [--min-updates n] [--partial]\n"
+    "                    [--recovery-request file]\n"
     "                    [--trust dir] [--key key] [--sign key] [-o file]\n"
     "                    [archive ...]";
 
@@ -34,7 +35,7 @@ static const char about[] =
 enum { OPT_STRATEGY = 256, OPT_PROG, OPT_NOPROG, OPT_TRUST, OPT_KEY,
 	OPT_SIGN, OPT_LR, OPT_MOM, OPT_B1, OPT_B2, OPT_TAU, OPT_TRIM, OPT_BYZ,
 	OPT_SEL, OPT_CLIP, OPT_NOISE, OPT_POP, OPT_DELTA, OPT_EPS, OPT_SEED,
-	OPT_MINUPD, OPT_PARTIAL };
+	OPT_MINUPD, OPT_PARTIAL, OPT_REQUEST };
 
 /* Not const: the --strategy row's help is filled from the strategy table
  * (lib/federation/strategy.c) before the table is used. */
@@ -67,6 +68,9 @@ static struct fl_opt options[] = {
 	    "(default: no minimum)", OPT_MINUPD },
 	{ "partial", 0, NULL, "write the updates' exact partial sums, for an\n"
 	    "aggregation tree, instead of a model", OPT_PARTIAL },
+	{ "recovery-request", 0, "FILE", "masked updates: when roster "
+	    "sites are missing,\nwrite a recovery request for the survivors "
+	    "to\nFILE (no model)", OPT_REQUEST },
 	{ "trust", 0, "DIR", "accept only archives signed by a key in DIR,\n"
 	    "each update by the key named as its site", OPT_TRUST },
 	{ "key", 0, "FILE", "open sealed inputs with this secret key",
@@ -146,6 +150,9 @@ aggregate_parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_PARTIAL:
 			o->partial = 1;
+			break;
+		case OPT_REQUEST:
+			o->request = optarg;
 			break;
 		case OPT_STRATEGY:
 			for (k = 0; fl_agg_strategy_name(k) != NULL; k++)

@@ -9,6 +9,7 @@
 
 struct opts {
 	const char	*model, *strategy, *out, *trust, *key, *sign;
+	const char	*request;	/* --recovery-request */
 	struct fl_agg_opts agg;
 	char		**inputs;
 	int		 ninputs, progress, partial;

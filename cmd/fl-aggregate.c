@@ -53,6 +53,25 @@ read_inputs(struct fl_combine *c, const struct opts *o,
 	return rc;
 }
 
+/* The round stops at a recovery request: exit 1, naming the missing. */
+static int
+request_note(struct fl_archive *req, const char *path, struct fl_err *err)
+{
+	const json_t *d = json_object_get(fl_archive_manifest(req),
+	    "dropped"), *v;
+	char list[512];
+	size_t i, at = 0;
+
+	list[0] = '\0';
+	json_array_foreach(d, i, v)
+		if (at < sizeof(list))
+			at += (size_t)snprintf(list + at, sizeof(list) - at,
+			    "%s%s", i > 0 ? ", " : "", json_string_value(v));
+	return fl_err_set(err, FL_EFORMAT, "masked round incomplete: no "
+	    "update from %s; recovery request written to %s, no model", list,
+	    path);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -88,6 +107,16 @@ main(int argc, char **argv)
 	if ((rc = read_inputs(c, &o, key, &bar, &err)) < 0)
 		goto out;
 	fl_progress_end(&bar);
+	/* Masked updates with roster sites missing: the survivors' turn. */
+	if (o.request != NULL &&
+	    (rc = fl_combine_request(c, &out, &err)) != 0) {
+		if (rc > 0 && (rc = fl_manifest_set_writer(fl_archive_manifest(
+		    out), "fl-aggregate", &err)) == 0 && (sk == NULL ||
+		    (rc = fl_archive_sign_new(out, sk, &err)) == 0) &&
+		    (rc = fl_archive_save(&out, 1, o.request, &err)) == 0)
+			rc = request_note(out, o.request, &err);
+		goto out;
+	}
 	if ((rc = fl_combine_finish(c, &out, &err)) < 0 ||
 	    (rc = fl_manifest_set_writer(fl_archive_manifest(out),
 	    "fl-aggregate", &err)) < 0 ||

@@ -215,6 +215,8 @@ static const struct verb {
 	{ "manifest", cmd_manifest, &manifest_cmd,
 	    "print the manifest of each archive" },
 	{ "open", pack_open, &pack_open_cmd, "decrypt a sealed file" },
+	{ "recover", pack_recover, &pack_recover_cmd,
+	    "answer a masked round's recovery request" },
 	{ "seal", pack_seal, &pack_seal_cmd,
 	    "encrypt for one or more recipients" },
 	{ "sign", pack_sign, &pack_sign_cmd, "sign an archive" },

@@ -116,6 +116,23 @@ scaffold_end(const struct opts *o, const struct fl_train_result *res,
 		sc[2 * n + i] = sc[3 * n + i] - sc[i];
 }
 
+/* Secure aggregation: replace the update by its masked form. */
+static int
+mask_update(const struct opts *o, const struct fl_model *m,
+    const struct fl_seckey *key, struct fl_archive **upd, struct fl_err *err)
+{
+	size_t clipped;
+	double r = o->mask_range > 0 ? o->mask_range : FL_MASK_RANGE_DEFAULT;
+	int rc;
+
+	rc = fl_update_mask(upd, m, key, o->mask, r, o->hp.seed, &clipped,
+	    err);
+	if (rc == 0 && clipped > 0 && o->progress != 0)
+		fl_warnx("%zu value%s of samples x delta clipped to "
+		    "--mask-range %g", clipped, clipped == 1 ? "" : "s", r);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -144,7 +161,9 @@ main(int argc, char **argv)
 	    (o.trust != NULL && (rc = fl_trust_load(&trust, o.trust,
 	    &err)) < 0))
 		goto out;
-	if (fl_site_choose(o.site, sk, o.data, o.sitebuf, sizeof(o.sitebuf),
+	/* A masked update is from the --key's site, unless --sign says. */
+	if (fl_site_choose(o.site, sk != NULL ? sk : o.mask != NULL ? key :
+	    NULL, o.data, o.sitebuf, sizeof(o.sitebuf),
 	    &o.site, &err) < 0)
 		fl_usage_error(train_usage, "%s", err.msg);
 	if ((rc = fl_model_read(o.model, key, &in, &recv, &err)) < 0 ||
@@ -230,6 +249,10 @@ main(int argc, char **argv)
 	 * model, which fl-aggregate sums (lib/train/cox.c). */
 	if ((rc = fl_survival_update_table(recv, ds, man, &err)) < 0)
 		goto out;
+	if (o.mask != NULL && (rc = mask_update(&o, recv, key, &upd,
+	    &err)) < 0)
+		goto out;
+	man = fl_archive_manifest(upd);
 	if ((rc = fl_manifest_set_writer(man, "fl-train", &err)) < 0 ||
 	    (sk != NULL && (rc = fl_archive_sign_new(upd, sk, &err)) < 0))
 		goto out;

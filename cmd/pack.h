@@ -49,4 +49,8 @@ int	pack_verify(int argc, char **argv);
 int	pack_seal(int argc, char **argv);
 int	pack_open(int argc, char **argv);
 
+/* recover: a survivor's mask seeds for a dropout (pack-recover.c). */
+extern const struct fl_cmd pack_recover_cmd;
+int	pack_recover(int argc, char **argv);
+
 #endif

@@ -20,8 +20,9 @@ const char train_usage[] =
     "--dp-noise z\n"
     "                [--dp-delta d] [--dp-seed n]] [--site name] "
     "[--pass-model]\n"
-    "                [--trust dir] [--key key] [--sign key] [-o file] "
-    "[model]";
+    "                [--trust dir] [--key key] [--sign key] "
+    "[--mask roster\n"
+    "                [--mask-range r]] [-o file] [model]";
 
 static const char about[] =
     "Train a model on a local CSV and write an update (the weight delta).\n"
@@ -29,7 +30,8 @@ static const char about[] =
 
 enum { OPT_LR = 256, OPT_OPT, OPT_MOM, OPT_L2, OPT_SEED, OPT_SITE, OPT_PASS,
 	OPT_PROG, OPT_NOPROG, OPT_TRUST, OPT_KEY, OPT_SIGN, OPT_PROX,
-	OPT_SCAF, OPT_CLIP, OPT_NOISE, OPT_DELTA, OPT_DPSEED };
+	OPT_SCAF, OPT_CLIP, OPT_NOISE, OPT_DELTA, OPT_DPSEED, OPT_MASK,
+	OPT_MASKRANGE };
 
 static const struct fl_opt options[] = {
 	{ "data", 'd', "FILE", "this site's CSV ('-' for stdin)", 0 },
@@ -65,6 +67,10 @@ static const struct fl_opt options[] = {
 	    OPT_KEY },
 	{ "sign", 0, "FILE", "sign the update with this secret key",
 	    OPT_SIGN },
+	{ "mask", 0, "DIR", "secure aggregation: mask the update for the\n"
+	    "roster of site keys in DIR (needs --key)", OPT_MASK },
+	{ "mask-range", 0, "R", "clip samples x delta to [-R, R] before\n"
+	    "masking (default 65536)", OPT_MASKRANGE },
 	{ "pass-model", 0, NULL, "write the received model before the "
 	    "update,\nso that fl-aggregate can read both from a pipe",
 	    OPT_PASS },
@@ -105,6 +111,14 @@ check_args(struct opts *o)
 		    "adam, no --momentum)");
 	if (o->scaffold != NULL && strcmp(o->scaffold, "-") == 0)
 		fl_usage_error(train_usage, "--scaffold: give a file, not '-'");
+	if (o->mask == NULL && o->mask_range > 0)
+		fl_usage_error(train_usage, "--mask-range needs --mask");
+	if (o->mask != NULL && o->key == NULL)
+		fl_usage_error(train_usage, "--mask needs --key (this site's "
+		    "secret key)");
+	if (o->mask != NULL && o->scaffold != NULL)
+		fl_usage_error(train_usage, "--mask does not cover --scaffold's "
+		    "state");
 	fl_refuse_tty(o->out);
 }
 
@@ -164,6 +178,13 @@ train_parse_args(int argc, char **argv, struct opts *o)
 		case OPT_LR:
 			o->hp.lr = fl_opt_double(train_usage, "--lr", optarg, 0, 1e6);
 			o->lr_set = 1;
+			break;
+		case OPT_MASK:
+			o->mask = optarg;
+			break;
+		case OPT_MASKRANGE:
+			o->mask_range = fl_opt_double(train_usage,
+			    "--mask-range", optarg, 1e-6, 1e30);
 			break;
 		case OPT_MOM:
 			o->hp.momentum = fl_opt_double(train_usage, "--momentum",

@@ -10,6 +10,8 @@
 struct opts {
 	const char		*data, *model, *site, *out, *trust, *key, *sign;
 	const char		*scaffold;
+	const char		*mask;		/* --mask: the roster */
+	double			 mask_range;	/* 0: the default */
 	struct fl_hparams	 hp;
 	double			 dp_delta;
 	int			 lr_set, pass, progress, delta_set;

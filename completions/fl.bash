@@ -16,7 +16,7 @@ _fl_opts() {
 		echo "-d --data -e --epochs -b --batch --lr --optimizer
 		    --momentum --l2 --seed --prox-mu --scaffold --dp-clip
 		    --dp-noise --dp-delta --dp-seed --site --pass-model --trust
-		    --key --sign --progress
+		    --key --sign --mask --mask-range --progress
 		    --no-progress -o --output -q --quiet -v --verbose -h --help
 		    -V --version" ;;
 	fl-aggregate)
@@ -25,7 +25,8 @@ _fl_opts() {
 		    --server-lr --server-momentum --beta1 --beta2 --tau --trim
 		    --byzantine --select --clip --dp-noise --population
 		    --dp-delta --max-epsilon --seed --min-updates --partial
-		    -o --output -q --quiet -v --verbose -h --help -V --version" ;;
+		    --recovery-request -o --output -q --quiet -v --verbose -h --help
+		    -V --version" ;;
 	fl-eval)
 		echo "-d --data --format -p --predictions --key --curve --emit
 		    --site -o --output --report --horizon -q --quiet
@@ -64,6 +65,8 @@ _fl_opts() {
 		echo "--trust --key --chain -q --quiet -h --help" ;;
 	fl-pack-seal)
 		echo "--to -o --output -h --help" ;;
+	fl-pack-recover)
+		echo "--key --trust -o --output -h --help" ;;
 	esac
 }
 
@@ -123,7 +126,7 @@ _fl() {
 		return
 	fi
 	case $prev in
-	-C|--directory|--trust)
+	-C|--directory|--trust|--mask)
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
 	-o|--output)
 		# fl-keygen's and fl-simulate's -o name a directory.
@@ -141,13 +144,14 @@ _fl() {
 	-b|--batch|--lr|--momentum|--l2|--site|--bins|--survival|\
 	--min-count|--dp-epsilon|--time|--event|--grid|--tmax|--horizon|\
 	--min-updates|--site-column|--sites|-r|--rounds|--holdout|\
-	--init-args|--train-args|--aggregate-args|--permutations|--truncation)
+	--init-args|--train-args|--aggregate-args|--permutations|--truncation|\
+	--mask-range)
 		return ;;	# a value of the user's own
 	esac
 
 	if [ "$tool" = fl-pack ] && [ -z "$verb" ] && [[ $cur != -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W \
-		    "manifest list extract create sign verify seal open log" \
+		    "manifest list extract create sign verify seal open log recover" \
 		    -- "$cur")
 		return
 	fi

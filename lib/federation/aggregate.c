@@ -363,6 +363,48 @@ fl_agg_add(struct fl_agg *g, const struct fl_archive *u, const char *name,
 }
 
 int
+fl_agg_add_sum(struct fl_agg *g, const double *wsum, int64_t total,
+    const json_t *contributors, struct fl_err *err)
+{
+	size_t i, n = fl_model_nparams(g->base);
+	const char *site;
+	json_t *c;
+	int rc;
+
+	/* Masked updates arrive as their sum (lib/federation/secagg.c). */
+	if (IS_ROBUST(g->strategy))
+		return fl_err_set(err, FL_EUSAGE, "masked updates reach the "
+		    "coordinator only as their sum; %s needs each update "
+		    "(use fedavg or a server optimizer)", g->strategy->name);
+	if (g->o.clip > 0 || g->o.dp_noise > 0)
+		return fl_err_set(err, FL_EUSAGE, "--clip and --dp-noise need "
+		    "each update; masked updates reach the coordinator only "
+		    "as their sum (central DP with masks is not supported)");
+	if (total <= 0 || total > FL_MAX_SAMPLES ||
+	    total > INT64_MAX - g->samples)
+		return fl_err_set(err, FL_EFORMAT, "masked sum: bad samples "
+		    "%lld", (long long)total);
+	json_array_foreach(contributors, i, c) {
+		site = json_string_value(json_object_get(c, "site"));
+		if (site == NULL || json_object_get(g->sites, site) != NULL)
+			return fl_err_set(err, FL_EFORMAT, "a second update "
+			    "from site '%s' in round %d", site != NULL ? site :
+			    "?", g->base_round);
+	}
+	json_array_foreach(contributors, i, c)
+		if (json_array_append(g->contributors, c) < 0 ||
+		    json_object_set_new(g->sites, json_string_value(
+		    json_object_get(c, "site")), json_true()) < 0)
+			return fl_err_set(err, FL_ENOMEM, "out of memory");
+	if ((rc = fl_xacc_add_f64(g->acc, 0, wsum, n, err)) < 0)
+		return rc;
+	g->total += total;
+	g->samples += total;
+	g->count += json_array_size(contributors);
+	return 0;
+}
+
+int
 fl_agg_set_history(struct fl_agg *g, const json_t *history,
     struct fl_err *err)
 {
@@ -377,6 +419,12 @@ fl_agg_set_history(struct fl_agg *g, const json_t *history,
 	json_decref(g->history);
 	g->history = copy;
 	return 0;
+}
+
+int
+fl_agg_round(const struct fl_agg *g)
+{
+	return g->base_round;
 }
 
 size_t

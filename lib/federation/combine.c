@@ -10,12 +10,14 @@
 #include <string.h>
 
 #include "federation/federation.h"
+#include "strategy_int.h"
 
 struct fl_combine {
 	char			*strategy;
 	struct fl_agg_opts	 opts;
 	const struct fl_trust	*trust;		/* borrowed; NULL: none */
 	struct fl_archive	*base_a;	/* the base model's archive */
+	char			 base_id[80];	/* its id, kept after it */
 	struct fl_model		*base;
 	struct fl_agg		*agg;
 	struct fl_baseline	*bl;		/* survival: lib/federation/baseline.c */
@@ -26,6 +28,8 @@ struct fl_combine {
 	uint64_t		 cap;		/* an update's tensor bytes */
 	struct fl_fedeval	*metrics;	/* merged metrics (fedeval) */
 	int			 partial;	/* write a partial, not a model */
+	struct fl_secagg	*sec;		/* masked updates (secagg.c) */
+	int			 plain;		/* a plain update was added */
 };
 
 /* An empty combiner: the first archive added will set its mode. */
@@ -68,6 +72,7 @@ fl_combine_free(struct fl_combine *c)
 	json_decref(c->sites);
 	json_decref(c->ids);
 	fl_fedeval_free(c->metrics);
+	fl_secagg_free(c->sec);
 	free(c->strategy);
 	free(c);
 }
@@ -82,6 +87,8 @@ take_base(struct fl_combine *c, struct fl_archive *a, const char *name,
 	int rc;
 
 	c->base_a = a;
+	snprintf(c->base_id, sizeof(c->base_id), "%s", fl_archive_id(a) !=
+	    NULL ? fl_archive_id(a) : "");
 	if ((rc = fl_update_max_bytes(a, &c->cap, err)) < 0)
 		return rc;
 	if ((rc = fl_model_from_archive(&c->base, a, err)) < 0 ||
@@ -240,6 +247,63 @@ add_metrics(struct fl_combine *c, const struct fl_archive *a,
 	return rc;
 }
 
+/* A masked update or a recovery archive, for the secure sum. */
+static int
+add_masked(struct fl_combine *c, const struct fl_archive *a,
+    const char *name, const struct fl_pubkey *signer, struct fl_err *err)
+{
+	const struct fl_strategy *s = fl_strategy_find(c->strategy);
+	int rc;
+
+	if (s != NULL && s->robust)
+		return fl_err_set(err, FL_EUSAGE, "%s: a masked update shows "
+		    "the coordinator only the sum of the round; %s needs each "
+		    "update (use fedavg or a server optimizer)", name,
+		    s->name);
+	if (c->opts.clip > 0 || c->opts.dp_noise > 0)
+		return fl_err_set(err, FL_EUSAGE, "%s: central DP (--clip, "
+		    "--dp-noise) needs each update; it is not supported with "
+		    "masked updates", name);
+	if (c->plain)
+		return fl_err_set(err, FL_EFORMAT, "%s: a masked update among "
+		    "plain ones", name);
+	if (c->sec == NULL && (rc = fl_secagg_new(&c->sec, c->base,
+	    c->base_id, fl_agg_round(c->agg), err)) < 0)
+		return rc;
+	return fl_secagg_add(c->sec, a, name, signer != NULL ? signer->keyid :
+	    NULL, err);
+}
+
+int
+fl_combine_request(struct fl_combine *c, struct fl_archive **req,
+    struct fl_err *err)
+{
+	*req = NULL;
+	return c->sec != NULL ? fl_secagg_request(c->sec, req, err) : 0;
+}
+
+/* Record the masked round in the model's manifest and history entry. */
+static int
+masked_finish(struct fl_combine *c, struct fl_archive **out,
+    struct fl_err *err)
+{
+	json_t *rec, *h;
+	int rc;
+
+	if ((rc = fl_secagg_finish(c->sec, c->agg, &rec, err)) < 0)
+		return rc;
+	if ((rc = fl_agg_finish(c->agg, out, err)) < 0) {
+		json_decref(rec);
+		return rc;
+	}
+	h = json_object_get(fl_archive_manifest(*out), "history");
+	rc = json_object_set(fl_archive_manifest(*out), "masked", rec) < 0 ||
+	    json_object_set(json_array_get(h, json_array_size(h) - 1),
+	    "masked", rec) < 0;
+	json_decref(rec);
+	return rc ? fl_err_set(err, FL_ENOMEM, "out of memory") : 0;
+}
+
 /*
  * The first archive decides the mode: metrics archives are merged, a
  * model becomes the base for the updates that follow, stats archives are
@@ -278,12 +342,28 @@ fl_combine_add(struct fl_combine *c, struct fl_archive **ap,
 			    "apply the %s to; give --model", name,
 			    fl_kind_name(fl_archive_kind(a)));
 	}
-	if (c->agg != NULL && fl_archive_kind(a) == FL_KIND_PARTIAL)
+	if (c->agg != NULL && fl_archive_kind(a) == FL_KIND_PARTIAL &&
+	    c->sec != NULL)
+		return fl_err_set(err, FL_EUSAGE, "%s: a partial among masked "
+		    "updates (masked rounds are summed flat)", name);
+	if (c->agg != NULL && fl_archive_kind(a) == FL_KIND_PARTIAL) {
+		c->plain = 1;	/* masked updates after it are refused */
 		return c->bl != NULL ? fl_err_set(err, FL_EUSAGE, "%s: "
 		    "partial sums of a survival model with a time grid are "
 		    "not supported (its baseline tables are not summed)",
 		    name) : fl_agg_add_partial(c->agg, a, name,
 		    signer != NULL ? signer->keyid : NULL, err);
+	}
+	if (c->agg != NULL && (fl_update_is_masked(a) ||
+	    fl_archive_kind(a) == FL_KIND_RECOVERY))
+		return (rc = add_masked(c, a, name, signer, err)) < 0 ||
+		    fl_archive_kind(a) == FL_KIND_RECOVERY ? rc :
+		    fl_baseline_add(c->bl, a, name, err);
+	if (c->agg != NULL && c->sec != NULL &&
+	    fl_archive_kind(a) == FL_KIND_UPDATE)
+		return fl_err_set(err, FL_EFORMAT, "%s: a plain update among "
+		    "masked ones", name);
+	c->plain |= c->agg != NULL;
 	if (c->agg != NULL)
 		return (rc = fl_agg_add(c->agg, a, name,
 		    signer != NULL ? signer->keyid : NULL, err)) < 0 ? rc :
@@ -324,10 +404,14 @@ fl_combine_finish(struct fl_combine *c, struct fl_archive **out,
 	else if (c->partial && c->bl != NULL)
 		rc = fl_err_set(err, FL_EUSAGE, "--partial: partial sums of a "
 		    "survival model with a time grid are not supported");
+	else if (c->partial && c->sec != NULL)
+		rc = fl_err_set(err, FL_EUSAGE, "--partial: masked updates are "
+		    "summed flat, at the root (no partial sums of masks)");
 	else if (c->partial)
 		rc = fl_agg_finish_partial(c->agg, out, err);
 	else if (c->agg != NULL) {
-		if ((rc = fl_agg_finish(c->agg, out, err)) == 0)
+		if ((rc = c->sec != NULL ? masked_finish(c, out, err) :
+		    fl_agg_finish(c->agg, out, err)) == 0)
 			rc = fl_baseline_finish(c->bl, fl_archive_manifest(
 			    *out), err);
 	} else if (c->stats != NULL)

@@ -97,43 +97,62 @@ add128(struct fl_xacc *x, size_t i, i128 t, struct fl_err *err)
 	return 0;
 }
 
+/* Add the term t (a double) to coordinate k: round t to the grid, then
+ * add it as an integer.  Errors: FL_ENUM, FL_ENOMEM. */
+static int
+add_term(struct fl_xacc *x, size_t k, double t, struct fl_err *err)
+{
+	const double scale = 1099511627776.0;	/* 2^FL_XACC_BITS */
+	int64_t q, r;
+
+	if (!(fabs(t) <= FL_XACC_MAX_TERM))
+		return fl_err_set(err, FL_ENUM, "weighted delta %g at "
+		    "parameter %zu is %s", t, k, isfinite(t) ?
+		    "over the limit of 2^62" : "not finite");
+	/* t * scale is exact (a power of two); then to the nearest
+	 * integer, ties to even: below 2^51 by adding and taking
+	 * away 1.5 * 2^52, which leaves no fraction. */
+	t *= scale;
+	if (fabs(t) < 2251799813685248.0)
+		t = (t + 6755399441055744.0) - 6755399441055744.0;
+	else
+		t = nearbyint(t);
+	/* The common case: the rounded term and the sum fit 63 bits. */
+	if (fabs(t) < TWO62) {
+		q = (int64_t)t;
+		if (!__builtin_add_overflow(x->lo[k], q, &r)) {
+			x->lo[k] = r;
+			return 0;
+		}
+	}
+	return add128(x, k, (i128)t, err);
+}
+
 int
 fl_xacc_add(struct fl_xacc *x, size_t off, const float *v, size_t len,
     double w, size_t *bad, struct fl_err *err)
 {
-	const double scale = 1099511627776.0;	/* 2^FL_XACC_BITS */
-	int64_t *lo = x->lo + off, q, r;
 	size_t i;
-	double t;
 	int rc;
 
-	for (i = 0; i < len; i++) {
-		t = w * v[i];
-		if (!(fabs(t) <= FL_XACC_MAX_TERM)) {
+	for (i = 0; i < len; i++)
+		if ((rc = add_term(x, off + i, w * v[i], err)) < 0) {
 			*bad = i;
-			return fl_err_set(err, FL_ENUM, "weighted delta %g at "
-			    "parameter %zu is %s", t, off + i, isfinite(t) ?
-			    "over the limit of 2^62" : "not finite");
-		}
-		/* t * scale is exact (a power of two); then to the nearest
-		 * integer, ties to even: below 2^51 by adding and taking
-		 * away 1.5 * 2^52, which leaves no fraction. */
-		t *= scale;
-		if (fabs(t) < 2251799813685248.0)
-			t = (t + 6755399441055744.0) - 6755399441055744.0;
-		else
-			t = nearbyint(t);
-		/* The common case: the rounded term and the sum fit 63 bits. */
-		if (fabs(t) < TWO62) {
-			q = (int64_t)t;
-			if (!__builtin_add_overflow(lo[i], q, &r)) {
-				lo[i] = r;
-				continue;
-			}
-		}
-		if ((rc = add128(x, off + i, (i128)t, err)) < 0)
 			return rc;
-	}
+		}
+	return 0;
+}
+
+int
+fl_xacc_add_f64(struct fl_xacc *x, size_t off, const double *v, size_t len,
+    struct fl_err *err)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < len; i++)
+		if ((rc = add_term(x, off + i, v[i], err)) < 0)
+			return rc;
 	return 0;
 }
 

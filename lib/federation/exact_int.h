@@ -42,6 +42,11 @@ size_t	fl_xacc_len(const struct fl_xacc *x);
  * FL_XACC_MAX_TERM; *bad gets its index i), FL_ENOMEM. */
 int	fl_xacc_add(struct fl_xacc *x, size_t off, const float *v, size_t len,
 	    double w, size_t *bad, struct fl_err *err);
+/* Add v[i] (doubles, weighted already) to coordinate off + i, for i <
+ * len: a masked round's dequantised sum (secagg.c).  Errors: as
+ * fl_xacc_add. */
+int	fl_xacc_add_f64(struct fl_xacc *x, size_t off, const double *v,
+	    size_t len, struct fl_err *err);
 /* Add the sum given as lo (len) and hi (len, or NULL for zeros) to
  * coordinates off .. off + len - 1.  Errors: FL_ENUM (the sum would leave
  * 127 bits), FL_ENOMEM. */

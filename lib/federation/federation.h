@@ -69,6 +69,8 @@ int		 fl_agg_add(struct fl_agg *g, const struct fl_archive *update,
 int		 fl_agg_set_history(struct fl_agg *g, const json_t *history,
 		    struct fl_err *err);
 size_t		 fl_agg_count(const struct fl_agg *g);
+/* The round of the base model. */
+int		 fl_agg_round(const struct fl_agg *g);
 /* Write the aggregated model into a new archive (kind model, round + 1,
  * parent base_id, samples the total, "strategy", "contributors": an
  * array of {id, site, samples, signer} in the order added, and "history":
@@ -187,6 +189,11 @@ int		 fl_combine_add(struct fl_combine *c, struct fl_archive **a,
  * "writer" or signature.  Errors: FL_EFORMAT ("no archives to
  * aggregate"), and those of fl_agg_finish, fl_baseline_finish,
  * fl_stats_to_archive and fl_fedeval_to_archive. */
+/* When the round's masked updates lack roster sites and no recovery
+ * shares were given: a recovery request in *req and 1 (secagg.h,
+ * fl_secagg_request); else 0.  Errors: FL_ENOMEM. */
+int		 fl_combine_request(struct fl_combine *c,
+		    struct fl_archive **req, struct fl_err *err);
 int		 fl_combine_finish(struct fl_combine *c,
 		    struct fl_archive **out, struct fl_err *err);
 void		 fl_combine_free(struct fl_combine *c);
@@ -343,5 +350,8 @@ int64_t		 fl_remote_round(const struct fl_remote *r);
 const struct fl_shapley_opts *fl_remote_opts(const struct fl_remote *r);
 void		 fl_remote_set(struct fl_remote *r, size_t k, double u);
 fl_utility_fn	 fl_remote_utility;
+
+/* Secure aggregation: masked updates and dropout recovery. */
+#include "federation/secagg.h"
 
 #endif /* FL_LIB_FEDERATION_H */

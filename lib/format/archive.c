@@ -34,7 +34,7 @@
 #define COMPRESSED_CHUNK	((size_t)1 << 10)
 
 static const char *const kind_names[] = { "model", "update", "stats",
-    "metrics", "state", "valuation", "coalitions", "partial" };
+    "metrics", "state", "valuation", "coalitions", "partial", "recovery" };
 
 const char *
 fl_kind_name(enum fl_kind kind)
@@ -65,6 +65,8 @@ fl_dtype_name(enum fl_dtype t)
 		return "F64";
 	case FL_DTYPE_I64:
 		return "I64";
+	case FL_DTYPE_U32:
+		return "U32";
 	}
 	return "unknown";
 }
@@ -72,7 +74,7 @@ fl_dtype_name(enum fl_dtype t)
 size_t
 fl_dtype_size(enum fl_dtype t)
 {
-	return t == FL_DTYPE_F32 ? 4 : 8;
+	return t == FL_DTYPE_F32 || t == FL_DTYPE_U32 ? 4 : 8;
 }
 
 int
@@ -205,7 +207,7 @@ fl_archive_add_tensor_uninit(struct fl_archive *a, const char *name,
 		fl_err_set(err, FL_EUSAGE, "empty tensor name");
 		return NULL;
 	}
-	if ((unsigned)dtype > FL_DTYPE_I64) {
+	if ((unsigned)dtype > FL_DTYPE_U32) {
 		fl_err_set(err, FL_EUSAGE, "%s: bad dtype", name);
 		return NULL;
 	}

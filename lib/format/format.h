@@ -20,8 +20,10 @@ enum fl_kind {
 	FL_KIND_STATE,		/* a site's local state (fl-train --scaffold) */
 	FL_KIND_VALUATION,	/* sites' values (fl-value -o) */
 	FL_KIND_COALITIONS,	/* coalitions' models (fl-value --coalitions) */
-	FL_KIND_PARTIAL		/* partial sums of updates (fl-aggregate
+	FL_KIND_PARTIAL,	/* partial sums of updates (fl-aggregate
 				 * --partial) */
+	FL_KIND_RECOVERY	/* secure aggregation: a dropout's request or
+				 * a survivor's shares (fl-pack recover) */
 };
 const char	*fl_kind_name(enum fl_kind kind);
 /* Return the kind named s, or -1. */
@@ -30,7 +32,8 @@ int		 fl_kind_parse(const char *s);
 enum fl_dtype {
 	FL_DTYPE_F32,
 	FL_DTYPE_F64,
-	FL_DTYPE_I64
+	FL_DTYPE_I64,
+	FL_DTYPE_U32		/* a masked update's integers mod 2^32 */
 };
 const char	*fl_dtype_name(enum fl_dtype t);	/* "F32" ... */
 size_t		 fl_dtype_size(enum fl_dtype t);

@@ -155,6 +155,8 @@ parse_dtype(const char *s, enum fl_dtype *t)
 		*t = FL_DTYPE_F64;
 	else if (strcmp(s, "I64") == 0)
 		*t = FL_DTYPE_I64;
+	else if (strcmp(s, "U32") == 0)
+		*t = FL_DTYPE_U32;
 	else
 		return -1;
 	return 0;
@@ -177,7 +179,7 @@ parse_entry(const char *key, json_t *val, struct fl_tent *te,
 	if (!json_is_string(dt) || parse_dtype(json_string_value(dt),
 	    &te->dtype) < 0)
 		return fl_err_set(err, FL_EFORMAT,
-		    "tensor '%s': unsupported dtype (F32, F64, I64)", key);
+		    "tensor '%s': unsupported dtype (F32, F64, I64, U32)", key);
 	if (!json_is_array(shape) || (n = json_array_size(shape)) >
 	    FL_MAX_DIMS)
 		return fl_err_set(err, FL_EFORMAT,

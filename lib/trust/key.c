@@ -784,6 +784,18 @@ fl_trust_find(const struct fl_trust *t, const char *keyid)
 	return NULL;
 }
 
+size_t
+fl_trust_count(const struct fl_trust *t)
+{
+	return t != NULL ? t->n : 0;
+}
+
+const struct fl_pubkey *
+fl_trust_at(const struct fl_trust *t, size_t i)
+{
+	return t != NULL && i < t->n ? &t->k[i] : NULL;
+}
+
 void
 fl_trust_free(struct fl_trust *t)
 {

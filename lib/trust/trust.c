@@ -42,6 +42,13 @@ fl_archive_site(const struct fl_archive *a, const char **sitep,
 	    kind == FL_KIND_COALITIONS ||
 	    (merged != NULL && json_is_array(json_object_get(man, merged))))
 		return 0;
+	/* A recovery request comes from the coordinator (secure
+	 * aggregation, lib/federation/recovery.c); a survivor's shares name
+	 * their site. */
+	if (kind == FL_KIND_RECOVERY && json_is_string(json_object_get(man,
+	    "recovery")) && strcmp(json_string_value(json_object_get(man,
+	    "recovery")), "request") == 0)
+		return 0;
 	return fl_err_set(err, FL_EFORMAT, "a%s %s archive must name its site "
 	    "(key 'site' is %s)", kind == FL_KIND_UPDATE ? "n" : "",
 	    fl_kind_name(kind), v == NULL ? "missing" : "null");

@@ -122,6 +122,10 @@ int		 fl_trust_load(struct fl_trust **t, const char *dir,
 /* The key with this id, or NULL. */
 const struct fl_pubkey *fl_trust_find(const struct fl_trust *t,
 		    const char *keyid);
+/* The number of keys, and key i of them (site keys first, each role in
+ * file name order), or NULL past the last. */
+size_t		 fl_trust_count(const struct fl_trust *t);
+const struct fl_pubkey *fl_trust_at(const struct fl_trust *t, size_t i);
 void		 fl_trust_free(struct fl_trust *t);
 
 /*
@@ -263,5 +267,43 @@ int		 fl_reader_verify(struct fl_reader *r, const char *name,
 		    void (*fn)(void *ctx, const struct fl_archive *a,
 		    const struct fl_pubkey *signer, const struct fl_err *err),
 		    void *ctx);
+
+/*
+ * Pairwise masks for secure aggregation (lib/trust/pairmask.c; the
+ * protocol is in lib/federation/secagg.c and fl(7)).  Sites i and j share
+ * s = X25519(i's secret, j's public); their mask seed for one round is
+ * HKDF-SHA256(ikm = s, salt = the two X25519 public keys in byte order,
+ * info = "fl-mask-1\n" MODEL_ID "\n" ROUND), 32 bytes, and the mask is
+ * the first 4n bytes of ChaCha20 keyed with the seed (zero nonce and
+ * counter) as n little-endian 32-bit words.  The site whose X25519
+ * public key sorts first adds the mask, the other subtracts it.
+ */
+#define FL_MASK_SEED_LEN	32
+/* The seed that sk shares with peer for the model model_id at round.
+ * Errors: FL_EVERIFY (peer is sk itself, or a low-order key), FL_ENOMEM. */
+int		 fl_mask_seed(const struct fl_seckey *sk,
+		    const struct fl_pubkey *peer, const char *model_id,
+		    int64_t round, unsigned char *seed, struct fl_err *err);
+/* +1 when the X25519 key own sorts before peer (own adds the mask),
+ * -1 after, 0 when they are the same key. */
+int		 fl_mask_sign(const unsigned char *own, const unsigned char *peer);
+/* v[i] += sign * mask[i] mod 2^32 for the mask of seed, i < n, computed
+ * in blocks.  Errors: FL_ENOMEM (OpenSSL failed). */
+int		 fl_mask_apply(const unsigned char *seed, int sign,
+		    uint32_t *v, size_t n, struct fl_err *err);
+/* A commitment to a seed, "sha256:" and 64 hex digits of
+ * SHA-256("fl-mask-commit-1\n" || seed), into out (72 bytes). */
+#define FL_MASK_COMMIT_LEN	72
+void		 fl_mask_commit(const unsigned char *seed, char *out);
+/* The key id of a public key pair, as fl-keygen computes it, into out
+ * (FL_KEYID_LEN + 1 bytes). */
+void		 fl_pubkey_keyid(const unsigned char *sign_pub,
+		    const unsigned char *seal_pub, char *out);
+/* The public key pair as base64 of sign_pub || seal_pub (NAME.pub's
+ * middle field), into out (FL_PUB_B64_LEN + 1 bytes); and back, 0 or
+ * -1 for anything but a canonical encoding. */
+#define FL_PUB_B64_LEN	88
+void		 fl_pubkey_b64(const struct fl_pubkey *pk, char *out);
+int		 fl_pubkey_from_b64(struct fl_pubkey *pk, const char *s);
 
 #endif /* FL_LIB_TRUST_H */

@@ -119,6 +119,18 @@ fixture() {
 	fl-train -q -d site3.csv --sign site3.key -o update.fla r0.fla
 	fl-pack seal --to coordinator.pub -o media/usb/site3.sealed update.fla
 
+	# A masked round of site1 and site3 from which site3 drops: the
+	# coordinator's signed recovery request on the USB stick.
+	fl-keygen site1
+	mkdir -p masked trusted/coordinator
+	cp site1.pub site3.pub masked/
+	cp coordinator.pub trusted/coordinator/
+	fl-train -q -d site1.csv --mask masked --key site1.key \
+	    -o masked/site1.upd r0.fla
+	fl-aggregate -m r0.fla --sign coordinator.key \
+	    --recovery-request media/usb/req.fla masked/site1.upd 2>/dev/null ||
+	    true
+
 	# A small model, plain and signed.
 	fl-init -m logreg -l death -f age,nodes -o model.fla
 	fl-pack sign --key coordinator.key -o signed.fla model.fla
