@@ -160,6 +160,10 @@ main(int argc, char **argv)
 		    fl_in_name(o.data));
 		goto out;
 	}
+	if (o.hp.optimizer == FL_OPT_NEWTON) {	/* cmd/train-newton.c */
+		rc = train_newton(&o, in, recv, ds, sk, round, &err);
+		goto out;
+	}
 	if ((m = fl_model_dup(recv)) == NULL) {
 		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
 		goto out;

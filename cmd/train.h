@@ -13,6 +13,8 @@ struct opts {
 	struct fl_hparams	 hp;
 	double			 dp_delta;
 	int			 lr_set, pass, progress, delta_set;
+	long			 min_count;	/* newton: --min-count */
+	int			 min_set;
 	char			 sitebuf[256];
 };
 
@@ -20,5 +22,11 @@ extern const char train_usage[];
 
 /* Parse and check fl-train's arguments into o; exits 2 on misuse. */
 void	train_parse_args(int argc, char **argv, struct opts *o);
+
+/* fl-train --optimizer newton (train-newton.c): write the update of
+ * score, information and log-likelihood at recv over ds. */
+int	train_newton(const struct opts *o, struct fl_archive *in,
+	    const struct fl_model *recv, const struct fl_dataset *ds,
+	    const struct fl_seckey *sk, int64_t round, struct fl_err *err);
 
 #endif

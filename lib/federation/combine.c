@@ -25,6 +25,7 @@ struct fl_combine {
 	json_t			*ids;		/* every archive id seen */
 	uint64_t		 cap;		/* an update's tensor bytes */
 	struct fl_fedeval	*metrics;	/* merged metrics (fedeval) */
+	struct fl_newton	*nw;		/* --strategy newton, else NULL */
 };
 
 /* An empty combiner: the first archive added will set its mode. */
@@ -67,6 +68,7 @@ fl_combine_free(struct fl_combine *c)
 	json_decref(c->sites);
 	json_decref(c->ids);
 	fl_fedeval_free(c->metrics);
+	fl_newton_free(c->nw);
 	free(c->strategy);
 	free(c);
 }
@@ -97,6 +99,10 @@ take_base(struct fl_combine *c, struct fl_archive *a, const char *name,
 	if ((rc = fl_agg_set_history(c->agg, json_object_get(
 	    fl_archive_manifest(a), "history"), err)) < 0)
 		return fl_err_prefix(err, "%s", name);
+	/* Newton rounds: lib/federation/newton.c. */
+	if (strcmp(c->strategy, "newton") == 0 &&
+	    (rc = fl_newton_new(&c->nw, c->base, a, &c->opts, err)) < 0)
+		return rc == FL_EUSAGE ? rc : fl_err_prefix(err, "%s", name);
 	/* Survival hook: sum the updates' baseline tables (lib/train/cox.c). */
 	return fl_baseline_new(&c->bl, c->base, fl_archive_id(a), err);
 }
@@ -262,7 +268,8 @@ fl_combine_add(struct fl_combine *c, struct fl_archive **ap,
 			    fl_kind_name(fl_archive_kind(a)));
 	}
 	if (c->agg != NULL)
-		return (rc = fl_agg_add(c->agg, a, name,
+		return (rc = fl_newton_add(c->nw, a, name, err)) < 0 ||
+		    (rc = fl_agg_add(c->agg, a, name,
 		    signer != NULL ? signer->keyid : NULL, err)) < 0 ? rc :
 		    fl_baseline_add(c->bl, a, name, err);
 	return add_stats(c, a, name, err);
@@ -295,9 +302,10 @@ fl_combine_finish(struct fl_combine *c, struct fl_archive **out,
 
 	*out = NULL;
 	if (c->agg != NULL) {
-		if ((rc = fl_agg_finish(c->agg, out, err)) == 0)
-			rc = fl_baseline_finish(c->bl, fl_archive_manifest(
-			    *out), err);
+		if ((rc = fl_agg_finish(c->agg, out, err)) == 0 &&
+		    (rc = fl_baseline_finish(c->bl, fl_archive_manifest(
+		    *out), err)) == 0)
+			rc = fl_newton_finish(c->nw, out, err);
 	} else if (c->stats != NULL)
 		rc = stats_result(c, out, err);
 	else if (c->metrics != NULL)
