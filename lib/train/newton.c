@@ -304,7 +304,9 @@ fl_chol(double *a, size_t p)
 		s = a[j * p + j];
 		for (k = 0; k < j; k++)
 			s -= a[j * p + k] * a[j * p + k];
-		if (!(s > 1e-12 * big))
+		/* 1 - R^2 of column j on those before it: at most 1e-9 is
+		 * collinear, given features stored as float. */
+		if (!(s > 1e-9 * a[j * p + j]) || !(s > 1e-300 * big))
 			return -1;
 		a[j * p + j] = sqrt(s);
 		for (i = j + 1; i < p; i++) {

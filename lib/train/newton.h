@@ -48,7 +48,9 @@ void		 fl_newton_sums_release(struct fl_newton_sums *s);
  * In place, the Cholesky factor L (lower, a = L L') of the symmetric
  * p x p matrix a (row-major; the upper triangle is left as is), in
  * double.  Returns 0, or -1 when a is not numerically positive definite
- * (a pivot at most 1e-12 times the largest diagonal entry).  A
+ * (a pivot at most 1e-9 times its diagonal entry: a column that the
+ * ones before it explain to R^2 >= 1 - 1e-9, collinear once the features
+ * are stored as float).  A
  * hand-written factor rather than LAPACK's dpotrf: p is tens at most,
  * and not every OpenBLAS carries LAPACK.
  */

@@ -101,13 +101,22 @@ agree() {
 	[ "$(fl-pack manifest r0.fla | grep -c '"missing": "drop"')" -eq 1 ]
 }
 
+@test "newton: breast, linear, matches R's lm (t intervals) in 3 rounds" {
+	split_sites "$DATA/breast_gbsg_rotterdam.csv" site
+	fit 3 -m linear -l age -x site,pid,rfs_time,rfs
+	fl-eval --coef --format tsv r3.fla > table.tsv
+	agree "$FIX/newton/breast_lm.tsv" table.tsv
+	# No ratio columns for a linear model.
+	head -1 table.tsv | grep -q 'ci_high$'
+}
+
 @test "newton: the fixtures are R's (regen.R), when R is installed" {
 	command -v Rscript >/dev/null 2>&1 || skip "R is not installed"
 	Rscript -e 'library(survival)' >/dev/null 2>&1 ||
 	    skip "R's survival package is not installed"
 	mkdir fresh
 	Rscript "$FIX/newton/regen.R" "$DATA" fresh
-	for f in colon breast pbc3; do
+	for f in colon breast pbc3 breast_lm; do
 		# Equal to 8 significant digits (BLAS builds differ below).
 		paste "$FIX/newton/$f.tsv" "fresh/$f.tsv" | awk -F'\t' '
 		NR > 1 { for (i = 2; i <= 5; i++) { a = $i; b = $(i + 5)
@@ -116,4 +125,138 @@ agree() {
 			if (d > 1e-7 * m + 1e-12) { print $1, a, b; bad = 1 } } }
 		END { exit bad }'
 	done
+}
+
+# Two sites of 30 rows each whose label is x > 0: separated.
+separated() {
+	awk 'BEGIN { srand(3); print "x,z,y"; for (i = 0; i < 60; i++) {
+		x = rand() * 2 - 1; print x "," rand() "," (x > 0) > \
+		    (i < 30 ? "/dev/stdout" : "b.csv.tail") } }' > a.csv
+	{ head -1 a.csv; cat b.csv.tail; } > b.csv
+	rm b.csv.tail
+	fl-stats --data a.csv -o a.fls
+	fl-stats --data b.csv -o b.fls
+	fl-aggregate -o p.fls a.fls b.fls
+	fl-init -q -m logreg -l y -s p.fls -o r0.fla
+}
+
+# newton_rounds N [fl-train args...]: N rounds of sites a and b.
+newton_rounds() {
+	local n=$1 r
+	shift
+	for r in $(seq 1 "$n"); do
+		fl-train --optimizer newton "$@" -d a.csv -o a.upd \
+		    "r$((r - 1)).fla" || return
+		fl-train --optimizer newton "$@" -d b.csv -o b.upd \
+		    "r$((r - 1)).fla" || return
+		fl-aggregate --strategy newton -m "r$((r - 1)).fla" \
+		    -o "r$r.fla" a.upd b.upd || return
+	done
+}
+
+@test "newton: separated data are refused by fl-eval --coef; --l2 fits them" {
+	separated
+	newton_rounds 30
+	run --separate-stderr fl-eval --coef r30.fla
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	assert_one_line_naming "separated"
+	rm r[1-9]*.fla
+	newton_rounds 10 --l2 1
+	fl-eval --coef --format tsv r10.fla > table.tsv
+	awk -F'\t' '$1 == "x" { exit !($2 > 1 && $2 < 20) }' table.tsv
+	grep -q '	TRUE	1	0.95$' table.tsv
+}
+
+@test "newton: collinear features: one line, exit 1, no model; --l2 fits" {
+	separated
+	for f in a b; do
+		awk -F, 'BEGIN { OFS = "," } NR == 1 { print "x,x2,y"; next }
+		    { print $1, 2 * $1, ($2 > 0.5) }' $f.csv > c$f.csv
+		mv c$f.csv $f.csv
+		fl-stats --data $f.csv -o $f.fls
+	done
+	fl-aggregate -o p.fls a.fls b.fls
+	fl-init -q -m logreg -l y -s p.fls -o r0.fla
+	fl-train --optimizer newton -d a.csv -o a.upd r0.fla
+	fl-train --optimizer newton -d b.csv -o b.upd r0.fla
+	run --separate-stderr fl-aggregate --strategy newton -m r0.fla \
+	    -o r1.fla a.upd b.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming "singular"
+	[ ! -e r1.fla ]
+	newton_rounds 8 --l2 0.5
+	fl-eval --coef r8.fla | grep -q '"converged":true'
+}
+
+@test "newton: --l2 must agree between sites; updates and strategy must match" {
+	separated
+	fl-train --optimizer newton --l2 1 -d a.csv -o a.upd r0.fla
+	fl-train --optimizer newton -d b.csv -o b.upd r0.fla
+	run --separate-stderr fl-aggregate --strategy newton -m r0.fla a.upd \
+	    b.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming "the same at every site"
+	run --separate-stderr fl-aggregate -m r0.fla a.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming "--strategy newton"
+	fl-train -d a.csv -o plain.upd r0.fla
+	run --separate-stderr fl-aggregate --strategy newton -m r0.fla plain.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming "not a Newton update"
+	run --separate-stderr fl-aggregate --strategy newton --dp-noise 1 \
+	    --clip 1 -m r0.fla b.upd
+	[ "$status" -eq 2 ]
+}
+
+@test "newton: --min-count refuses a small site; usage errors exit 2" {
+	separated
+	run --separate-stderr fl-train --optimizer newton --min-count 31 \
+	    -d a.csv -o a.upd r0.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming "--min-count 31"
+	[ ! -e a.upd ]
+	run fl-train --min-count 3 -d a.csv r0.fla
+	[ "$status" -eq 2 ]
+	run fl-train --optimizer newton --prox-mu 1 -d a.csv r0.fla
+	[ "$status" -eq 2 ]
+	run fl-eval --coef --level 1.5 r0.fla
+	[ "$status" -eq 2 ]
+	run fl-eval --coef -d a.csv r0.fla
+	[ "$status" -eq 2 ]
+	run fl-eval --level 0.9 -d a.csv r0.fla
+	[ "$status" -eq 2 ]
+	run fl-init -m logreg -l y -s p.fls --missing sometimes
+	[ "$status" -eq 2 ]
+	run fl-aggregate --help
+	[[ "$output" == *newton* ]]
+}
+
+@test "newton: fl-eval --coef refuses a model without a converged Newton fit" {
+	separated
+	run --separate-stderr fl-eval --coef r0.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming "r0.fla: no Newton record"
+	newton_rounds 1
+	run --separate-stderr fl-eval --coef r1.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming "not converged"
+	# A mlp is not a Newton model.
+	fl-init -q -m mlp:4 -l y -s p.fls -o mlp.fla
+	run --separate-stderr fl-train --optimizer newton -d a.csv mlp.fla
+	[ "$status" -eq 2 ]
+	assert_one_line_naming "logreg, linear and cox"
+}
+
+@test "newton: --missing drop drops incomplete rows, impute keeps them" {
+	printf 'x,y\n1,0\nNA,1\n3,1\n2,0\n5,1\n' > a.csv
+	fl-stats --data a.csv -o a.fls
+	fl-init -q -m logreg -l y -s a.fls --missing drop -o drop.fla
+	fl-init -q -m logreg -l y -s a.fls -o imp.fla
+	fl-train --optimizer newton --min-count 1 -d a.csv -o d.upd drop.fla
+	fl-train --optimizer newton --min-count 1 -d a.csv -o i.upd imp.fla
+	[ "$(manifest_get d.upd samples)" -eq 4 ]
+	[ "$(manifest_get i.upd samples)" -eq 5 ]
+	fl-pack manifest d.upd | grep -q '"dropped": 1'
+	! fl-pack manifest imp.fla | grep -q '"missing"'
 }
