@@ -10,11 +10,11 @@ _fl_opts() {
 	case $1 in
 	fl-init)
 		echo "-m --model -l --label -t --task --classes -f --features
-		    --time --event --grid --tmax -s --stats -x --exclude --seed --sign -o --output -q --quiet
+		    --time --event --grid --tmax -s --stats -x --exclude --missing --seed --sign -o --output -q --quiet
 		    -v --verbose -h --help -V --version" ;;
 	fl-train)
 		echo "-d --data -e --epochs -b --batch --lr --optimizer
-		    --momentum --l2 --seed --prox-mu --scaffold --dp-clip
+		    --momentum --l2 --seed --min-count --prox-mu --scaffold --dp-clip
 		    --dp-noise --dp-delta --dp-seed --site --pass-model --trust
 		    --key --sign --progress
 		    --no-progress -o --output -q --quiet -h --help
@@ -28,7 +28,7 @@ _fl_opts() {
 		    -o --output -q --quiet -h --help -V --version" ;;
 	fl-eval)
 		echo "-d --data --format -p --predictions --key --curve --emit
-		    --site -o --output --report --horizon -q --quiet
+		    --site -o --output --report --horizon --coef --level -q --quiet
 		    -h --help -V --version" ;;
 	fl-stats)
 		echo "--data --tsv --table1 --curve --bins-from --bins
@@ -68,7 +68,9 @@ _fl_values() {
 		# A spec, not a file; mlp: goes on with hidden widths.
 		echo "logreg softmax linear cox mlp:" ;;
 	fl-train:--optimizer)
-		echo "sgd adam" ;;
+		echo "sgd adam newton" ;;
+	fl-init:--missing)
+		echo "impute drop" ;;
 	fl-eval:--format)
 		echo "json tsv" ;;
 	fl-eval:--curve)
@@ -76,7 +78,7 @@ _fl_values() {
 	fl-stats:--curve)
 		echo "km" ;;
 	fl-aggregate:--strategy)
-		echo "fedavg fedavgm fedadam fedyogi fedadagrad median trimmed-mean krum multi-krum" ;;
+		echo "fedavg fedavgm fedadam fedyogi fedadagrad median trimmed-mean krum multi-krum newton" ;;
 	fl-pack-create:--compress)
 		echo "none gzip zstd" ;;
 	*)
