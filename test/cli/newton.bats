@@ -260,3 +260,25 @@ newton_rounds() {
 	fl-pack manifest d.upd | grep -q '"dropped": 1'
 	! fl-pack manifest imp.fla | grep -q '"missing"'
 }
+
+@test "newton: examples/clinical-table.sh prints pbc3's hazard ratios beside the reference" {
+	run --separate-stderr "$TOP/examples/clinical-table.sh"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"5 hospitals, 10 Newton rounds"* ]]
+	[[ "$output" == *"converged TRUE"* ]]
+	# The treatment's hazard ratio: R's 0.540 (0.287-1.014).
+	[[ "$output" == *"tment	0.540 (0.287-1.014)	"* ]]
+	if command -v Rscript >/dev/null 2>&1 &&
+	    Rscript -e 'library(survival)' >/dev/null 2>&1; then
+		# Every row: the federated column equals R's.
+		n=$(printf '%s\n' "$output" | awk -F'\t' 'NF == 3 && NR > 2 &&
+		    $2 == $3' | wc -l)
+		[ "$n" -eq 11 ]
+	fi
+	FL_NO_R=1 run --separate-stderr "$TOP/examples/clinical-table.sh"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"tment	0.540 (0.287-1.014)	0.535 (0.293-0.975)"* ]]
+	[[ "$output" == *"one stratum"* ]]
+	run "$TOP/examples/clinical-table.sh" x
+	[ "$status" -eq 2 ]
+}
