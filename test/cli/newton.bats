@@ -346,3 +346,31 @@ iterate() {
 	coef_orig i5.fla > coef.tsv
 	! within "$FIX/newton/colon.tsv" coef.tsv 0.1
 }
+
+@test "newton: a tampered Newton record is refused with one line, no model" {
+	separated
+	fl-train --optimizer newton -d a.csv -o a.upd r0.fla
+	fl-train --optimizer newton -d b.csv -o b.upd r0.fla
+	fl-pack extract -C ex a.upd
+	sed -i 's/"rows": 30/"rows": -3/' ex/manifest.json
+	fl-pack create -C ex -o bad.upd
+	run --separate-stderr fl-aggregate --strategy newton -m r0.fla \
+	    -o r1.fla bad.upd b.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming "bad.upd: its 'newton' record is malformed"
+	sed -i 's/"rows": -3/"rows": 30/; s/"loglik": .*/"loglik": "x",/' \
+	    ex/manifest.json
+	fl-pack create -C ex -o bad.upd
+	run --separate-stderr fl-aggregate --strategy newton -m r0.fla \
+	    -o r1.fla bad.upd b.upd
+	[ "$status" -eq 1 ]
+	[ ! -e r1.fla ]
+	# A model whose record lost its information matrix.
+	fl-aggregate --strategy newton -m r0.fla -o r1.fla a.upd b.upd
+	fl-pack extract -C mx r1.fla
+	sed -i 's/"information"/"informatio"/' mx/manifest.json
+	fl-pack create -C mx -o bad.fla
+	run --separate-stderr fl-eval --coef bad.fla
+	[ "$status" -eq 1 ]
+	assert_one_line_naming "bad.fla"
+}
