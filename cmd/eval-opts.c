@@ -17,7 +17,9 @@ const char eval_usage[] =
     "               [--horizon t,...] [--curve roc|calibration|survival]\n"
     "               [--emit [--site name] [-o file]] [model]\n"
     "       fl-eval --report [--format json|tsv] [--curve roc|calibration]\n"
-    "               metrics.fla";
+    "               metrics.fla\n"
+    "       fl-eval --coef [--format json|tsv] [--level x] [--key key] "
+    "[model]";
 
 static const char about[] =
     "Score a model on a local CSV.  The model is read from the operand, or\n"
@@ -27,7 +29,7 @@ static const char about[] =
     "auc_T brier_T for each --horizon T.\n";
 
 enum { OPT_FORMAT = 256, OPT_KEY, OPT_CURVE, OPT_EMIT, OPT_REPORT, OPT_SITE,
-	OPT_HORIZON };
+	OPT_HORIZON, OPT_COEF, OPT_LEVEL };
 
 static const struct fl_opt options[] = {
 	{ "data", 'd', "FILE", "the CSV to score ('-' for stdin)", 0 },
@@ -55,6 +57,13 @@ static const struct fl_opt options[] = {
 	{ "horizon", 0, "T,...", "survival: times at which to score the AUC\n"
 	    "and Brier score, and to predict S(T|x) with\n"
 	    "--predictions; repeatable", OPT_HORIZON },
+	{ "coef", 0, NULL, "print the coefficient table of a model fitted\n"
+	    "by Newton rounds instead (no --data): term\n"
+	    "estimate se z p ci_low ci_high, and ratio\n"
+	    "ratio_low ratio_high for logreg and cox, in\n"
+	    "original units; then the fit and the sites", OPT_COEF },
+	{ "level", 0, "X", "--coef: confidence level of the intervals\n"
+	    "(default 0.95)", OPT_LEVEL },
 	{ "quiet", 'q', NULL, "print nothing but errors on stderr", 0 },
 	{ "verbose", 'v', NULL, "print the summary line even when stderr is\n"
 	    "not a terminal", 0 },
@@ -122,6 +131,7 @@ eval_parse_args(int argc, char **argv, struct opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	o->level = 0.95;
 	while ((c = fl_getopt(&cmd, argc, argv)) != -1) {
 		switch (c) {
 		case 'd':
@@ -160,6 +170,14 @@ eval_parse_args(int argc, char **argv, struct opts *o)
 		case OPT_SITE:
 			o->site = optarg;
 			break;
+		case OPT_COEF:
+			o->coef = 1;
+			break;
+		case OPT_LEVEL:
+			o->level = fl_opt_double(eval_usage, "--level", optarg,
+			    1e-6, 1 - 1e-9);
+			o->level_set = 1;
+			break;
 		case OPT_HORIZON:
 			add_horizons(o, optarg);
 			break;
@@ -179,7 +197,13 @@ eval_parse_args(int argc, char **argv, struct opts *o)
 		fl_usage_error(eval_usage, "one model at most");
 	o->model = optind < argc ? argv[optind] : NULL;
 	check_fedeval(o);
-	if (o->report)
+	if (o->level_set && !o->coef)
+		fl_usage_error(eval_usage, "--level is for --coef");
+	if (o->coef && (o->data != NULL || o->emit || o->report ||
+	    o->curve != NULL || o->predictions || o->nh > 0))
+		fl_usage_error(eval_usage, "--coef reads the model alone: no "
+		    "--data, --emit, --report, --curve, -p or --horizon");
+	if (o->report || o->coef)
 		return;
 	if (o->data == NULL)
 		fl_usage_error(eval_usage, "--data is required");

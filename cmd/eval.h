@@ -15,6 +15,9 @@ struct opts {
 	/* Federated evaluation (lib/stats/fedeval.c). */
 	const char	*curve, *site, *out;
 	int		 emit, report, format;
+	int		 coef;		/* --coef (eval-coef.c) */
+	double		 level;		/* --level */
+	int		 level_set;
 	size_t		 nh;		/* survival: --horizon values */
 	double		 horizon[FL_MAX_HORIZONS];
 	char		 sitebuf[FL_NAME_MAX + 1];
@@ -54,5 +57,7 @@ int	eval_survival(const struct opts *o, const struct fl_model *m,
  * scored and skipped, the model and its round (eval-print.c). */
 void	eval_summary(const struct opts *o, struct fl_archive *a,
 	    const struct fl_dataset *ds);
+/* --coef: print the model's coefficient table (eval-coef.c). */
+int	eval_coef(const struct opts *o, struct fl_err *err);
 
 #endif

@@ -27,6 +27,10 @@ main(int argc, char **argv)
 
 	fl_setprogname(argv[0]);
 	eval_parse_args(argc, argv, &o);
+	if (o.coef) {
+		rc = eval_coef(&o, &err);
+		goto out;
+	}
 	if (o.report) {
 		rc = eval_fedeval(&o, NULL, NULL, NULL, NULL, NULL, &err);
 		goto out;

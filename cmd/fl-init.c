@@ -144,6 +144,7 @@ main(int argc, char **argv)
 	    o.label, &err)) < 0)
 		goto out;
 	p = fl_model_prep(m);
+	p->drop_missing = o.drop_missing;
 	for (j = 0; st != NULL && j < d; j++) {
 		if ((col = fl_stats_find(st, feats[j])) < 0) {
 			rc = fl_err_set(&err, FL_EFORMAT, "%s: no column '%s'",

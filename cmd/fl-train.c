@@ -47,6 +47,24 @@ train_json(const struct opts *o, const struct fl_train_result *res)
 	return t;
 }
 
+/*
+ * The update's FedAvg weight, "samples": its rows; for a survival model
+ * its events (at least 1), since a site's Cox loss is its partial
+ * likelihood divided by its events (lib/train/cox.c), so that the mean
+ * step is that of the sum of the sites' partial likelihoods.
+ */
+static size_t
+update_weight(const struct fl_model *m, const struct fl_dataset *ds)
+{
+	size_t i, ev = 0;
+
+	if (fl_model_task(m) != FL_TASK_SURVIVAL)
+		return ds->n;
+	for (i = 0; i < ds->n; i++)
+		ev += ds->y[i] == 1.0f;
+	return ev > 0 ? ev : 1;
+}
+
 /* The update's "privacy" record of DP-SGD over n rows; NULL with err set
  * on failure. */
 static json_t *
@@ -182,6 +200,10 @@ main(int argc, char **argv)
 		    fl_in_name(o.data));
 		goto out;
 	}
+	if (o.hp.optimizer == FL_OPT_NEWTON) {	/* cmd/train-newton.c */
+		rc = train_newton(&o, in, recv, ds, sk, round, &err);
+		goto out;
+	}
 	if ((m = fl_model_dup(recv)) == NULL) {
 		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
 		goto out;
@@ -240,7 +262,7 @@ main(int argc, char **argv)
 	    json_string(fl_archive_id(in))) < 0 ||
 	    json_object_set_new(man, "site", json_string(o.site)) < 0 ||
 	    json_object_set_new(man, "samples",
-	    json_integer((json_int_t)ds->n)) < 0 ||
+	    json_integer((json_int_t)update_weight(m, ds))) < 0 ||
 	    json_object_set_new(man, "train", train_json(&o, &res)) < 0) {
 		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
 		goto out;

@@ -16,7 +16,7 @@
 const char init_usage[] =
     "usage: fl-init [-qv] -m spec -l column [-t task] [--classes k]\n"
     "               [-f a,b,... | -s stats] [-x a,b,...] [--seed n]\n"
-    "               [--sign key] [-o file]\n"
+    "               [--missing impute|drop] [--sign key] [-o file]\n"
     "       fl-init [-qv] -m cox|mlp:H... --time column --event column\n"
     "               [--grid n] [--tmax t] [-f a,b,... | -s stats] ...";
 
@@ -25,7 +25,7 @@ static const char about[] =
     "applies.\n";
 
 enum { OPT_CLASSES = 256, OPT_SEED, OPT_SIGN, OPT_TIME, OPT_EVENT, OPT_GRID,
-	OPT_TMAX };
+	OPT_TMAX, OPT_MISSING };
 
 static const struct fl_opt options[] = {
 	{ "model", 'm', "SPEC", "logreg, softmax, linear, cox or\n"
@@ -50,6 +50,9 @@ static const struct fl_opt options[] = {
 	    "them; features default to every column but\n"
 	    "the label and --exclude", 0 },
 	{ "exclude", 'x', "LIST", "columns never to use as features", 0 },
+	{ "missing", 0, "HOW", "a row missing a feature: impute (the pooled\n"
+	    "mean from --stats) or drop (R's na.omit)\n"
+	    "(default impute)", OPT_MISSING },
 	{ "seed", 0, "N", "seed of the initial weights (default 1)", OPT_SEED },
 	{ "sign", 0, "FILE", "sign the model with this secret key", OPT_SIGN },
 	{ "output", 'o', "FILE", "write here instead of stdout", 0 },
@@ -130,6 +133,13 @@ init_parse_args(int argc, char **argv, struct opts *o)
 		case OPT_GRID:
 			o->grid = fl_opt_long(init_usage, "--grid", optarg, 1, 4096);
 			o->grid_set = 1;
+			break;
+		case OPT_MISSING:
+			if (strcmp(optarg, "drop") != 0 &&
+			    strcmp(optarg, "impute") != 0)
+				fl_usage_error(init_usage, "--missing: '%s' is "
+				    "not impute or drop", optarg);
+			o->drop_missing = strcmp(optarg, "drop") == 0;
 			break;
 		case OPT_TMAX:
 			o->tmax = fl_opt_double(init_usage, "--tmax", optarg, 1e-300,

@@ -18,6 +18,7 @@ struct opts {
 	long		 classes;
 	uint64_t	 seed;
 	int		 verbose;	/* -v 1, -q 0, else -1: if a terminal */
+	int		 drop_missing;	/* --missing drop */
 };
 
 extern const char init_usage[];

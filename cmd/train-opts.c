@@ -14,8 +14,10 @@
 
 const char train_usage[] =
     "usage: fl-train [-qv] -d data.csv [-e epochs] [-b batch] [--lr x]\n"
-    "                [--optimizer sgd|adam] [--momentum m] [--l2 x] "
-    "[--seed n]\n"
+    "                [--optimizer sgd|adam|newton] [--momentum m] "
+    "[--l2 x]\n"
+    "                [--seed n] [--min-count n]"
+    "\n"
     "                [--prox-mu mu] [--scaffold state] [--dp-clip c "
     "--dp-noise z\n"
     "                [--dp-delta d] [--dp-seed n]] [--site name] "
@@ -31,7 +33,7 @@ static const char about[] =
 enum { OPT_LR = 256, OPT_OPT, OPT_MOM, OPT_L2, OPT_SEED, OPT_SITE, OPT_PASS,
 	OPT_PROG, OPT_NOPROG, OPT_TRUST, OPT_KEY, OPT_SIGN, OPT_PROX,
 	OPT_SCAF, OPT_CLIP, OPT_NOISE, OPT_DELTA, OPT_DPSEED, OPT_MASK,
-	OPT_MASKRANGE };
+	OPT_MASKRANGE, OPT_MINCOUNT };
 
 static const struct fl_opt options[] = {
 	{ "data", 'd', "FILE", "this site's CSV ('-' for stdin)", 0 },
@@ -39,9 +41,17 @@ static const struct fl_opt options[] = {
 	{ "batch", 'b', "N", "rows per step (default 32)", 0 },
 	{ "lr", 0, "X", "learning rate (default 0.1 for sgd,\n"
 	    "0.01 for adam)", OPT_LR },
-	{ "optimizer", 0, "NAME", "sgd or adam (default sgd)", OPT_OPT },
+	{ "optimizer", 0, "NAME", "sgd, adam or newton (default sgd); newton\n"
+	    "writes the site's score, information matrix\n"
+	    "and log-likelihood at the received model for\n"
+	    "fl-aggregate --strategy newton (logreg,\n"
+	    "linear, cox)", OPT_OPT },
 	{ "momentum", 0, "M", "SGD momentum (default 0)", OPT_MOM },
-	{ "l2", 0, "X", "L2 penalty on weights (default 0)", OPT_L2 },
+	{ "l2", 0, "X", "L2 penalty on weights (default 0); newton:\n"
+	    "X/2 |w|^2 off the pooled log-likelihood,\n"
+	    "the same at every site", OPT_L2 },
+	{ "min-count", 0, "N", "newton: refuse to write an update from fewer\n"
+	    "than N rows or events (default 10)", OPT_MINCOUNT },
 	{ "seed", 0, "N", "seed of the row order (default 1)", OPT_SEED },
 	{ "prox-mu", 0, "MU", "FedProx: add MU/2 |w - received|^2 to the "
 	    "loss\n(default 0, off)", OPT_PROX },
@@ -109,6 +119,12 @@ check_args(struct opts *o)
 	    o->hp.momentum != 0.0))
 		fl_usage_error(train_usage, "--scaffold needs plain SGD (no --optimizer "
 		    "adam, no --momentum)");
+	if (o->hp.optimizer == FL_OPT_NEWTON && (o->scaffold != NULL ||
+	    o->hp.dp_clip > 0.0 || o->hp.prox_mu > 0.0 || o->hp.momentum > 0.0))
+		fl_usage_error(train_usage, "--optimizer newton takes no --scaffold, "
+		    "--dp-clip, --prox-mu or --momentum");
+	if (o->min_set && o->hp.optimizer != FL_OPT_NEWTON)
+		fl_usage_error(train_usage, "--min-count is for --optimizer newton");
 	if (o->scaffold != NULL && strcmp(o->scaffold, "-") == 0)
 		fl_usage_error(train_usage, "--scaffold: give a file, not '-'");
 	if (o->mask == NULL && o->mask_range > 0)
@@ -132,6 +148,7 @@ train_parse_args(int argc, char **argv, struct opts *o)
 	o->hp = def;
 	o->progress = -1;
 	o->dp_delta = 1e-5;
+	o->min_count = 10;
 	while ((c = fl_getopt(&cmd, argc, argv)) != -1) {
 		switch (c) {
 		case 'b':
@@ -186,6 +203,11 @@ train_parse_args(int argc, char **argv, struct opts *o)
 			o->mask_range = fl_opt_double(train_usage,
 			    "--mask-range", optarg, 1e-6, 1e30);
 			break;
+		case OPT_MINCOUNT:
+			o->min_count = fl_opt_long(train_usage, "--min-count",
+			    optarg, 0, 1000000000);
+			o->min_set = 1;
+			break;
 		case OPT_MOM:
 			o->hp.momentum = fl_opt_double(train_usage, "--momentum",
 			    optarg, 0, 0.999999);
@@ -200,7 +222,8 @@ train_parse_args(int argc, char **argv, struct opts *o)
 		case OPT_OPT:
 			if ((opt = fl_optimizer_parse(optarg)) < 0)
 				fl_usage_error(train_usage, "--optimizer: unknown "
-				    "optimizer '%s' (sgd, adam)", optarg);
+				    "optimizer '%s' (sgd, adam, newton)",
+				    optarg);
 			o->hp.optimizer = (enum fl_optimizer)opt;
 			break;
 		case OPT_PASS:

@@ -16,6 +16,8 @@ struct opts {
 	double			 dp_delta;
 	int			 lr_set, pass, progress, delta_set;
 	int			 verbose;	/* -q -1, -v 1, else 0 */
+	long			 min_count;	/* newton: --min-count */
+	int			 min_set;
 	char			 sitebuf[256];
 };
 
@@ -31,5 +33,10 @@ int	train_loss(const struct fl_model *m, const struct fl_dataset *ds,
  * epochs and the loss before and after (NAN: not shown). */
 void	train_summary(const struct opts *o, const struct fl_dataset *ds,
 	    double before, double after);
+/* fl-train --optimizer newton (train-newton.c): write the update of
+ * score, information and log-likelihood at recv over ds. */
+int	train_newton(const struct opts *o, struct fl_archive *in,
+	    const struct fl_model *recv, const struct fl_dataset *ds,
+	    const struct fl_seckey *sk, int64_t round, struct fl_err *err);
 
 #endif

@@ -10,11 +10,11 @@ _fl_opts() {
 	case $1 in
 	fl-init)
 		echo "-m --model -l --label -t --task --classes -f --features
-		    --time --event --grid --tmax -s --stats -x --exclude --seed --sign -o --output -q --quiet
+		    --time --event --grid --tmax -s --stats -x --exclude --missing --seed --sign -o --output -q --quiet
 		    -v --verbose -h --help -V --version" ;;
 	fl-train)
 		echo "-d --data -e --epochs -b --batch --lr --optimizer
-		    --momentum --l2 --seed --prox-mu --scaffold --dp-clip
+		    --momentum --l2 --seed --min-count --prox-mu --scaffold --dp-clip
 		    --dp-noise --dp-delta --dp-seed --site --pass-model --trust
 		    --key --sign --mask --mask-range --progress
 		    --no-progress -o --output -q --quiet -v --verbose -h --help
@@ -29,7 +29,7 @@ _fl_opts() {
 		    -V --version" ;;
 	fl-eval)
 		echo "-d --data --format -p --predictions --key --curve --emit
-		    --site -o --output --report --horizon -q --quiet
+		    --site -o --output --report --horizon --coef --level -q --quiet
 		    -v --verbose -h --help -V --version" ;;
 	fl-value)
 		echo "-m --model -d --data --metric --method --permutations
@@ -82,7 +82,9 @@ _fl_values() {
 		# A spec, not a file; mlp: goes on with hidden widths.
 		echo "logreg softmax linear cox mlp:" ;;
 	fl-train:--optimizer)
-		echo "sgd adam" ;;
+		echo "sgd adam newton" ;;
+	fl-init:--missing)
+		echo "impute drop" ;;
 	fl-eval:--format)
 		echo "json tsv" ;;
 	fl-eval:--curve)
@@ -96,7 +98,7 @@ _fl_values() {
 	fl-value:--metric)
 		echo "auc accuracy log_loss brier rmse mae r2 c_index" ;;
 	fl-aggregate:--strategy|fl-simulate:--strategy|fl-value:--strategy)
-		echo "fedavg fedavgm fedadam fedyogi fedadagrad median trimmed-mean krum multi-krum" ;;
+		echo "fedavg fedavgm fedadam fedyogi fedadagrad median trimmed-mean krum multi-krum newton" ;;
 	fl-pack-create:--compress)
 		echo "none gzip zstd" ;;
 	*)

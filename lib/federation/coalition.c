@@ -98,6 +98,10 @@ fl_coalition_new(struct fl_coalition **cp, const struct fl_archive *a,
 	if (opt->dp_noise > 0)
 		return fl_err_set(err, FL_EUSAGE, "a coalition's aggregate "
 		    "is defined without central DP noise");
+	if (strategy != NULL && strcmp(strategy, "newton") == 0)
+		return fl_err_set(err, FL_EUSAGE, "--strategy newton is not "
+		    "valued: a Newton round's model is a step from the sites' "
+		    "summed information, not a mean of deltas");
 	if (fl_archive_kind(a) != FL_KIND_MODEL)
 		return fl_err_set(err, FL_EFORMAT, "%s: %s %s archive, not a "
 		    "model", name, fl_article(fl_kind_name(fl_archive_kind(a))),

@@ -30,6 +30,7 @@ struct fl_combine {
 	int			 partial;	/* write a partial, not a model */
 	struct fl_secagg	*sec;		/* masked updates (secagg.c) */
 	int			 plain;		/* a plain update was added */
+	struct fl_newton	*nw;		/* --strategy newton, else NULL */
 };
 
 /* An empty combiner: the first archive added will set its mode. */
@@ -73,6 +74,7 @@ fl_combine_free(struct fl_combine *c)
 	json_decref(c->ids);
 	fl_fedeval_free(c->metrics);
 	fl_secagg_free(c->sec);
+	fl_newton_free(c->nw);
 	free(c->strategy);
 	free(c);
 }
@@ -105,6 +107,10 @@ take_base(struct fl_combine *c, struct fl_archive *a, const char *name,
 	if ((rc = fl_agg_set_history(c->agg, json_object_get(
 	    fl_archive_manifest(a), "history"), err)) < 0)
 		return fl_err_prefix(err, "%s", name);
+	/* Newton rounds: lib/federation/newton.c. */
+	if (strcmp(c->strategy, "newton") == 0 &&
+	    (rc = fl_newton_new(&c->nw, c->base, a, &c->opts, err)) < 0)
+		return rc == FL_EUSAGE ? rc : fl_err_prefix(err, "%s", name);
 	/* Survival hook: sum the updates' baseline tables (lib/train/cox.c). */
 	if ((rc = fl_baseline_new(&c->bl, c->base, fl_archive_id(a),
 	    err)) < 0)
@@ -264,6 +270,10 @@ add_masked(struct fl_combine *c, const struct fl_archive *a,
 		return fl_err_set(err, FL_EUSAGE, "%s: central DP (--clip, "
 		    "--dp-noise) needs each update; it is not supported with "
 		    "masked updates", name);
+	if (c->nw != NULL)
+		return fl_err_set(err, FL_EUSAGE, "%s: a masked update in a "
+		    "Newton round (masks cover deltas, not scores and "
+		    "information)", name);
 	if (c->plain)
 		return fl_err_set(err, FL_EFORMAT, "%s: a masked update among "
 		    "plain ones", name);
@@ -343,6 +353,11 @@ fl_combine_add(struct fl_combine *c, struct fl_archive **ap,
 			    fl_kind_name(fl_archive_kind(a)));
 	}
 	if (c->agg != NULL && fl_archive_kind(a) == FL_KIND_PARTIAL &&
+	    c->nw != NULL)
+		return fl_err_set(err, FL_EUSAGE, "%s: Newton rounds sum each "
+		    "site's score and information; they take no partials",
+		    name);
+	if (c->agg != NULL && fl_archive_kind(a) == FL_KIND_PARTIAL &&
 	    c->sec != NULL)
 		return fl_err_set(err, FL_EUSAGE, "%s: a partial among masked "
 		    "updates (masked rounds are summed flat)", name);
@@ -365,7 +380,8 @@ fl_combine_add(struct fl_combine *c, struct fl_archive **ap,
 		    "masked ones", name);
 	c->plain |= c->agg != NULL;
 	if (c->agg != NULL)
-		return (rc = fl_agg_add(c->agg, a, name,
+		return (rc = fl_newton_add(c->nw, a, name, err)) < 0 ||
+		    (rc = fl_agg_add(c->agg, a, name,
 		    signer != NULL ? signer->keyid : NULL, err)) < 0 ? rc :
 		    fl_baseline_add(c->bl, a, name, err);
 	return add_stats(c, a, name, err);
@@ -404,6 +420,9 @@ fl_combine_finish(struct fl_combine *c, struct fl_archive **out,
 	else if (c->partial && c->bl != NULL)
 		rc = fl_err_set(err, FL_EUSAGE, "--partial: partial sums of a "
 		    "survival model with a time grid are not supported");
+	else if (c->partial && c->nw != NULL)
+		rc = fl_err_set(err, FL_EUSAGE, "--partial: Newton rounds sum "
+		    "each site's score and information, not partial sums");
 	else if (c->partial && c->sec != NULL)
 		rc = fl_err_set(err, FL_EUSAGE, "--partial: masked updates are "
 		    "summed flat, at the root (no partial sums of masks)");
@@ -411,9 +430,10 @@ fl_combine_finish(struct fl_combine *c, struct fl_archive **out,
 		rc = fl_agg_finish_partial(c->agg, out, err);
 	else if (c->agg != NULL) {
 		if ((rc = c->sec != NULL ? masked_finish(c, out, err) :
-		    fl_agg_finish(c->agg, out, err)) == 0)
-			rc = fl_baseline_finish(c->bl, fl_archive_manifest(
-			    *out), err);
+		    fl_agg_finish(c->agg, out, err)) == 0 &&
+		    (rc = fl_baseline_finish(c->bl, fl_archive_manifest(
+		    *out), err)) == 0)
+			rc = fl_newton_finish(c->nw, out, err);
 	} else if (c->stats != NULL)
 		rc = stats_result(c, out, err);
 	else if (c->metrics != NULL)

@@ -354,4 +354,26 @@ fl_utility_fn	 fl_remote_utility;
 /* Secure aggregation: masked updates and dropout recovery. */
 #include "federation/secagg.h"
 
+/*
+ * Newton rounds (lib/federation/newton.c), a hook of fl-aggregate like the
+ * baseline: with --strategy newton, fl_newton_new reads the base model's
+ * "newton" record, fl_newton_add sums an update's score, information
+ * and log-likelihood (with any other strategy, nw is NULL and an update
+ * carrying them is refused), and fl_newton_finish replaces the
+ * aggregated archive *out with one holding the new coefficients and the
+ * "newton" record.  Errors: FL_EUSAGE (not a logreg, linear or cox
+ * model; central DP asked for), FL_EFORMAT (a malformed record, --l2
+ * differing between sites), FL_ENUM (a singular information matrix, a
+ * step that cannot be corrected or overflows), FL_ENOMEM.
+ */
+struct fl_newton;
+int		 fl_newton_new(struct fl_newton **nw,
+		    const struct fl_model *base, struct fl_archive *base_a,
+		    const struct fl_agg_opts *o, struct fl_err *err);
+int		 fl_newton_add(struct fl_newton *nw, struct fl_archive *a,
+		    const char *name, struct fl_err *err);
+int		 fl_newton_finish(struct fl_newton *nw, struct fl_archive **out,
+		    struct fl_err *err);
+void		 fl_newton_free(struct fl_newton *nw);
+
 #endif /* FL_LIB_FEDERATION_H */

@@ -174,6 +174,14 @@ fl_dataset_load(struct fl_dataset **dsp, const char *path,
 		} else if ((rc = check_label(c, pp->label, task, k, yv,
 		    err)) < 0)
 			goto out;
+		if (pp->drop_missing && need_label) {
+			for (j = 0; j < d && !isnan(row[idx[j]]); j++)
+				;
+			if (j < d) {
+				ds->dropped++;
+				continue;
+			}
+		}
 		if (ds->n == cap && (rc = ds_grow(ds, &cap, err)) < 0)
 			goto out;
 		xr = ds->X + ds->n * d;

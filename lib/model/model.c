@@ -173,6 +173,7 @@ prep_copy(struct fl_prep *dst, const struct fl_prep *src)
 	memcpy(dst->mean, src->mean, d * sizeof(double));
 	memcpy(dst->scale, src->scale, d * sizeof(double));
 	memcpy(dst->impute, src->impute, d * sizeof(double));
+	dst->drop_missing = src->drop_missing;
 	if (src->time != NULL && (dst->time = strdup(src->time)) == NULL)
 		goto nomem;
 	if (src->ngrid > 0) {

@@ -43,6 +43,9 @@ struct fl_prep {
 	double		*mean;		/* d */
 	double		*scale;		/* d, > 0 */
 	double		*impute;	/* d, raw units */
+	/* 1: a row missing a feature is dropped when training and
+	 * scoring (fl-init --missing drop, R's na.omit), not imputed. */
+	int		 drop_missing;
 	/* Survival only (NULL and 0 otherwise; lib/model/survmodel.c): label names
 	 * the event column (0/1), time the time column; the baseline
 	 * hazard is estimated on grid[0..ngrid-1], increasing, > 0. */
@@ -181,6 +184,8 @@ struct fl_dataset {
 	float	*X;
 	float	*y;
 	size_t	 skipped;	/* rows dropped because the label was missing */
+	size_t	 dropped;	/* rows dropped for a missing feature
+				 * (prep drop_missing) */
 	float	*time;		/* survival: (n) times (y: events), else NULL */
 };
 
@@ -191,7 +196,8 @@ struct fl_dataset {
  * task's range (binary 0/1, multiclass 0..K-1 integers, survival event
  * 0/1) or a survival time that is not >= 0 is FL_EFORMAT naming file,
  * line and column.  Rows whose label (or survival time) is missing are
- * skipped (and counted in skipped).  With need_label 0 (prediction) the
+ * skipped (and counted in skipped); with the prep's drop_missing, so
+ * are rows missing a feature (counted in dropped).  With need_label 0 (prediction) the
  * label and time columns may be absent (NaN) and no row is skipped: a
  * missing label stays NaN in y.
  */

@@ -74,6 +74,9 @@ fl_model_describe(const struct fl_model *m, json_t *manifest,
 		    json_reals(p->scale, p->d)) < 0;
 		bad |= json_object_set_new(prep, "impute",
 		    json_reals(p->impute, p->d)) < 0;
+		if (p->drop_missing)
+			bad |= json_object_set_new(prep, "missing",
+			    json_string("drop")) < 0;
 		/* Survival columns and grid (lib/train/cox.c). */
 		bad |= fl_survival_describe(m, model, NULL) < 0;
 		bad |= json_object_set_new(manifest, "model", model) < 0;
@@ -347,6 +350,17 @@ fl_model_from_archive(struct fl_model **mp, const struct fl_archive *a,
 	    err)) < 0 ||
 	    (rc = fl_survival_from_json(m, model, err)) < 0)
 		goto out;
+	/* "missing": "drop" or "impute"; absent is impute. */
+	v = json_object_get(prep, "missing");
+	if (v != NULL && (!json_is_string(v) ||
+	    (strcmp(json_string_value(v), "drop") != 0 &&
+	    strcmp(json_string_value(v), "impute") != 0))) {
+		rc = fl_err_set(err, FL_EFORMAT, "preprocess.missing: "
+		    "expected \"drop\" or \"impute\"");
+		goto out;
+	}
+	fl_model_prep(m)->drop_missing = v != NULL &&
+	    strcmp(json_string_value(v), "drop") == 0;
 	buf = fl_model_params(m);
 	if ((rc = fl_archive_params(a, m, &buf, &data, err)) < 0)
 		goto out;

@@ -245,4 +245,6 @@ int		 fl_survival_curve(const struct fl_model *m,
 		    const float *time, const float *event, FILE *f,
 		    const char *name, struct fl_err *err);
 
+#include "stats/coef.h"
+
 #endif /* FL_LIB_STATS_H */

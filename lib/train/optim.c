@@ -12,9 +12,9 @@
 #include "compute/nn.h"
 #include "optim.h"
 
-static const char *const optim_names[] = { "sgd", "adam" };
+static const char *const optim_names[] = { "sgd", "adam", "newton" };
 
-/* The optimizer named s ("sgd", "adam"), or -1. */
+/* The optimizer named s ("sgd", "adam", "newton"), or -1. */
 int
 fl_optimizer_parse(const char *s)
 {

@@ -15,7 +15,8 @@
 
 enum fl_optimizer {
 	FL_OPT_SGD,
-	FL_OPT_ADAM
+	FL_OPT_ADAM,
+	FL_OPT_NEWTON	/* not a step of fl_train: see train/newton.h */
 };
 int		 fl_optimizer_parse(const char *s);	/* or -1 */
 const char	*fl_optimizer_name(enum fl_optimizer o);
@@ -154,5 +155,7 @@ int		 fl_cox_loss_grad(const struct fl_model *m, size_t n,
 		    const float *X, const float *time, const float *event,
 		    double l2, const struct fl_backend *be, float *grad,
 		    double *loss, struct fl_err *err);
+
+#include "train/newton.h"
 
 #endif /* FL_LIB_TRAIN_H */

@@ -258,7 +258,7 @@ states() {
 	names=$(fl-aggregate --help | awk '/^ +--strategy NAME/ { on = 1 } on { print }
 	    on && /fl-aggregate\(1\)\)/ { exit }' | tr '\n' ' ' |
 	    sed 's/.*--strategy NAME *//; s/ *(default.*//' | tr -s ', ' '\n\n' | sort)
-	[ "$(echo "$names" | wc -l)" -eq 9 ]
+	[ "$(echo "$names" | wc -l)" -eq 10 ]
 	for s in $names; do
 		grep -q -- "[ (\"]$s[ )\"]" "$TOP/completions/fl.bash"
 		grep -q -- "[ (]$s[ )]" "$TOP/completions/_fl"

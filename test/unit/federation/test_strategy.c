@@ -520,11 +520,11 @@ test_table(void)
 		same &= s->robust ? s->step == NULL : s->selects == 0;
 		same &= (s->moments > 0) == (s->step != NULL);
 	}
-	CHECK(same && i == 9);
+	CHECK(same && i == 10);
 	CHECK(fl_strategy_find("fedsgd") == NULL);
 	len = fl_agg_strategy_list(buf, sizeof(buf));
 	CHECK(strcmp(buf, "fedavg, fedavgm, fedadam, fedyogi, fedadagrad, "
-	    "median, trimmed-mean, krum, multi-krum") == 0);
+	    "median, trimmed-mean, krum, multi-krum, newton") == 0);
 	CHECK(len == strlen(buf));
 	/* Truncated, it still says how long the whole list is. */
 	CHECK(fl_agg_strategy_list(buf, 7) == len &&
