@@ -178,7 +178,8 @@ double	fl_dropout_uniform(uint64_t seed, uint64_t i);
  * gap_forward: Y (n, c) = mean of X (n, c, hw) over hw.
  * gap_backward: dX (n, c, hw) = dY (n, c) / hw.
  * dropout_forward: mask (n) = the mask drawn from seed (see
- *   fl_dropout_uniform) at rate p (0 <= p < 1), and X (n) *= mask.
+ *   fl_dropout_uniform) at rate p (0 <= p < 1), and Y (n) = X (n) *
+ *   mask; Y may be X.  Rate 0 keeps everything (a copy).
  * dropout_backward: dX (n) *= mask (n).
  */
 struct fl_backend {
@@ -225,8 +226,8 @@ struct fl_backend {
 		    float *Y);
 	void	(*gap_backward)(size_t n, size_t c, size_t hw,
 		    const float *dY, float *dX);
-	void	(*dropout_forward)(size_t n, float p, uint64_t seed, float *X,
-		    float *mask);
+	void	(*dropout_forward)(size_t n, float p, uint64_t seed,
+		    const float *X, float *Y, float *mask);
 	void	(*dropout_backward)(size_t n, const float *mask, float *dX);
 };
 /* The backend for dev; FL_DEVICE_CUDA in a build without CUDA, or with no
@@ -274,8 +275,8 @@ void	fl_ref_gap_forward(size_t n, size_t c, size_t hw, const float *X,
 	    float *Y);
 void	fl_ref_gap_backward(size_t n, size_t c, size_t hw, const float *dY,
 	    float *dX);
-void	fl_ref_dropout_forward(size_t n, float p, uint64_t seed, float *X,
-	    float *mask);
+void	fl_ref_dropout_forward(size_t n, float p, uint64_t seed,
+	    const float *X, float *Y, float *mask);
 void	fl_ref_dropout_backward(size_t n, const float *mask, float *dX);
 
 /* The fast CPU ops (lib/compute/blas.c): OpenBLAS's gemm and float loops. */
@@ -314,8 +315,8 @@ void	fl_blas_gap_forward(size_t n, size_t c, size_t hw, const float *X,
 	    float *Y);
 void	fl_blas_gap_backward(size_t n, size_t c, size_t hw, const float *dY,
 	    float *dX);
-void	fl_blas_dropout_forward(size_t n, float p, uint64_t seed, float *X,
-	    float *mask);
+void	fl_blas_dropout_forward(size_t n, float p, uint64_t seed,
+	    const float *X, float *Y, float *mask);
 void	fl_blas_dropout_backward(size_t n, const float *mask, float *dX);
 /* OpenBLAS's version string, e.g. "OpenBLAS 0.3.21". */
 const char *fl_blas_version(void);

@@ -282,10 +282,10 @@ fl_blas_gap_backward(size_t n, size_t c, size_t hw, const float *dY,
 	}
 }
 
-/* The same mask as the reference (fl_dropout_uniform); X *= mask. */
+/* The same mask as the reference (fl_dropout_uniform); Y = X * mask. */
 void
-fl_blas_dropout_forward(size_t n, float p, uint64_t seed, float *X,
-    float *mask)
+fl_blas_dropout_forward(size_t n, float p, uint64_t seed, const float *X,
+    float *Y, float *mask)
 {
 	size_t i;
 	float keep = (float)(1.0 / (1.0 - (double)p));
@@ -293,7 +293,7 @@ fl_blas_dropout_forward(size_t n, float p, uint64_t seed, float *X,
 	for (i = 0; i < n; i++) {
 		mask[i] = fl_dropout_uniform(seed, i) >= (double)p ? keep :
 		    0.0f;
-		X[i] *= mask[i];
+		Y[i] = X[i] * mask[i];
 	}
 }
 

@@ -301,10 +301,10 @@ fl_ref_gap_backward(size_t n, size_t c, size_t hw, const float *dY,
 			dX[pl * hw + j] = (float)((double)dY[pl] / (double)hw);
 }
 
-/* mask (n) from (seed, i) at rate p; X (n) *= mask. */
+/* mask (n) from (seed, i) at rate p; Y (n) = X (n) * mask. */
 void
-fl_ref_dropout_forward(size_t n, float p, uint64_t seed, float *X,
-    float *mask)
+fl_ref_dropout_forward(size_t n, float p, uint64_t seed, const float *X,
+    float *Y, float *mask)
 {
 	size_t i;
 	float keep = (float)(1.0 / (1.0 - (double)p));
@@ -312,7 +312,7 @@ fl_ref_dropout_forward(size_t n, float p, uint64_t seed, float *X,
 	for (i = 0; i < n; i++) {
 		mask[i] = fl_dropout_uniform(seed, i) >= (double)p ? keep :
 		    0.0f;
-		X[i] *= mask[i];
+		Y[i] = X[i] * mask[i];
 	}
 }
 

@@ -335,8 +335,8 @@ test_dropout(void)
 	X0 = malloc(n * sizeof(float));
 	memcpy(X0, X, n * sizeof(float));
 	memcpy(X2, X, n * sizeof(float));
-	ref->dropout_forward(n, 0.25f, 99, X, m);
-	cpu->dropout_forward(n, 0.25f, 99, X2, m2);
+	ref->dropout_forward(n, 0.25f, 99, X, X, m);	/* in place */
+	cpu->dropout_forward(n, 0.25f, 99, X0, X2, m2);
 	near("mask", m2, m, n, 0, 0);
 	near("X", X2, X, n, 0, 0);
 	for (i = 0; i < n; i++) {
@@ -349,8 +349,11 @@ test_dropout(void)
 	ref->dropout_backward(n, m, X0);
 	cpu->dropout_backward(n, m, X2);
 	near("dX", X2, X0, n, 0, 0);
-	cpu->dropout_forward(n, 0.25f, 100, X2, m2);
+	cpu->dropout_forward(n, 0.25f, 100, X2, X2, m2);
 	CHECK(memcmp(m, m2, n * sizeof(float)) != 0);
+	/* Rate 0 is a copy. */
+	cpu->dropout_forward(n, 0.0f, 100, X0, X2, m2);
+	near("copy", X2, X0, n, 0, 0);
 	free(X);
 	free(X0);
 	free(X2);
