@@ -25,9 +25,9 @@ check_data(const struct fl_model *m, const struct fl_dataset *ds,
 {
 	if (ds->n == 0)
 		return fl_err_set(err, FL_EUSAGE, "no rows to work on");
-	if (ds->d != m->widths[0])
+	if (ds->d != m->prep.d)
 		return fl_err_set(err, FL_EUSAGE, "data has %zu features, "
-		    "model '%s' expects %zu", ds->d, m->spec, m->widths[0]);
+		    "model '%s' expects %zu", ds->d, m->spec, m->prep.d);
 	return 0;
 }
 
@@ -122,7 +122,7 @@ dp_batch_grad(struct fl_nn *nn, const float *params, size_t rows,
     float *grad, double *loss, struct fl_err *err)
 {
 	const struct fl_model *m = nn->m;
-	size_t d = m->widths[0], np = m->nparams, i, j;
+	size_t d = m->prep.d, np = m->nparams, i, j;
 	double norm, f;
 	int rc;
 
@@ -310,6 +310,8 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 	if ((rc = fl_nn_init(&nn, m, head, be, bsz, err)) < 0 ||
 	    (rc = fl_optim_init(&opt, hp, m->nparams, err)) < 0)
 		goto out;
+	nn.training = 1;	/* dropout on, drawn from the seed */
+	nn.seed = hp->seed;
 	/* The parameters and gradient live in the backend's buffers for the
 	 * whole training; the parameters come back to m at the end. */
 	psz = m->nparams * sizeof(float);
