@@ -129,7 +129,7 @@ digits() {
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "$(printf 'model\tdigits trained on\theld-out accuracy')" ]
 	[ "${#lines[@]}" -eq 7 ]
-	[[ ${lines[1]} == "federated (2 rounds, 4 sites)"* ]]
+	[[ ${lines[1]} == "federated (4 sites)"* ]]
 	re=$'\t(0\\.[0-9]{3}|1\\.000)$'
 	for i in 1 2 3 4 5 6; do
 		[[ ${lines[$i]} =~ $re ]]
