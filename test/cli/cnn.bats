@@ -67,7 +67,8 @@ digits() {
 	    cnn:conv8k5s0 cnn:drop2,gap cnn:conv8k5,drop0 cnn:dense8; do
 		run --separate-stderr fl-init -m "$spec" --input 1x28x28 \
 		    -l label -t multiclass -s s.fls -o m.fla
-		[ "$status" -eq 2 ] && assert_one_line_naming "$spec"
+		# The message names the spec joined with --input.
+		[ "$status" -eq 2 ] && assert_one_line_naming "${spec#cnn:}"
 	done
 	assert_files d.csv s.fls
 }
@@ -105,7 +106,9 @@ digits() {
 	# Five updates, three of one epoch: still well above chance (0.1).
 	awk -v a="$acc" 'BEGIN { exit !(a > 0.3) }'
 	run fl-eval -p -d test.csv fedavg.fla
-	[ "$status" -eq 0 ] && [ "${#lines[@]}" -eq 51 ]
+	# One JSON line per digit, with its ten probabilities.
+	[ "$status" -eq 0 ] && [ "${#lines[@]}" -eq 50 ]
+	[[ ${lines[0]} == '{"label":'*'"pred":'*'"p":['* ]]
 }
 
 @test "cnn: dropout is seeded in training and off in prediction" {
