@@ -18,7 +18,9 @@ digits() {
 	fl-stats --data d.csv -o s.fls
 	run --separate-stderr fl-init -m "$NET" --input 1x28x28 -l label \
 	    -t multiclass -s s.fls -o m.fla
-	[ "$status" -eq 0 ] && [ -z "$output" ] && [ -z "$stderr" ]
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 	run fl-pack list m.fla
 	[ "${lines[1]}" = "$(printf 'conv0.weight\tF32\t8,1,5,5')" ]
 	[ "${lines[2]}" = "$(printf 'conv0.bias\tF32\t8')" ]
@@ -59,16 +61,19 @@ digits() {
 	[[ ${stderr_lines[0]} == "fl-init: --input is for cnn: models" ]]
 	run --separate-stderr fl-init -m "$NET" --input 1x28x27 -l label \
 	    -t multiclass -s s.fls -o m.fla
-	[ "$status" -eq 2 ] && assert_one_line_naming "1x28x27"
+	[ "$status" -eq 2 ]
+	assert_one_line_naming "1x28x27"
 	run --separate-stderr fl-init -m "$NET" -l label -t multiclass \
 	    -s s.fls -o m.fla
-	[ "$status" -eq 2 ] && assert_one_line_naming "--input CxHxW"
+	[ "$status" -eq 2 ]
+	assert_one_line_naming "--input CxHxW"
 	for spec in cnn:conv8k5,dense4,pool2 cnn:conv8 cnn:pool40 \
 	    cnn:conv8k5s0 cnn:drop2,gap cnn:conv8k5,drop0 cnn:dense8; do
 		run --separate-stderr fl-init -m "$spec" --input 1x28x28 \
 		    -l label -t multiclass -s s.fls -o m.fla
 		# The message names the spec joined with --input.
-		[ "$status" -eq 2 ] && assert_one_line_naming "${spec#cnn:}"
+		[ "$status" -eq 2 ]
+		assert_one_line_naming "${spec#cnn:}"
 	done
 	assert_files d.csv s.fls
 }
@@ -84,7 +89,8 @@ digits() {
 	for s in a b; do
 		run --separate-stderr fl-train -d "$s.csv" -e 3 -b 32 \
 		    --optimizer adam --lr 0.002 -o "$s.upd" r0.fla
-		[ "$status" -eq 0 ] && [ -z "$stderr" ]
+		[ "$status" -eq 0 ]
+		[ -z "$stderr" ]
 	done
 	# Krum needs five updates.
 	n=4
@@ -101,13 +107,15 @@ digits() {
 		fl-eval -d test.csv "$st.fla" >/dev/null
 	done
 	run --separate-stderr fl-eval -d test.csv fedavg.fla
-	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
 	acc=$(printf '%s' "$output" | sed 's/.*"accuracy":\([0-9.]*\).*/\1/')
 	# Five updates, three of one epoch: still well above chance (0.1).
 	awk -v a="$acc" 'BEGIN { exit !(a > 0.3) }'
 	run fl-eval -p -d test.csv fedavg.fla
 	# One JSON line per digit, with its ten probabilities.
-	[ "$status" -eq 0 ] && [ "${#lines[@]}" -eq 50 ]
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 50 ]
 	[[ ${lines[0]} == '{"label":'*'"pred":'*'"p":['* ]]
 }
 
@@ -120,7 +128,7 @@ digits() {
 	fl-train -d d.csv --seed 3 -o b.upd r0.fla
 	cmp -s a.upd b.upd
 	fl-train -d d.csv --seed 4 -o c.upd r0.fla
-	! cmp -s a.upd c.upd
+	run ! cmp -s a.upd c.upd
 	fl-aggregate -m r0.fla -o r1.fla a.upd
 	fl-eval -p -d d.csv r1.fla >p1
 	fl-eval -p -d d.csv r1.fla >p2
