@@ -17,6 +17,7 @@
 #include "optim.h"
 
 #define PREDICT_BATCH 1024
+#define LOSS_BATCH 1024
 
 /* Check that ds fits m.  Errors: FL_EUSAGE. */
 static int
@@ -177,6 +178,8 @@ fl_loss_grad(const struct fl_model *m, size_t n, const float *X,
 {
 	const struct fl_head *head = fl_head_get(m->task);
 	struct fl_nn nn;
+	float *g1 = NULL;
+	size_t r, rows, j;
 	double sum;
 	int rc;
 
@@ -189,11 +192,27 @@ fl_loss_grad(const struct fl_model *m, size_t n, const float *X,
 		return rc;
 	if ((rc = head->check(m, n, y, NULL, err)) < 0)
 		return rc;
-	if ((rc = fl_nn_init(&nn, m, head, be, n, err)) < 0)
+	/* At most LOSS_BATCH rows at a time: a CNN's workspace holds every
+	 * stage's output for each row of a batch.  Later batches' gradients
+	 * are added in through g1 (host memory, as the rest of this hook). */
+	if ((rc = fl_nn_init(&nn, m, head, be, n < LOSS_BATCH ? n :
+	    LOSS_BATCH, err)) < 0)
 		return rc;
-	sum = fl_nn_loss_grad(&nn, m->params, X, y, NULL, n, 1.0f / (float)n,
-	    grad);
+	if (n > LOSS_BATCH && (g1 = malloc(m->nparams * sizeof(*g1))) ==
+	    NULL) {
+		fl_nn_release(&nn);
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	}
+	sum = 0.0;
+	for (r = 0; r < n; r += rows) {
+		rows = n - r < LOSS_BATCH ? n - r : LOSS_BATCH;
+		sum += fl_nn_loss_grad(&nn, m->params, X + r * m->prep.d,
+		    y + r, NULL, rows, 1.0f / (float)n, r == 0 ? grad : g1);
+		for (j = 0; r > 0 && j < m->nparams; j++)
+			grad[j] += g1[j];
+	}
 	*loss = sum / (double)n + fl_nn_add_l2(m, m->params, grad, l2);
+	free(g1);
 	fl_nn_release(&nn);
 	return 0;
 }

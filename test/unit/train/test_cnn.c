@@ -315,6 +315,45 @@ test_chunks(void)
 	fl_model_free(m);
 }
 
+/* fl_loss_grad over more rows than one batch of its workspace (1024)
+ * gives the row-weighted mean of two smaller calls. */
+static void
+test_loss_batches(void)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_model *m = cnn("cnn:1x4x4:conv2k3,gap", 16, 2);
+	size_t n = 1100, k = 600, np, i;
+	float *X, *y, *g, *ga, *gb;
+	double l, la, lb;
+
+	if (m == NULL)
+		return;
+	np = fl_model_nparams(m);
+	X = malloc(n * 16 * sizeof(float));
+	y = malloc(n * sizeof(float));
+	g = malloc(np * sizeof(float));
+	ga = malloc(np * sizeof(float));
+	gb = malloc(np * sizeof(float));
+	for (i = 0; i < n * 16; i++)
+		X[i] = (float)(2.0 * fl_rng_uniform(&rng) - 1.0);
+	for (i = 0; i < n; i++)
+		y[i] = (float)(i % 2);
+	CHECK_OK(fl_loss_grad(m, n, X, y, 0.0, NULL, g, &l, &err), &err);
+	CHECK_OK(fl_loss_grad(m, k, X, y, 0.0, NULL, ga, &la, &err), &err);
+	CHECK_OK(fl_loss_grad(m, n - k, X + k * 16, y + k, 0.0, NULL, gb,
+	    &lb, &err), &err);
+	CHECK_NEAR(l, (la * k + lb * (n - k)) / n, 1e-6, 1e-6);
+	for (i = 0; i < np; i++)
+		CHECK_NEAR(g[i], (ga[i] * k + gb[i] * (n - k)) / n, 1e-6,
+		    1e-4);
+	free(X);
+	free(y);
+	free(g);
+	free(ga);
+	free(gb);
+	fl_model_free(m);
+}
+
 /* fl_train learns a toy task: the class is the bright quadrant. */
 static void
 test_train(void)
@@ -372,6 +411,7 @@ main(void)
 	unit_run("tampered", test_tampered);
 	unit_run("grad", test_grad);
 	unit_run("chunks", test_chunks);
+	unit_run("loss batches", test_loss_batches);
 	unit_run("train", test_train);
 	return unit_done("test_cnn");
 }
