@@ -12,7 +12,10 @@
 
 static const char *const op_names[FL_OP_COUNT] = {
 	"gemm", "bias_add", "relu", "relu_backward", "col_sums", "loss_bce",
-	"loss_ce", "loss_mse", "sgd", "adam", "dot"
+	"loss_ce", "loss_mse", "sgd", "adam", "dot", "conv_forward",
+	"conv_backward_data", "conv_backward_weights", "maxpool_forward",
+	"maxpool_backward", "avgpool_forward", "avgpool_backward",
+	"gap_forward", "gap_backward", "dropout_forward", "dropout_backward"
 };
 
 /* The name of op; see fl.h. */
@@ -55,12 +58,21 @@ static const struct fl_backend backend_cpu = {
 	"cpu", 1, host_supports, host_alloc, host_free, host_copy, host_copy,
 	fl_blas_gemm, fl_blas_bias_add, fl_blas_relu, fl_blas_relu_backward,
 	fl_blas_col_sums, fl_blas_loss, fl_blas_sgd, fl_blas_adam,
-	fl_blas_dot
+	fl_blas_dot, fl_blas_conv_forward, fl_blas_conv_backward_data,
+	fl_blas_conv_backward_weights, fl_blas_maxpool_forward,
+	fl_blas_maxpool_backward, fl_blas_avgpool_forward,
+	fl_blas_avgpool_backward, fl_blas_gap_forward, fl_blas_gap_backward,
+	fl_blas_dropout_forward, fl_blas_dropout_backward
 };
 static const struct fl_backend backend_ref = {
 	"ref", 1, host_supports, host_alloc, host_free, host_copy, host_copy,
 	fl_ref_gemm, fl_ref_bias_add, fl_ref_relu, fl_ref_relu_backward,
-	fl_ref_col_sums, fl_ref_loss, fl_ref_sgd, fl_ref_adam, fl_ref_dot
+	fl_ref_col_sums, fl_ref_loss, fl_ref_sgd, fl_ref_adam, fl_ref_dot,
+	fl_ref_conv_forward, fl_ref_conv_backward_data,
+	fl_ref_conv_backward_weights, fl_ref_maxpool_forward,
+	fl_ref_maxpool_backward, fl_ref_avgpool_forward,
+	fl_ref_avgpool_backward, fl_ref_gap_forward, fl_ref_gap_backward,
+	fl_ref_dropout_forward, fl_ref_dropout_backward
 };
 
 /* The backend for dev; see fl.h.  Errors: FL_EGPU, FL_EUSAGE. */

@@ -17,6 +17,7 @@
 #include "optim.h"
 
 #define PREDICT_BATCH 1024
+#define LOSS_BATCH 1024
 
 /* Check that ds fits m.  Errors: FL_EUSAGE. */
 static int
@@ -25,9 +26,9 @@ check_data(const struct fl_model *m, const struct fl_dataset *ds,
 {
 	if (ds->n == 0)
 		return fl_err_set(err, FL_EUSAGE, "no rows to work on");
-	if (ds->d != m->widths[0])
+	if (ds->d != m->prep.d)
 		return fl_err_set(err, FL_EUSAGE, "data has %zu features, "
-		    "model '%s' expects %zu", ds->d, m->spec, m->widths[0]);
+		    "model '%s' expects %zu", ds->d, m->spec, m->prep.d);
 	return 0;
 }
 
@@ -122,7 +123,7 @@ dp_batch_grad(struct fl_nn *nn, const float *params, size_t rows,
     float *grad, double *loss, struct fl_err *err)
 {
 	const struct fl_model *m = nn->m;
-	size_t d = m->widths[0], np = m->nparams, i, j;
+	size_t d = m->prep.d, np = m->nparams, i, j;
 	double norm, f;
 	int rc;
 
@@ -177,6 +178,8 @@ fl_loss_grad(const struct fl_model *m, size_t n, const float *X,
 {
 	const struct fl_head *head = fl_head_get(m->task);
 	struct fl_nn nn;
+	float *g1 = NULL;
+	size_t r, rows, j;
 	double sum;
 	int rc;
 
@@ -189,11 +192,27 @@ fl_loss_grad(const struct fl_model *m, size_t n, const float *X,
 		return rc;
 	if ((rc = head->check(m, n, y, NULL, err)) < 0)
 		return rc;
-	if ((rc = fl_nn_init(&nn, m, head, be, n, err)) < 0)
+	/* At most LOSS_BATCH rows at a time: a CNN's workspace holds every
+	 * stage's output for each row of a batch.  Later batches' gradients
+	 * are added in through g1 (host memory, as the rest of this hook). */
+	if ((rc = fl_nn_init(&nn, m, head, be, n < LOSS_BATCH ? n :
+	    LOSS_BATCH, err)) < 0)
 		return rc;
-	sum = fl_nn_loss_grad(&nn, m->params, X, y, NULL, n, 1.0f / (float)n,
-	    grad);
+	if (n > LOSS_BATCH && (g1 = malloc(m->nparams * sizeof(*g1))) ==
+	    NULL) {
+		fl_nn_release(&nn);
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	}
+	sum = 0.0;
+	for (r = 0; r < n; r += rows) {
+		rows = n - r < LOSS_BATCH ? n - r : LOSS_BATCH;
+		sum += fl_nn_loss_grad(&nn, m->params, X + r * m->prep.d,
+		    y + r, NULL, rows, 1.0f / (float)n, r == 0 ? grad : g1);
+		for (j = 0; r > 0 && j < m->nparams; j++)
+			grad[j] += g1[j];
+	}
 	*loss = sum / (double)n + fl_nn_add_l2(m, m->params, grad, l2);
+	free(g1);
 	fl_nn_release(&nn);
 	return 0;
 }
@@ -310,6 +329,8 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 	if ((rc = fl_nn_init(&nn, m, head, be, bsz, err)) < 0 ||
 	    (rc = fl_optim_init(&opt, hp, m->nparams, err)) < 0)
 		goto out;
+	nn.training = 1;	/* dropout on, drawn from the seed */
+	nn.seed = hp->seed;
 	/* The parameters and gradient live in the backend's buffers for the
 	 * whole training; the parameters come back to m at the end. */
 	psz = m->nparams * sizeof(float);
