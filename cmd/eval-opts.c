@@ -15,7 +15,8 @@
 const char eval_usage[] =
     "usage: fl-eval [-q] -d data.csv [--format json|tsv] [-p] [--key key]\n"
     "               [--horizon t,...] [--curve roc|calibration|survival]\n"
-    "               [--emit [--site name] [-o file]] [model]\n"
+    "               [--emit [--site name] [-o file]] [--device dev] "
+    "[model]\n"
     "       fl-eval --report [--format json|tsv] [--curve roc|calibration]\n"
     "               metrics.fla";
 
@@ -27,7 +28,7 @@ static const char about[] =
     "auc_T brier_T for each --horizon T.\n";
 
 enum { OPT_FORMAT = 256, OPT_KEY, OPT_CURVE, OPT_EMIT, OPT_REPORT, OPT_SITE,
-	OPT_HORIZON };
+	OPT_HORIZON, OPT_DEVICE };
 
 static const struct fl_opt options[] = {
 	{ "data", 'd', "FILE", "the CSV to score ('-' for stdin)", 0 },
@@ -55,6 +56,9 @@ static const struct fl_opt options[] = {
 	{ "horizon", 0, "T,...", "survival: times at which to score the AUC\n"
 	    "and Brier score, and to predict S(T|x) with\n"
 	    "--predictions; repeatable", OPT_HORIZON },
+	{ "device", 0, "DEV", "predict on cpu, cuda (an NVIDIA GPU; a "
+	    "'make\ncuda' build) or auto (cuda when present, else\ncpu) "
+	    "(default cpu)", OPT_DEVICE },
 	{ "quiet", 'q', NULL, "print nothing but errors on stderr", 0 },
 	{ "help", 'h', NULL, "print this help", 0 },
 	{ "version", 'V', NULL, "print the version", 0 },
@@ -132,7 +136,11 @@ eval_parse_args(int argc, char **argv, struct opts *o)
 			o->predictions = 1;
 			break;
 		case 'q':
-			break;	/* fl-eval prints nothing but errors anyway */
+			o->quiet = 1;
+			break;
+		case OPT_DEVICE:
+			o->device = fl_opt_device(eval_usage, optarg);
+			break;
 		case OPT_KEY:
 			o->key = optarg;
 			break;
@@ -181,4 +189,5 @@ eval_parse_args(int argc, char **argv, struct opts *o)
 	    (o->model == NULL || strcmp(o->model, "-") == 0))
 		fl_usage_error(eval_usage, "the data and the model cannot both be "
 		    "stdin");
+	o->backend = fl_device_backend(o->device, o->quiet);
 }

@@ -10,7 +10,9 @@
 
 struct opts {
 	const char	*data, *model, *key;
-	int		 tsv, predictions;
+	int		 tsv, predictions, quiet;
+	enum fl_device	 device;		/* --device (default cpu) */
+	const struct fl_backend *backend;	/* its backend */
 	/* Federated evaluation (lib/stats/fedeval.c). */
 	const char	*curve, *site, *out;
 	int		 emit, report, format;

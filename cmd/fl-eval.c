@@ -46,7 +46,7 @@ main(int argc, char **argv)
 		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = fl_predict(m, ds, NULL, pred, &err)) < 0)
+	if ((rc = fl_predict(m, ds, o.backend, pred, &err)) < 0)
 		goto out;
 	if (fl_model_task(m) == FL_TASK_SURVIVAL) {
 		if (o.curve != NULL && strcmp(o.curve, "survival") != 0)

@@ -20,8 +20,9 @@ const char train_usage[] =
     "--dp-noise z\n"
     "                [--dp-delta d] [--dp-seed n]] [--site name] "
     "[--pass-model]\n"
-    "                [--trust dir] [--key key] [--sign key] [-o file] "
-    "[model]";
+    "                [--trust dir] [--key key] [--sign key] "
+    "[--device dev]\n"
+    "                [-o file] [model]";
 
 static const char about[] =
     "Train a model on a local CSV and write an update (the weight delta).\n"
@@ -29,7 +30,7 @@ static const char about[] =
 
 enum { OPT_LR = 256, OPT_OPT, OPT_MOM, OPT_L2, OPT_SEED, OPT_SITE, OPT_PASS,
 	OPT_PROG, OPT_NOPROG, OPT_TRUST, OPT_KEY, OPT_SIGN, OPT_PROX,
-	OPT_SCAF, OPT_CLIP, OPT_NOISE, OPT_DELTA, OPT_DPSEED };
+	OPT_SCAF, OPT_CLIP, OPT_NOISE, OPT_DELTA, OPT_DPSEED, OPT_DEVICE };
 
 static const struct fl_opt options[] = {
 	{ "data", 'd', "FILE", "this site's CSV ('-' for stdin)", 0 },
@@ -68,6 +69,9 @@ static const struct fl_opt options[] = {
 	{ "pass-model", 0, NULL, "write the received model before the "
 	    "update,\nso that fl-aggregate can read both from a pipe",
 	    OPT_PASS },
+	{ "device", 0, "DEV", "train on cpu, cuda (an NVIDIA GPU; a 'make "
+	    "cuda'\nbuild) or auto (cuda when present, else cpu)\n"
+	    "(default cpu)", OPT_DEVICE },
 	{ "progress", 0, NULL, "show a progress bar even if stderr is not "
 	    "a terminal", OPT_PROG },
 	{ "no-progress", 0, NULL, "never show a progress bar", OPT_NOPROG },
@@ -104,6 +108,7 @@ check_args(struct opts *o)
 	if (o->scaffold != NULL && strcmp(o->scaffold, "-") == 0)
 		fl_usage_error(train_usage, "--scaffold: give a file, not '-'");
 	fl_refuse_tty(o->out);
+	o->hp.backend = fl_device_backend(o->device, o->quiet);
 }
 
 void
@@ -134,6 +139,10 @@ train_parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'q':
 			o->progress = 0;
+			o->quiet = 1;
+			break;
+		case OPT_DEVICE:
+			o->device = fl_opt_device(train_usage, optarg);
 			break;
 		case OPT_CLIP:
 			o->hp.dp_clip = fl_opt_double(train_usage, "--dp-clip",

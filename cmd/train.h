@@ -12,7 +12,8 @@ struct opts {
 	const char		*scaffold;
 	struct fl_hparams	 hp;
 	double			 dp_delta;
-	int			 lr_set, pass, progress, delta_set;
+	int			 lr_set, pass, progress, delta_set, quiet;
+	enum fl_device		 device;	/* --device (default cpu) */
 	char			 sitebuf[256];
 };
 

@@ -16,7 +16,7 @@ _fl_opts() {
 		echo "-d --data -e --epochs -b --batch --lr --optimizer
 		    --momentum --l2 --seed --prox-mu --scaffold --dp-clip
 		    --dp-noise --dp-delta --dp-seed --site --pass-model --trust
-		    --key --sign --progress
+		    --key --sign --device --progress
 		    --no-progress -o --output -q --quiet -h --help
 		    -V --version" ;;
 	fl-aggregate)
@@ -28,7 +28,7 @@ _fl_opts() {
 		    -o --output -q --quiet -h --help -V --version" ;;
 	fl-eval)
 		echo "-d --data --format -p --predictions --key --curve --emit
-		    --site -o --output --report --horizon -q --quiet
+		    --site -o --output --report --horizon --device -q --quiet
 		    -h --help -V --version" ;;
 	fl-stats)
 		echo "--data --tsv --table1 --curve --bins-from --bins
@@ -69,6 +69,8 @@ _fl_values() {
 		echo "logreg softmax linear cox mlp:" ;;
 	fl-train:--optimizer)
 		echo "sgd adam" ;;
+	fl-train:--device|fl-eval:--device)
+		echo "cpu cuda auto" ;;
 	fl-eval:--format)
 		echo "json tsv" ;;
 	fl-eval:--curve)
