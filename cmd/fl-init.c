@@ -83,6 +83,7 @@ main(int argc, char **argv)
 	struct opts o;
 	enum fl_task task;
 	size_t d = 0, j, k;
+	char spec[1024];
 	long col;
 	int rc = 0;
 
@@ -140,8 +141,8 @@ main(int argc, char **argv)
 		    "or --stats holding the label");
 		goto out;
 	}
-	if ((rc = fl_model_new(&m, o.spec, task, (size_t)o.classes, d, feats,
-	    o.label, &err)) < 0)
+	if ((rc = fl_model_new(&m, init_cnn_spec(&o, spec, sizeof(spec)), task,
+	    (size_t)o.classes, d, feats, o.label, &err)) < 0)
 		goto out;
 	p = fl_model_prep(m);
 	for (j = 0; st != NULL && j < d; j++) {
@@ -161,6 +162,7 @@ main(int argc, char **argv)
 		if (!(p->scale[j] > 0) || !isfinite(p->scale[j]))
 			p->scale[j] = 1;
 	}
+	init_cnn_stats(m, st, feats);	/* per channel, for a CNN */
 	init_report(&o, st, feats, d);
 	if (task == FL_TASK_SURVIVAL && (rc = survival(m, &o, st, &err)) < 0)
 		goto out;

@@ -16,7 +16,7 @@
 const char init_usage[] =
     "usage: fl-init [-qv] -m spec -l column [-t task] [--classes k]\n"
     "               [-f a,b,... | -s stats] [-x a,b,...] [--seed n]\n"
-    "               [--sign key] [-o file]\n"
+    "               [--input CxHxW] [--sign key] [-o file]\n"
     "       fl-init [-qv] -m cox|mlp:H... --time column --event column\n"
     "               [--grid n] [--tmax t] [-f a,b,... | -s stats] ...";
 
@@ -25,11 +25,13 @@ static const char about[] =
     "applies.\n";
 
 enum { OPT_CLASSES = 256, OPT_SEED, OPT_SIGN, OPT_TIME, OPT_EVENT, OPT_GRID,
-	OPT_TMAX };
+	OPT_TMAX, OPT_INPUT };
 
 static const struct fl_opt options[] = {
-	{ "model", 'm', "SPEC", "logreg, softmax, linear, cox or\n"
-	    "mlp:H1[,H2...]", 0 },
+	{ "model", 'm', "SPEC", "logreg, softmax, linear, cox,\n"
+	    "mlp:H1[,H2...] or cnn:STAGE,...,denseN...", 0 },
+	{ "input", 0, "CxHxW", "cnn: the features are images of C channels\n"
+	    "of H x W, channel first, row-major", OPT_INPUT },
 	{ "label", 'l', "COL", "the column to predict", 0 },
 	{ "task", 't', "TASK", "binary, multiclass, regression or survival\n"
 	    "(default: from the model; binary for mlp,\n"
@@ -130,6 +132,9 @@ init_parse_args(int argc, char **argv, struct opts *o)
 		case OPT_GRID:
 			o->grid = fl_opt_long(init_usage, "--grid", optarg, 1, 4096);
 			o->grid_set = 1;
+			break;
+		case OPT_INPUT:
+			o->input = optarg;
 			break;
 		case OPT_TMAX:
 			o->tmax = fl_opt_double(init_usage, "--tmax", optarg, 1e-300,

@@ -10,6 +10,7 @@
 struct opts {
 	const char	*spec, *label, *task, *stats, *out, *sign;
 	const char	*time, *event;	/* survival: the columns */
+	const char	*input;		/* cnn: CxHxW */
 	int		 grid_set;
 	long		 grid;
 	double		 tmax;
@@ -37,5 +38,11 @@ int	init_check_label(struct opts *o, const struct fl_stats *st,
  * ones, on stderr, as o->verbose says. */
 void	init_report(const struct opts *o, const struct fl_stats *st,
 	    const char **feats, size_t d);
+
+/* init-cnn.c: the spec with --input joined (buf, len; exits 2 on
+ * misuse), and per-channel standardisation of a CNN from st. */
+const char *init_cnn_spec(const struct opts *o, char *buf, size_t len);
+void	init_cnn_stats(struct fl_model *m, const struct fl_stats *st,
+	    const char **feats);
 
 #endif

@@ -42,6 +42,11 @@ cublasHandle_t fl_cublas_handle_(void);
  * NULL (with the failure recorded) when out of memory. */
 void	*fl_cuda_scratch_(size_t bytes);
 
+/* im2col.cu: the columns of the convolution s over X into col (n, c k
+ * k, oh ow), zero where the window leaves the image (im2col). */
+void	fl_cuda_im2col_(const struct fl_cuda_conv *s, const float *X,
+	    float *col);
+
 /* Blocks for n elements at FL_CUDA_THREADS each, at most
  * FL_CUDA_MAX_BLOCKS (the kernels loop over a grid stride). */
 static inline unsigned

@@ -33,6 +33,20 @@ enum fl_cuda_loss_kind {
 	FL_CUDA_LOSS_MSE
 };
 
+/* The image ops' shapes: the fields of struct fl_conv and struct fl_pool
+ * (lib/compute/compute.h), which backend.c copies in. */
+struct fl_cuda_conv {
+	size_t	 n, c, h, w;		/* input (n, c, h, w) */
+	size_t	 f, k, stride;		/* f filters of k x k, step stride */
+	size_t	 pad_h, pad_w;		/* rows/columns padded at top/left */
+	size_t	 oh, ow;		/* output (n, f, oh, ow) */
+};
+struct fl_cuda_pool {
+	size_t	 n, c, h, w;		/* input (n, c, h, w) */
+	size_t	 k, stride;
+	size_t	 oh, ow;		/* output (n, c, oh, ow) */
+};
+
 /*
  * Make the CUDA backend ready: count the devices (cudaGetDeviceCount),
  * pick device 0 and create the cuBLAS handle, once.  Returns 0, or -1
@@ -71,6 +85,31 @@ void	fl_cuda_adam(size_t n, float lr, float b1, float b2, float eps,
 	    float c1, float c2, float *p, float *m, float *v, const float *g);
 double	fl_cuda_dot(size_t n, const float *a, const float *b);
 void	fl_cuda_axpy(size_t n, float a, const float *x, float *y);
+
+/* The image ops (compute.h defines them; work holds n c k k oh ow floats
+ * of device memory). */
+void	fl_cuda_conv_forward(const struct fl_cuda_conv *s, const float *X,
+	    const float *W, const float *b, float *Y, float *work);
+void	fl_cuda_conv_backward_data(const struct fl_cuda_conv *s,
+	    const float *dY, const float *W, float *dX, float *work);
+void	fl_cuda_conv_backward_weights(const struct fl_cuda_conv *s,
+	    const float *X, const float *dY, float *dW, float *db,
+	    float *work);
+void	fl_cuda_maxpool_forward(const struct fl_cuda_pool *p, const float *X,
+	    float *Y);
+void	fl_cuda_maxpool_backward(const struct fl_cuda_pool *p,
+	    const float *X, const float *Y, const float *dY, float *dX);
+void	fl_cuda_avgpool_forward(const struct fl_cuda_pool *p, const float *X,
+	    float *Y);
+void	fl_cuda_avgpool_backward(const struct fl_cuda_pool *p,
+	    const float *dY, float *dX);
+void	fl_cuda_gap_forward(size_t n, size_t c, size_t hw, const float *X,
+	    float *Y);
+void	fl_cuda_gap_backward(size_t n, size_t c, size_t hw, const float *dY,
+	    float *dX);
+void	fl_cuda_dropout_forward(size_t n, float p, unsigned long long seed,
+	    const float *X, float *Y, float *mask);
+void	fl_cuda_dropout_backward(size_t n, const float *mask, float *dX);
 
 #ifdef __cplusplus
 }

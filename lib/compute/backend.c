@@ -17,7 +17,10 @@
 
 static const char *const op_names[FL_OP_COUNT] = {
 	"gemm", "bias_add", "relu", "relu_backward", "col_sums", "loss_bce",
-	"loss_ce", "loss_mse", "sgd", "adam", "dot", "axpy"
+	"loss_ce", "loss_mse", "sgd", "adam", "dot", "conv_forward",
+	"conv_backward_data", "conv_backward_weights", "maxpool_forward",
+	"maxpool_backward", "avgpool_forward", "avgpool_backward",
+	"gap_forward", "gap_backward", "dropout_forward", "dropout_backward", "axpy"
 };
 
 /* The name of op; see fl.h. */
@@ -60,12 +63,22 @@ static const struct fl_backend backend_cpu = {
 	"cpu", 1, host_supports, host_alloc, host_free, host_copy, host_copy,
 	fl_blas_gemm, fl_blas_bias_add, fl_blas_relu, fl_blas_relu_backward,
 	fl_blas_col_sums, fl_blas_loss, fl_blas_sgd, fl_blas_adam,
-	fl_blas_dot, fl_blas_axpy, NULL
+	fl_blas_dot, fl_blas_conv_forward, fl_blas_conv_backward_data,
+	fl_blas_conv_backward_weights, fl_blas_maxpool_forward,
+	fl_blas_maxpool_backward, fl_blas_avgpool_forward,
+	fl_blas_avgpool_backward, fl_blas_gap_forward, fl_blas_gap_backward,
+	fl_blas_dropout_forward, fl_blas_dropout_backward,
+	fl_blas_axpy, NULL
 };
 static const struct fl_backend backend_ref = {
 	"ref", 1, host_supports, host_alloc, host_free, host_copy, host_copy,
 	fl_ref_gemm, fl_ref_bias_add, fl_ref_relu, fl_ref_relu_backward,
 	fl_ref_col_sums, fl_ref_loss, fl_ref_sgd, fl_ref_adam, fl_ref_dot,
+	fl_ref_conv_forward, fl_ref_conv_backward_data,
+	fl_ref_conv_backward_weights, fl_ref_maxpool_forward,
+	fl_ref_maxpool_backward, fl_ref_avgpool_forward,
+	fl_ref_avgpool_backward, fl_ref_gap_forward, fl_ref_gap_backward,
+	fl_ref_dropout_forward, fl_ref_dropout_backward,
 	fl_ref_axpy, NULL
 };
 
@@ -100,11 +113,112 @@ cuda_error(struct fl_err *err)
 	return fl_err_set(err, FL_EGPU, "%s", msg);
 }
 
+/* The image ops, their shapes copied into the kernels' own structs. */
+static struct fl_cuda_conv
+cuda_conv_of(const struct fl_conv *s)
+{
+	struct fl_cuda_conv c = { s->n, s->c, s->h, s->w, s->f, s->k,
+		s->stride, s->pad_h, s->pad_w, s->oh, s->ow };
+
+	return c;
+}
+
+static struct fl_cuda_pool
+cuda_pool_of(const struct fl_pool *p)
+{
+	struct fl_cuda_pool c = { p->n, p->c, p->h, p->w, p->k, p->stride,
+		p->oh, p->ow };
+
+	return c;
+}
+
+static void
+cuda_conv_forward(const struct fl_conv *s, const float *X, const float *W,
+    const float *b, float *Y, float *work)
+{
+	struct fl_cuda_conv c = cuda_conv_of(s);
+
+	fl_cuda_conv_forward(&c, X, W, b, Y, work);
+}
+
+static void
+cuda_conv_backward_data(const struct fl_conv *s, const float *dY,
+    const float *W, float *dX, float *work)
+{
+	struct fl_cuda_conv c = cuda_conv_of(s);
+
+	fl_cuda_conv_backward_data(&c, dY, W, dX, work);
+}
+
+static void
+cuda_conv_backward_weights(const struct fl_conv *s, const float *X,
+    const float *dY, float *dW, float *db, float *work)
+{
+	struct fl_cuda_conv c = cuda_conv_of(s);
+
+	fl_cuda_conv_backward_weights(&c, X, dY, dW, db, work);
+}
+
+static void
+cuda_maxpool_forward(const struct fl_pool *p, const float *X, float *Y)
+{
+	struct fl_cuda_pool c = cuda_pool_of(p);
+
+	fl_cuda_maxpool_forward(&c, X, Y);
+}
+
+static void
+cuda_maxpool_backward(const struct fl_pool *p, const float *X,
+    const float *Y, const float *dY, float *dX)
+{
+	struct fl_cuda_pool c = cuda_pool_of(p);
+
+	fl_cuda_maxpool_backward(&c, X, Y, dY, dX);
+}
+
+static void
+cuda_avgpool_forward(const struct fl_pool *p, const float *X, float *Y)
+{
+	struct fl_cuda_pool c = cuda_pool_of(p);
+
+	fl_cuda_avgpool_forward(&c, X, Y);
+}
+
+static void
+cuda_avgpool_backward(const struct fl_pool *p, const float *dY, float *dX)
+{
+	struct fl_cuda_pool c = cuda_pool_of(p);
+
+	fl_cuda_avgpool_backward(&c, dY, dX);
+}
+
+static void
+cuda_dropout_forward(size_t n, float p, uint64_t seed, const float *X,
+    float *Y, float *mask)
+{
+	fl_cuda_dropout_forward(n, p, (unsigned long long)seed, X, Y, mask);
+}
+
 static const struct fl_backend backend_cuda = {
-	"cuda", 0, host_supports, fl_cuda_alloc, fl_cuda_free,
-	fl_cuda_upload, fl_cuda_download, fl_cuda_gemm, fl_cuda_bias_add,
-	fl_cuda_relu, fl_cuda_relu_backward, fl_cuda_col_sums, cuda_loss,
-	fl_cuda_sgd, fl_cuda_adam, fl_cuda_dot, fl_cuda_axpy, cuda_error
+	.name = "cuda", .host_memory = 0, .supports = host_supports,
+	.alloc = fl_cuda_alloc, .free = fl_cuda_free,
+	.upload = fl_cuda_upload, .download = fl_cuda_download,
+	.gemm = fl_cuda_gemm, .bias_add = fl_cuda_bias_add,
+	.relu = fl_cuda_relu, .relu_backward = fl_cuda_relu_backward,
+	.col_sums = fl_cuda_col_sums, .loss = cuda_loss, .sgd = fl_cuda_sgd,
+	.adam = fl_cuda_adam, .dot = fl_cuda_dot,
+	.conv_forward = cuda_conv_forward,
+	.conv_backward_data = cuda_conv_backward_data,
+	.conv_backward_weights = cuda_conv_backward_weights,
+	.maxpool_forward = cuda_maxpool_forward,
+	.maxpool_backward = cuda_maxpool_backward,
+	.avgpool_forward = cuda_avgpool_forward,
+	.avgpool_backward = cuda_avgpool_backward,
+	.gap_forward = fl_cuda_gap_forward,
+	.gap_backward = fl_cuda_gap_backward,
+	.dropout_forward = cuda_dropout_forward,
+	.dropout_backward = fl_cuda_dropout_backward,
+	.axpy = fl_cuda_axpy, .error = cuda_error
 };
 #endif
 

@@ -32,7 +32,9 @@ fl_nn_init(struct fl_nn *nn, const struct fl_model *m,
 	for (l = 0; l <= m->nlayers; l++) {
 		if (m->widths[l] > maxw)
 			maxw = m->widths[l];
-		if (fl_size_mul(cap, m->widths[l], &w) < 0 ||
+		/* x holds the input rows, a CNN's images (prep.d wide). */
+		if (fl_size_mul(cap, l == 0 ? m->prep.d : m->widths[l],
+		    &w) < 0 ||
 		    tot > (size_t)-1 - w)
 			goto nomem;
 		tot += w;
@@ -45,7 +47,7 @@ fl_nn_init(struct fl_nn *nn, const struct fl_model *m,
 		goto nomem;
 	nn->x = nn->buf;
 	nn->act[0] = nn->x;
-	tot = cap * m->widths[0];
+	tot = cap * m->prep.d;
 	for (l = 1; l <= m->nlayers; l++) {
 		nn->act[l] = nn->buf + tot;
 		tot += cap * m->widths[l];
@@ -59,6 +61,10 @@ fl_nn_init(struct fl_nn *nn, const struct fl_model *m,
 		fl_nn_release(nn);
 		goto nomem;
 	}
+	if (m->nstages > 0 && fl_nn_cnn_init(nn, err) < 0) {
+		fl_nn_release(nn);
+		goto nomem;
+	}
 	return 0;
 nomem:
 	return fl_err_set(err, FL_ENOMEM, "out of memory for a batch of %zu "
@@ -69,8 +75,10 @@ nomem:
 void
 fl_nn_release(struct fl_nn *nn)
 {
-	if (nn->be != NULL)
+	if (nn->be != NULL) {
 		nn->be->free(nn->buf);
+		nn->be->free(nn->sbuf);
+	}
 	free(nn->scratch);
 	memset(nn, 0, sizeof(*nn));
 }
@@ -84,6 +92,11 @@ fl_nn_forward(struct fl_nn *nn, const float *params, const float *X,
 	const float *in = X;
 	size_t l, win, wout;
 
+	/* A CNN's image stages first; the dense stack reads the last. */
+	if (m->nstages > 0) {
+		fl_nn_cnn_forward(nn, params, X, rows);
+		in = nn->sact[m->nstages - 1];
+	}
 	for (l = 0; l < m->nlayers; l++) {
 		win = m->widths[l];
 		wout = m->widths[l + 1];
@@ -108,19 +121,27 @@ fl_nn_backward(struct fl_nn *nn, const float *params, const float *X,
 	float *dz = nn->d0, *dprev = nn->d1, *tmp;
 	const float *in;
 
+	const float *X0 = m->nstages > 0 ? nn->sact[m->nstages - 1] : X;
+
 	for (l = L; l-- > 0; ) {
 		win = m->widths[l];
 		wout = m->widths[l + 1];
-		in = l == 0 ? X : nn->act[l];
+		in = l == 0 ? X0 : nn->act[l];
 		/* gW (out, in) = dZ^T (out, rows) * A (rows, in). */
 		nn->be->gemm(1, 0, wout, win, rows, 1.0f, dz, wout, in, win,
 		    0.0f, grad + m->woff[l], win);
 		nn->be->col_sums(dz, rows, wout, grad + m->boff[l]);
-		if (l == 0)
+		if (l == 0 && m->nstages == 0)
 			break;
 		/* dA (rows, in) = dZ (rows, out) * W (out, in). */
 		nn->be->gemm(0, 0, rows, win, wout, 1.0f, dz, wout,
 		    params + m->woff[l], win, 0.0f, dprev, win);
+		if (l == 0) {
+			/* Into the image stages, which apply their own
+			 * activations' derivatives. */
+			fl_nn_cnn_backward(nn, params, X, rows, dprev, grad);
+			break;
+		}
 		nn->be->relu_backward(nn->act[l], dprev, rows * win);
 		tmp = dz;
 		dz = dprev;
@@ -160,6 +181,20 @@ fl_nn_add_l2(const struct fl_model *m, const float *params, float *grad,
 
 	if (l2 == 0.0)
 		return 0.0;
+	/* A CNN's conv weights too (not their biases). */
+	for (l = 0; l < m->nstages; l++) {
+		const struct fl_stage *st = &m->stages[l];
+
+		if (st->type != FL_LAYER_CONV)
+			continue;
+		nw = st->oc * st->c * st->k * st->k;
+		w = params + st->woff;
+		g = grad + st->woff;
+		for (j = 0; j < nw; j++) {
+			pen += (double)w[j] * w[j];
+			g[j] += (float)(l2 * w[j]);
+		}
+	}
 	for (l = 0; l < m->nlayers; l++) {
 		nw = m->widths[l] * m->widths[l + 1];
 		w = params + m->woff[l];

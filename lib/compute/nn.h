@@ -84,7 +84,35 @@ struct fl_nn {
 	float			*act[FL_MAX_LAYERS + 1]; /* act[l] (cap, w_l) */
 	float			*d0, *d1;	/* (cap, max width) */
 	void			*scratch;	/* cap * head->scratch bytes */
+	/*
+	 * A CNN's image stages (nn_cnn.c; unused for a dense model), in a
+	 * second buffer of the backend: each stage's output sact[s] (cap,
+	 * out_s), dropout masks mask[s] (cap, out_s), the convolutions'
+	 * work (fl_conv_work for up to FL_NN_CHUNK images), the deltas e0,
+	 * e1 (cap, largest stage input), gtmp (a conv stage's weights and
+	 * bias, for batches of more than FL_NN_CHUNK) and one (1.0).  Dropout
+	 * runs only when training is 1, drawing its masks from seed and the
+	 * number of forward passes so far (steps).
+	 */
+	float			*sbuf;
+	float			*sact[FL_MAX_STAGES];
+	float			*mask[FL_MAX_STAGES];
+	float			*work, *e0, *e1, *gtmp, *one;
+	int			 training;
+	uint64_t		 seed, steps;
 };
+
+/* The most images a convolution op is given at once. */
+#define FL_NN_CHUNK	128
+
+/* nn_cnn.c: the image stages' workspace (from fl_nn_init), their forward
+ * pass from X (rows, c h w) into sact, and their backward pass from dS
+ * (rows, the last stage's output; clobbered) into grad's conv tensors. */
+int	fl_nn_cnn_init(struct fl_nn *nn, struct fl_err *err);
+void	fl_nn_cnn_forward(struct fl_nn *nn, const float *params,
+	    const float *X, size_t rows);
+void	fl_nn_cnn_backward(struct fl_nn *nn, const float *params,
+	    const float *X, size_t rows, float *dS, float *grad);
 
 /* Allocate a workspace for m with head (fl_head_get(m's task)).  Errors:
  * FL_ENOMEM. */

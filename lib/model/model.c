@@ -40,7 +40,7 @@ fl_task_parse(const char *s)
 	return -1;
 }
 
-#define SPEC_HINT "(logreg, softmax, linear, cox, mlp:H1,H2,...)"
+#define SPEC_HINT "(logreg, softmax, linear, cox, mlp:H1,H2,..., cnn:...)"
 
 /*
  * Parse spec into the hidden widths and the task it implies (-1 for mlp,
@@ -198,13 +198,17 @@ layout(struct fl_model *m, struct fl_err *err)
 	struct fl_param_tensor *t;
 	struct fl_layer *ly;
 	size_t l, w, off = 0;
+	int rc;
 
 	m->ntensors = 0;
+	/* A CNN's stages come first (cnn.c). */
+	if (m->nstages > 0 && (rc = fl_cnn_layout(m, &off, err)) < 0)
+		return rc;
 	for (l = 0; l < m->nlayers; l++) {
 		if (fl_size_mul(m->widths[l + 1], m->widths[l], &w) < 0 ||
 		    w > FL_MAX_DATA / sizeof(float) - off)
 			goto big;
-		ly = &m->layers[l];
+		ly = &m->layers[m->nstages + l];
 		ly->type = FL_LAYER_DENSE;
 		ly->in = m->widths[l];
 		ly->out = m->widths[l + 1];
@@ -244,33 +248,50 @@ fl_model_new(struct fl_model **mp, const char *spec, enum fl_task task,
 {
 	struct fl_model *m = NULL;
 	size_t hidden[FL_MAX_LAYERS], nhidden, l;
-	char norm[FL_MAX_LAYERS * 8 + 8];
+	char norm[FL_MAX_STAGES * 16 + FL_MAX_LAYERS * 8 + 64];
 	int fixed, rc;
 
 	*mp = NULL;
-	if ((rc = parse_spec(spec, &fixed, hidden, &nhidden, norm,
+	if (spec != NULL && strncmp(spec, "cnn:", 4) == 0) {
+		/* The image stages go straight into the new model. */
+		if ((m = calloc(1, sizeof(*m))) == NULL)
+			goto nomem;
+		fixed = -1;
+		if ((rc = fl_cnn_parse(m, spec, d, hidden, &nhidden, norm,
+		    sizeof(norm), err)) < 0)
+			goto fail;
+	} else if ((rc = parse_spec(spec, &fixed, hidden, &nhidden, norm,
 	    sizeof(norm), err)) < 0)
 		return rc;
-	if (fl_task_parse(fl_task_name(task)) < 0)
-		return fl_err_set(err, FL_EUSAGE, "unknown task %d", (int)task);
+	if (fl_task_parse(fl_task_name(task)) < 0) {
+		rc = fl_err_set(err, FL_EUSAGE, "unknown task %d", (int)task);
+		goto fail;
+	}
 	if (fixed >= 0 && (int)task != fixed)
 		return fl_err_set(err, FL_EUSAGE,
 		    "task '%s' conflicts with model '%s'", fl_task_name(task),
 		    spec);
 	if (task == FL_TASK_MULTICLASS &&
-	    (nclasses < 2 || nclasses > FL_MAX_WIDTH))
-		return fl_err_set(err, FL_EUSAGE, "multiclass needs 2 to %d "
+	    (nclasses < 2 || nclasses > FL_MAX_WIDTH)) {
+		rc = fl_err_set(err, FL_EUSAGE, "multiclass needs 2 to %d "
 		    "classes, not %zu", FL_MAX_WIDTH, nclasses);
-	if (d == 0)
-		return fl_err_set(err, FL_EUSAGE, "a model needs at least "
+		goto fail;
+	}
+	if (d == 0) {
+		rc = fl_err_set(err, FL_EUSAGE, "a model needs at least "
 		    "one feature");
-	if ((m = calloc(1, sizeof(*m))) == NULL ||
+		goto fail;
+	}
+	if ((m == NULL && (m = calloc(1, sizeof(*m))) == NULL) ||
 	    (m->spec = strdup(norm)) == NULL)
 		goto nomem;
 	m->task = task;
 	m->nclasses = task == FL_TASK_MULTICLASS ? nclasses : 0;
 	m->nlayers = nhidden + 1;
-	m->widths[0] = d;
+	/* A CNN's dense stack reads its last stage's output, flattened. */
+	m->widths[0] = m->nstages == 0 ? d :
+	    m->stages[m->nstages - 1].oc * m->stages[m->nstages - 1].oh *
+	    m->stages[m->nstages - 1].ow;
 	for (l = 0; l < nhidden; l++)
 		m->widths[l + 1] = hidden[l];
 	m->widths[m->nlayers] = task == FL_TASK_MULTICLASS ? nclasses : 1;
@@ -337,6 +358,8 @@ fl_model_init_params(struct fl_model *m, uint64_t seed)
 	float *w;
 
 	fl_rng_seed(&r, seed, "init");
+	if (m->nstages > 0)
+		fl_cnn_init_params(m, &r);
 	for (l = 0; l < m->nlayers; l++) {
 		in = m->widths[l];
 		out = m->widths[l + 1];
@@ -398,7 +421,40 @@ fl_model_width(const struct fl_model *m, size_t l)
 const struct fl_layer *
 fl_model_layer(const struct fl_model *m, size_t l)
 {
-	return l < m->nlayers ? &m->layers[l] : NULL;
+	return l < m->nstages + m->nlayers ? &m->layers[l] : NULL;
+}
+
+/* The number of image stages; see fl.h. */
+size_t
+fl_model_nstages(const struct fl_model *m)
+{
+	return m->nstages;
+}
+
+/* Image stage i, or NULL. */
+const struct fl_stage *
+fl_model_stage(const struct fl_model *m, size_t i)
+{
+	return i < m->nstages ? &m->stages[i] : NULL;
+}
+
+/* The number of input features. */
+size_t
+fl_model_ninputs(const struct fl_model *m)
+{
+	return m->prep.d;
+}
+
+/* The input image's shape, when m is a CNN. */
+int
+fl_model_image(const struct fl_model *m, size_t *c, size_t *h, size_t *w)
+{
+	if (m->nstages == 0)
+		return 0;
+	*c = m->stages[0].c;
+	*h = m->stages[0].h;
+	*w = m->stages[0].w;
+	return 1;
 }
 
 /* The number of parameter tensors; see fl.h. */

@@ -91,13 +91,18 @@ size_t		 fl_model_width(const struct fl_model *m, size_t l);
  * tensor names, shapes and counts from here.
  */
 enum fl_layer_type {
-	FL_LAYER_DENSE
+	FL_LAYER_DENSE,
+	FL_LAYER_CONV,		/* the image stages of a CNN: struct fl_stage */
+	FL_LAYER_MAXPOOL,
+	FL_LAYER_AVGPOOL,
+	FL_LAYER_GAP,
+	FL_LAYER_DROPOUT
 };
 #define FL_TENSOR_NAME	32	/* longest name + 1 */
 struct fl_param_tensor {
 	char	 name[FL_TENSOR_NAME];
-	size_t	 ndim;
-	size_t	 shape[2];
+	size_t	 ndim;			/* 1, 2, or 4 for a convolution */
+	size_t	 shape[4];
 	size_t	 off, size;		/* in floats */
 };
 struct fl_layer {
@@ -105,8 +110,44 @@ struct fl_layer {
 	size_t	 in, out;		/* input and output widths */
 	size_t	 first, ntensors;	/* its tensors in the model's list */
 };
-/* Layer l (0 <= l < nlayers) of m; a pointer into m. */
+/* Layer l of m's layer table: its image stages first (0 <= l <
+ * nstages), then its dense layers (nstages <= l < nstages + nlayers); a
+ * pointer into m, or NULL past the end. */
 const struct fl_layer *fl_model_layer(const struct fl_model *m, size_t l);
+
+/*
+ * A CNN (lib/model/cnn.c): spec "cnn:CxHxW:STAGES,denseN,...", whose
+ * image stages run on each row read as a (C, H, W) image, channel first
+ * and row-major (the CSV's feature columns in that order), before the
+ * dense stack, which reads the last stage's output flattened (C' H' W')
+ * and ends in the task's head.  Grammar in fl-init(1): convNkK[sS][v]
+ * (N filters of K x K, stride S, 'same' padding or 'valid' with v, then a
+ * ReLU), poolK and avgpoolK (K x K windows, stride K), gap (global
+ * average pooling), dropP (dropout at rate P, training only), then denseN
+ * (ReLU dense layers).  Convolution stage i has tensors "conv<i>.weight"
+ * (N, C, K, K) and "conv<i>.bias" (N), laid out before the dense layers'
+ * "fc<l>.*"; layouts and padding arithmetic are struct fl_conv's
+ * (compute.h).
+ */
+#define FL_MAX_STAGES	16
+struct fl_stage {
+	enum fl_layer_type type;	/* FL_LAYER_CONV .. _DROPOUT */
+	size_t	 c, h, w;		/* input (c, h, w) */
+	size_t	 oc, oh, ow;		/* output (oc, oh, ow) */
+	size_t	 k, stride;		/* conv and pools */
+	size_t	 pad_h, pad_w;		/* conv: top and left padding */
+	int	 same;			/* conv: 1 'same', 0 'valid' */
+	float	 p;			/* dropout rate, in (0, 1) */
+	size_t	 woff, boff;		/* conv: weight and bias offsets */
+};
+/* The number of image stages (0 for a dense model), and stage i. */
+size_t		 fl_model_nstages(const struct fl_model *m);
+const struct fl_stage *fl_model_stage(const struct fl_model *m, size_t i);
+/* The number of input features (C H W for a CNN). */
+size_t		 fl_model_ninputs(const struct fl_model *m);
+/* 1 and the input shape (c, h, w) when m is a CNN; else 0. */
+int		 fl_model_image(const struct fl_model *m, size_t *c,
+		    size_t *h, size_t *w);
 /* The number of parameter tensors of m, and tensor i (0 <= i < that) in
  * layout order; a pointer into m, valid while m lives. */
 size_t		 fl_model_ntensors(const struct fl_model *m);

@@ -11,6 +11,20 @@
 /* Hard limits on a model's shape. */
 #define FL_MAX_WIDTH	65536	/* hidden width, and number of classes */
 
+/* cnn.c, for model.c: parse a "cnn:" spec for d input features into
+ * m->stages and the dense hidden widths, writing the normalised spec to
+ * norm (normsz); then lay out the stages' layers and tensors from offset
+ * 0, returning in *off where the dense layers start.  Errors:
+ * FL_EUSAGE, FL_ENOMEM (too large). */
+struct fl_model;
+int	fl_cnn_parse(struct fl_model *m, const char *spec, size_t d,
+	    size_t *hidden, size_t *nhidden, char *norm, size_t normsz,
+	    struct fl_err *err);
+int	fl_cnn_layout(struct fl_model *m, size_t *off, struct fl_err *err);
+/* Draw the conv weights (He-uniform, fan-in c k k) from r; biases 0. */
+struct fl_rng;
+void	fl_cnn_init_params(struct fl_model *m, struct fl_rng *r);
+
 /*
  * A stack of nlayers dense layers.  widths[0] is d, widths[nlayers] the
  * output width (1, or nclasses for multiclass).  Layer l's weight
@@ -29,8 +43,10 @@ struct fl_model {
 	size_t		 woff[FL_MAX_LAYERS];
 	size_t		 boff[FL_MAX_LAYERS];
 	size_t		 nparams;
-	struct fl_layer	 layers[FL_MAX_LAYERS];
-	struct fl_param_tensor tensors[2 * FL_MAX_LAYERS];
+	size_t		 nstages;	/* a CNN's image stages (cnn.c) */
+	struct fl_stage	 stages[FL_MAX_STAGES];
+	struct fl_layer	 layers[FL_MAX_STAGES + FL_MAX_LAYERS];
+	struct fl_param_tensor tensors[2 * (FL_MAX_STAGES + FL_MAX_LAYERS)];
 	size_t		 ntensors;
 	float		*params;
 	struct fl_prep	 prep;

@@ -183,6 +183,18 @@ is_param(const struct fl_model *m, const char *name)
 	return 0;
 }
 
+/* Whether shapes a and b agree in their first ndim dimensions. */
+static int
+same_shape(const size_t *a, const size_t *b, size_t ndim)
+{
+	size_t k;
+
+	for (k = 0; k < ndim; k++)
+		if (a[k] != b[k])
+			return 0;
+	return 1;
+}
+
 /* FL_ESHAPE: tensor name is t (NULL: absent), where what (F32 of shape
  * want[0..ndim)) is expected. */
 static int
@@ -238,8 +250,7 @@ fl_archive_params(const struct fl_archive *a, const struct fl_model *m,
 			return shape_error(p->name, NULL, "the model's",
 			    p->ndim, p->shape, err);
 		if (t.dtype != FL_DTYPE_F32 || t.ndim != p->ndim ||
-		    t.shape[0] != p->shape[0] ||
-		    (p->ndim > 1 && t.shape[1] != p->shape[1]))
+		    !same_shape(t.shape, p->shape, p->ndim))
 			return shape_error(p->name, &t, "the model's",
 			    p->ndim, p->shape, err);
 		if ((const unsigned char *)t.data != base + off)

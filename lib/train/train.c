@@ -25,9 +25,9 @@ check_data(const struct fl_model *m, const struct fl_dataset *ds,
 {
 	if (ds->n == 0)
 		return fl_err_set(err, FL_EUSAGE, "no rows to work on");
-	if (ds->d != m->widths[0])
+	if (ds->d != m->prep.d)
 		return fl_err_set(err, FL_EUSAGE, "data has %zu features, "
-		    "model '%s' expects %zu", ds->d, m->spec, m->widths[0]);
+		    "model '%s' expects %zu", ds->d, m->spec, m->prep.d);
 	return 0;
 }
 
@@ -56,7 +56,8 @@ gather(struct fl_nn *nn, const struct fl_dataset *ds, const size_t *idx,
 
 /*
  * The L2, FedProx and SCAFFOLD terms of a step on a device backend, as
- * axpy over its buffers: grad += l2 w on the weights, prox_mu (w -
+ * axpy over its buffers: grad += l2 w on the weights (dense and conv,
+ * as fl_nn_add_l2), prox_mu (w -
  * start) and the correction (dstart and dcorr: device copies, or NULL
  * when off).  Their part of the objective is not formed: fl_train does
  * not report it.
@@ -68,6 +69,11 @@ device_terms(const struct fl_backend *be, const struct fl_model *m,
 {
 	size_t l, n = m->nparams;
 
+	for (l = 0; hp->l2 != 0.0 && l < m->nstages; l++)
+		if (m->stages[l].type == FL_LAYER_CONV)
+			be->axpy(m->stages[l].oc * m->stages[l].c *
+			    m->stages[l].k * m->stages[l].k, (float)hp->l2,
+			    w + m->stages[l].woff, grad + m->stages[l].woff);
 	for (l = 0; hp->l2 != 0.0 && l < m->nlayers; l++)
 		be->axpy(m->widths[l] * m->widths[l + 1], (float)hp->l2,
 		    w + m->woff[l], grad + m->woff[l]);
@@ -163,7 +169,7 @@ dp_batch_grad(struct fl_nn *nn, const float *params, size_t rows,
     float *grad, double *loss, struct fl_err *err)
 {
 	const struct fl_model *m = nn->m;
-	size_t d = m->widths[0], np = m->nparams, i, j;
+	size_t d = m->prep.d, np = m->nparams, i, j;
 	double norm, f;
 	int rc;
 
@@ -361,6 +367,8 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 	if ((rc = fl_nn_init(&nn, m, head, be, bsz, err)) < 0 ||
 	    (rc = fl_optim_init(&opt, hp, m->nparams, err)) < 0)
 		goto out;
+	nn.training = 1;	/* dropout on, drawn from the seed */
+	nn.seed = hp->seed;
 	/* The parameters and gradient live in the backend's buffers for the
 	 * whole training; the parameters come back to m at the end. */
 	psz = m->nparams * sizeof(float);

@@ -23,8 +23,13 @@
  *   adam (p, m, v)  1e-6 + 1e-4 |ref|  (after 3 steps)
  *   axpy            1e-7 + 1e-6 |ref|
  *   dot             1e-7 + 1e-9 |ref|  (block partial sums in double)
+ *   conv_forward, conv_backward_data, conv_backward_weights
+ *                   1e-4 + 1e-4 |ref|  (cuBLAS FP32 against double sums)
+ *   maxpool (Y, dX), dropout (mask, Y, dX), gap_backward   exact
+ *   avgpool (Y, dX), gap_forward       1e-6 + 1e-6 |ref|
  * Training: after 3 epochs of Adam (and of SGD with momentum, L2 and the
- * FedProx term) on 300 rows, every parameter of the device's model is
+ * FedProx term) on 300 rows, and of a small CNN (conv, pooling,
+ * dropout) on 120 images, every parameter of the device's model is
  * within 1e-3 + 1e-3 |cpu| of the CPU's, and the update (trained minus
  * initial parameters) within 1e-2 of the CPU's in relative L2 norm;
  * predictions within 1e-4 + 1e-4 |cpu|.
@@ -364,6 +369,221 @@ test_optim(size_t n)
 	check_no_error();
 }
 
+/* Copy host v (n floats) to a buffer of each backend: b[0] dev, b[1]
+ * ref. */
+static void
+put2(const float *v, size_t n, float *b[2])
+{
+	b[0] = put(dev, v, n);
+	b[1] = put(ref, v, n);
+}
+
+/* Bring b[0] (dev) and b[1] (ref) back, compare them, free them. */
+static void
+take2(const char *what, float *b[2], size_t n, double atol, double rtol)
+{
+	float *d = take(dev, b[0], n), *r = take(ref, b[1], n);
+
+	CHECK(cmp(what, d, r, 1, n, atol, rtol) == 0);
+	free(d);
+	free(r);
+}
+
+static void
+free2(float *b[2])
+{
+	dev->free(b[0]);
+	ref->free(b[1]);
+}
+
+/* Fresh random host values (n). */
+static float *
+rnd(size_t n)
+{
+	float *v = malloc((n > 0 ? n : 1) * sizeof(float));
+
+	fill(v, n, -1.0, 1.0);
+	return v;
+}
+
+/* One convolution: the three ops on the device against the reference. */
+static void
+conv_case(size_t n, size_t c, size_t h, size_t w, size_t f, size_t k,
+    size_t stride, int same)
+{
+	struct fl_conv cs = { n, c, h, w, f, k, stride, 0, 0, 0, 0 };
+	struct fl_err err = FL_ERR_INIT;
+	size_t nx, ny, nw, nwork;
+	float *hX, *hW, *hb, *hR, *hw;
+	float *X[2], *W[2], *b[2], *R[2], *Y[2], *dX[2], *dW[2], *db[2];
+	float *work[2];
+	int i;
+
+	CHECK_OK(fl_conv_shape(&cs, same, &err), &err);
+	nx = n * c * h * w;
+	ny = n * f * cs.oh * cs.ow;
+	nw = f * c * k * k;
+	nwork = fl_conv_work(&cs);
+	hX = rnd(nx);
+	hW = rnd(nw);
+	hb = rnd(f);
+	hR = rnd(ny);
+	put2(hX, nx, X);
+	put2(hW, nw, W);
+	put2(hb, f, b);
+	put2(hR, ny, R);
+	put2(hR, ny, Y);
+	put2(hX, nx, dX);
+	put2(hW, nw, dW);
+	put2(hb, f, db);
+	hw = rnd(nwork);
+	put2(hw, nwork, work);	/* garbage in the work area */
+	free(hw);
+	for (i = 0; i < 2; i++) {
+		const struct fl_backend *be = i == 0 ? dev : ref;
+
+		be->conv_forward(&cs, X[i], W[i], b[i], Y[i], work[i]);
+		be->conv_backward_data(&cs, R[i], W[i], dX[i], work[i]);
+		be->conv_backward_weights(&cs, X[i], R[i], dW[i], db[i],
+		    work[i]);
+	}
+	take2("conv Y", Y, ny, 1e-4, 1e-4);
+	take2("conv dX", dX, nx, 1e-4, 1e-4);
+	take2("conv dW", dW, nw, 1e-4, 1e-4);
+	take2("conv db", db, f, 1e-4, 1e-4);
+	free2(X);
+	free2(W);
+	free2(b);
+	free2(R);
+	free2(work);
+	free(hX);
+	free(hW);
+	free(hb);
+	free(hR);
+	check_no_error();
+}
+
+static void
+test_conv(void)
+{
+	conv_case(1, 1, 1, 1, 1, 1, 1, 1);	/* 1x1 */
+	conv_case(2, 3, 7, 6, 4, 3, 1, 1);	/* same, stride 1 */
+	conv_case(2, 3, 7, 6, 4, 3, 2, 1);	/* same, stride 2, odd */
+	conv_case(2, 2, 8, 8, 3, 4, 2, 1);	/* same, even k */
+	conv_case(2, 3, 7, 6, 4, 3, 1, 0);	/* valid */
+	conv_case(3, 2, 9, 7, 2, 2, 2, 0);	/* valid, stride 2 */
+	conv_case(1, 2, 5, 5, 3, 5, 1, 1);	/* kernel as big as the image */
+	conv_case(32, 8, 14, 14, 16, 5, 1, 1);	/* the MNIST conv2, batch 32 */
+}
+
+/* One pooling shape, max and average, forward and backward. */
+static void
+pool_case(size_t n, size_t c, size_t h, size_t w, size_t k, size_t stride)
+{
+	struct fl_pool p = { n, c, h, w, k, stride, (h - k) / stride + 1,
+	    (w - k) / stride + 1 };
+	size_t nx = n * c * h * w, ny = n * c * p.oh * p.ow;
+	float *hX = rnd(nx), *hR = rnd(ny), *hY;
+	float *X[2], *R[2], *Y[2], *dX[2];
+	int i;
+
+	/* Ties: every fifth value repeats its neighbour, so that a window's
+	 * first maximum matters. */
+	for (i = 1; (size_t)i < nx; i += 5)
+		hX[i] = hX[i - 1];
+	put2(hX, nx, X);
+	put2(hR, ny, R);
+	put2(hR, ny, Y);
+	put2(hX, nx, dX);
+	for (i = 0; i < 2; i++) {
+		const struct fl_backend *be = i == 0 ? dev : ref;
+
+		be->maxpool_forward(&p, X[i], Y[i]);
+	}
+	/* Compare Y, then run both backwards from the reference's Y. */
+	hY = take(ref, Y[1], ny);
+	{
+		float *d = take(dev, Y[0], ny);
+
+		CHECK(cmp("maxpool Y", d, hY, 1, ny, 0.0, 0.0) == 0);
+		free(d);
+	}
+	put2(hY, ny, Y);
+	for (i = 0; i < 2; i++) {
+		const struct fl_backend *be = i == 0 ? dev : ref;
+
+		be->maxpool_backward(&p, X[i], Y[i], R[i], dX[i]);
+	}
+	take2("maxpool dX", dX, nx, 0.0, 0.0);
+	put2(hX, nx, dX);
+	for (i = 0; i < 2; i++) {
+		const struct fl_backend *be = i == 0 ? dev : ref;
+
+		be->avgpool_forward(&p, X[i], Y[i]);
+		be->avgpool_backward(&p, R[i], dX[i]);
+	}
+	take2("avgpool Y", Y, ny, 1e-6, 1e-6);
+	take2("avgpool dX", dX, nx, 1e-6, 1e-6);
+	free2(X);
+	free2(R);
+	free(hX);
+	free(hR);
+	free(hY);
+	check_no_error();
+}
+
+static void
+test_pool(void)
+{
+	pool_case(1, 1, 1, 1, 1, 1);
+	pool_case(2, 3, 6, 6, 2, 2);
+	pool_case(2, 2, 7, 5, 2, 2);	/* a remainder row and column */
+	pool_case(1, 2, 7, 7, 3, 2);	/* overlapping windows */
+	pool_case(32, 16, 28, 28, 2, 2);
+}
+
+/* Global average pooling and dropout. */
+static void
+test_gap_dropout(void)
+{
+	size_t n = 3, c = 5, hw = 300, nd = 100003;
+	float *hX = rnd(n * c * hw), *hR = rnd(n * c), *hD = rnd(nd);
+	float *X[2], *R[2], *Y[2], *dX[2], *D[2], *M[2], *O[2];
+	int i;
+
+	put2(hX, n * c * hw, X);
+	put2(hR, n * c, R);
+	put2(hR, n * c, Y);
+	put2(hX, n * c * hw, dX);
+	for (i = 0; i < 2; i++) {
+		const struct fl_backend *be = i == 0 ? dev : ref;
+
+		be->gap_forward(n, c, hw, X[i], Y[i]);
+		be->gap_backward(n, c, hw, R[i], dX[i]);
+	}
+	take2("gap Y", Y, n * c, 1e-6, 1e-6);
+	take2("gap dX", dX, n * c * hw, 0.0, 0.0);
+	free2(X);
+	free2(R);
+
+	put2(hD, nd, D);
+	put2(hD, nd, M);
+	put2(hD, nd, O);
+	for (i = 0; i < 2; i++) {
+		const struct fl_backend *be = i == 0 ? dev : ref;
+
+		be->dropout_forward(nd, 0.3f, 12345, D[i], O[i], M[i]);
+		be->dropout_backward(nd, M[i], D[i]);	/* D *= mask */
+	}
+	take2("dropout Y", O, nd, 0.0, 0.0);
+	take2("dropout mask", M, nd, 0.0, 0.0);
+	take2("dropout dX", D, nd, 0.0, 0.0);
+	free(hX);
+	free(hR);
+	free(hD);
+	check_no_error();
+}
+
 /* n rows of d features in [-1, 1); y: three classes, or 0/1 by sign. */
 static void
 make_data(struct fl_dataset *ds, size_t n, size_t d, int classes)
@@ -393,7 +613,8 @@ make_data(struct fl_dataset *ds, size_t n, size_t d, int classes)
  * compare parameters, updates and predictions (tolerances above).
  */
 static void
-test_train(enum fl_task task, size_t k, struct fl_hparams hp)
+test_train(const char *spec, size_t n, size_t d, enum fl_task task,
+    size_t k, struct fl_hparams hp)
 {
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_model *m[2] = { NULL, NULL };
@@ -405,9 +626,9 @@ test_train(enum fl_task task, size_t k, struct fl_hparams hp)
 	size_t i, np, nout;
 	int b;
 
-	make_data(&ds, 300, 10, task == FL_TASK_MULTICLASS);
+	make_data(&ds, n, d, task == FL_TASK_MULTICLASS);
 	for (b = 0; b < 2; b++) {
-		CHECK_OK(fl_model_new(&m[b], "mlp:32,16", task, k, ds.d, NULL,
+		CHECK_OK(fl_model_new(&m[b], spec, task, k, ds.d, NULL,
 		    NULL, &err), &err);
 		if (m[b] == NULL)
 			goto out;
@@ -458,15 +679,18 @@ test_trainings(void)
 	hp.batch = 32;
 	hp.optimizer = FL_OPT_ADAM;
 	hp.lr = 0.01;
-	UNIT_CASE("train multiclass adam", test_train(FL_TASK_MULTICLASS, 3,
+	UNIT_CASE("train multiclass adam", test_train("mlp:32,16", 300, 10,
+	    FL_TASK_MULTICLASS, 3, hp));
+	UNIT_CASE("train cnn adam", test_train("cnn:1x12x12:conv4k3,pool2,"
+	    "conv8k3s2,drop0.25,dense16", 120, 144, FL_TASK_MULTICLASS, 3,
 	    hp));
 	hp.optimizer = FL_OPT_SGD;
 	hp.lr = 0.1;
 	hp.momentum = 0.9;
 	hp.l2 = 1e-3;
 	hp.prox_mu = 0.01;
-	UNIT_CASE("train binary sgd l2 prox", test_train(FL_TASK_BINARY, 2,
-	    hp));
+	UNIT_CASE("train binary sgd l2 prox", test_train("mlp:32,16", 300,
+	    10, FL_TASK_BINARY, 2, hp));
 }
 
 int
@@ -497,6 +721,9 @@ main(int argc, char **argv)
 		UNIT_CASE("losses", test_losses(shapes[s][0], shapes[s][1]));
 		UNIT_CASE("optim", test_optim(shapes[s][0] * shapes[s][1]));
 	}
+	unit_run("conv", test_conv);
+	unit_run("pool", test_pool);
+	unit_run("gap, dropout", test_gap_dropout);
 	test_trainings();
 	return unit_done("test_kernels");
 }

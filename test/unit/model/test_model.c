@@ -60,7 +60,7 @@ test_specs(void)
 	CHECK(fl_model_new(&m, "foo", FL_TASK_BINARY, 0, D, NULL, NULL,
 	    &err) == FL_EUSAGE && m == NULL);
 	CHECK(strcmp(err.msg, "unknown model 'foo' (logreg, softmax, linear, "
-	    "cox, mlp:H1,H2,...)") == 0);
+	    "cox, mlp:H1,H2,..., cnn:...)") == 0);
 	CHECK(fl_model_new(&m, "logreg", FL_TASK_REGRESSION, 0, D, NULL, NULL,
 	    &err) == FL_EUSAGE);
 	CHECK(strcmp(err.msg,

@@ -121,12 +121,97 @@ sh_axpy(size_t n, float a, const float *x, float *y)
 	fl_blas_axpy(n, a, CH(x), H(y));
 }
 
-static const struct fl_backend shifted = {
-	"shifted", 0, sh_supports, sh_alloc, sh_free, sh_upload, sh_download,
-	sh_gemm, sh_bias_add, sh_relu, sh_relu_backward, sh_col_sums,
-	sh_loss, sh_sgd, sh_adam, sh_dot, sh_axpy, NULL
-};
+static void
+sh_conv_forward(const struct fl_conv *s, const float *X, const float *W,
+    const float *b, float *Y, float *work)
+{
+	fl_blas_conv_forward(s, CH(X), CH(W), CH(b), H(Y), H(work));
+}
 
+static void
+sh_conv_backward_data(const struct fl_conv *s, const float *dY,
+    const float *W, float *dX, float *work)
+{
+	fl_blas_conv_backward_data(s, CH(dY), CH(W), H(dX), H(work));
+}
+
+static void
+sh_conv_backward_weights(const struct fl_conv *s, const float *X,
+    const float *dY, float *dW, float *db, float *work)
+{
+	fl_blas_conv_backward_weights(s, CH(X), CH(dY), H(dW), H(db),
+	    H(work));
+}
+
+static void
+sh_maxpool_forward(const struct fl_pool *p, const float *X, float *Y)
+{
+	fl_blas_maxpool_forward(p, CH(X), H(Y));
+}
+
+static void
+sh_maxpool_backward(const struct fl_pool *p, const float *X, const float *Y,
+    const float *dY, float *dX)
+{
+	fl_blas_maxpool_backward(p, CH(X), CH(Y), CH(dY), H(dX));
+}
+
+static void
+sh_avgpool_forward(const struct fl_pool *p, const float *X, float *Y)
+{
+	fl_blas_avgpool_forward(p, CH(X), H(Y));
+}
+
+static void
+sh_avgpool_backward(const struct fl_pool *p, const float *dY, float *dX)
+{
+	fl_blas_avgpool_backward(p, CH(dY), H(dX));
+}
+
+static void
+sh_gap_forward(size_t n, size_t c, size_t hw, const float *X, float *Y)
+{
+	fl_blas_gap_forward(n, c, hw, CH(X), H(Y));
+}
+
+static void
+sh_gap_backward(size_t n, size_t c, size_t hw, const float *dY, float *dX)
+{
+	fl_blas_gap_backward(n, c, hw, CH(dY), H(dX));
+}
+
+static void
+sh_dropout_forward(size_t n, float p, uint64_t seed, const float *X,
+    float *Y, float *mask)
+{
+	fl_blas_dropout_forward(n, p, seed, CH(X), H(Y), H(mask));
+}
+
+static void
+sh_dropout_backward(size_t n, const float *mask, float *dX)
+{
+	fl_blas_dropout_backward(n, CH(mask), H(dX));
+}
+
+static const struct fl_backend shifted = {
+	.name = "shifted", .host_memory = 0, .supports = sh_supports,
+	.alloc = sh_alloc, .free = sh_free, .upload = sh_upload,
+	.download = sh_download, .gemm = sh_gemm, .bias_add = sh_bias_add,
+	.relu = sh_relu, .relu_backward = sh_relu_backward,
+	.col_sums = sh_col_sums, .loss = sh_loss, .sgd = sh_sgd,
+	.adam = sh_adam, .dot = sh_dot,
+	.conv_forward = sh_conv_forward,
+	.conv_backward_data = sh_conv_backward_data,
+	.conv_backward_weights = sh_conv_backward_weights,
+	.maxpool_forward = sh_maxpool_forward,
+	.maxpool_backward = sh_maxpool_backward,
+	.avgpool_forward = sh_avgpool_forward,
+	.avgpool_backward = sh_avgpool_backward,
+	.gap_forward = sh_gap_forward, .gap_backward = sh_gap_backward,
+	.dropout_forward = sh_dropout_forward,
+	.dropout_backward = sh_dropout_backward,
+	.axpy = sh_axpy, .error = NULL
+};
 /* n rows of d features; y: three classes, or 0/1. */
 static void
 make_data(struct fl_dataset *ds, size_t n, size_t d, int classes)
@@ -150,9 +235,11 @@ make_data(struct fl_dataset *ds, size_t n, size_t d, int classes)
 	}
 }
 
-/* Train from one start on the CPU and on "shifted"; compare. */
+/* Train model spec (d inputs) from one start on the CPU and on
+ * "shifted"; compare. */
 static void
-compare(enum fl_task task, size_t k, struct fl_hparams hp, double tol)
+compare_spec(const char *spec, size_t d, enum fl_task task, size_t k,
+    struct fl_hparams hp, double tol)
 {
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_model *m[2] = { NULL, NULL };
@@ -163,9 +250,9 @@ compare(enum fl_task task, size_t k, struct fl_hparams hp, double tol)
 	size_t i, np, nout, bad = 0;
 	int b;
 
-	make_data(&ds, 101, 6, task == FL_TASK_MULTICLASS);
+	make_data(&ds, 101, d, task == FL_TASK_MULTICLASS);
 	for (b = 0; b < 2; b++) {
-		CHECK_OK(fl_model_new(&m[b], "mlp:9,5", task, k, ds.d, NULL,
+		CHECK_OK(fl_model_new(&m[b], spec, task, k, ds.d, NULL,
 		    NULL, &err), &err);
 		if (m[b] == NULL)
 			goto out;
@@ -198,6 +285,12 @@ out:
 	fl_model_free(m[1]);
 	free(ds.X);
 	free(ds.y);
+}
+
+static void
+compare(enum fl_task task, size_t k, struct fl_hparams hp, double tol)
+{
+	compare_spec("mlp:9,5", 6, task, k, hp, tol);
 }
 
 static void
@@ -241,6 +334,27 @@ test_terms(void)
 	free(corr);
 }
 
+/* A CNN's image stages (conv, pooling, dropout) on the device path. */
+static void
+test_cnn(void)
+{
+	struct fl_hparams hp = FL_HPARAMS_INIT;
+
+	hp.epochs = 2;
+	hp.batch = 16;
+	hp.optimizer = FL_OPT_ADAM;
+	hp.lr = 0.01;
+	compare_spec("cnn:1x6x6:conv3k3,pool2,drop0.25,dense4", 36,
+	    FL_TASK_MULTICLASS, 3, hp, 0.0);
+	compare_spec("cnn:2x5x4:conv2k3s2v,avgpool1,gap", 40,
+	    FL_TASK_MULTICLASS, 3, hp, 0.0);
+	hp.optimizer = FL_OPT_SGD;
+	hp.lr = 0.05;
+	hp.l2 = 0.01;
+	compare_spec("cnn:1x6x6:conv3k3,pool2,dense4", 36, FL_TASK_BINARY, 2,
+	    hp, 1e-5);
+}
+
 /* What a device backend does not run yet: one clear error each. */
 static void
 test_refusals(void)
@@ -278,6 +392,7 @@ main(void)
 {
 	unit_run("plain path, bit for bit", test_plain);
 	unit_run("terms as axpy", test_terms);
+	unit_run("cnn stages", test_cnn);
 	unit_run("refusals", test_refusals);
 	return unit_done("test_device");
 }
