@@ -23,7 +23,7 @@ LDFLAGS += -fsanitize=address,undefined
 BUILD    = build/asan
 endif
 
-PKGS     = jansson libarchive libcrypto
+PKGS     = jansson libarchive libcrypto spng
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null || \

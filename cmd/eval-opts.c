@@ -15,8 +15,8 @@
 const char eval_usage[] =
     "usage: fl-eval [-q] -d data.csv [--format json|tsv] [-p] [--key key]\n"
     "               [--horizon t,...] [--curve roc|calibration|survival]\n"
-    "               [--emit [--site name] [-o file]] [--device dev] "
-    "[model]\n"
+    "               [--emit [--site name] [-o file]] [--device dev]\n"
+    "               [--image-column col] [model]\n"
     "       fl-eval --report [--format json|tsv] [--curve roc|calibration]\n"
     "               metrics.fla";
 
@@ -28,10 +28,13 @@ static const char about[] =
     "auc_T brier_T for each --horizon T.\n";
 
 enum { OPT_FORMAT = 256, OPT_KEY, OPT_CURVE, OPT_EMIT, OPT_REPORT, OPT_SITE,
-	OPT_HORIZON, OPT_DEVICE };
+	OPT_HORIZON, OPT_DEVICE, OPT_IMAGE };
 
 static const struct fl_opt options[] = {
 	{ "data", 'd', "FILE", "the CSV to score ('-' for stdin)", 0 },
+	{ "image-column", 0, "COL", "column COL of the CSV names PNG files (relative\n"
+	    "to the CSV) whose pixels are the columns px0,\npx1, ... "
+	    "(CxHxW order)", OPT_IMAGE },
 	{ "format", 0, "FMT", "json (one object) or tsv (a header line and a\n"
 	    "value line) (default json)", OPT_FORMAT },
 	{ "predictions", 'p', NULL, "print one line per row instead: the "
@@ -140,6 +143,9 @@ eval_parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_DEVICE:
 			o->device = fl_opt_device(eval_usage, optarg);
+			break;
+		case OPT_IMAGE:
+			o->image_col = optarg;
 			break;
 		case OPT_KEY:
 			o->key = optarg;

@@ -10,6 +10,7 @@
 
 struct opts {
 	const char	*data, *model, *key;
+	const char	*image_col;	/* --image-column, or NULL */
 	int		 tsv, predictions, quiet;
 	enum fl_device	 device;		/* --device (default cpu) */
 	const struct fl_backend *backend;	/* its backend */

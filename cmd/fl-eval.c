@@ -34,7 +34,8 @@ main(int argc, char **argv)
 	if (o.key != NULL && (rc = fl_seckey_read(&sk, o.key, &err)) < 0)
 		goto out;
 	if ((rc = fl_model_read(o.model, sk, &a, &m, &err)) < 0 ||
-	    (rc = fl_dataset_load(&ds, o.data, m, !o.predictions, &err)) < 0)
+	    (rc = fl_dataset_load_image(&ds, o.data, m,
+	    !o.predictions, o.image_col, &err)) < 0)
 		goto out;
 	if (ds->n == 0) {
 		rc = fl_err_set(&err, FL_EFORMAT, "%s: no rows to score",

@@ -22,7 +22,7 @@ const char train_usage[] =
     "[--pass-model]\n"
     "                [--trust dir] [--key key] [--sign key] "
     "[--device dev]\n"
-    "                [-o file] [model]";
+    "                [--image-column col] [-o file] [model]";
 
 static const char about[] =
     "Train a model on a local CSV and write an update (the weight delta).\n"
@@ -30,10 +30,14 @@ static const char about[] =
 
 enum { OPT_LR = 256, OPT_OPT, OPT_MOM, OPT_L2, OPT_SEED, OPT_SITE, OPT_PASS,
 	OPT_PROG, OPT_NOPROG, OPT_TRUST, OPT_KEY, OPT_SIGN, OPT_PROX,
-	OPT_SCAF, OPT_CLIP, OPT_NOISE, OPT_DELTA, OPT_DPSEED, OPT_DEVICE };
+	OPT_SCAF, OPT_CLIP, OPT_NOISE, OPT_DELTA, OPT_DPSEED, OPT_DEVICE,
+	OPT_IMAGE };
 
 static const struct fl_opt options[] = {
 	{ "data", 'd', "FILE", "this site's CSV ('-' for stdin)", 0 },
+	{ "image-column", 0, "COL", "column COL of the CSV names PNG files (relative\n"
+	    "to the CSV) whose pixels are the columns px0,\npx1, ... "
+	    "(CxHxW order)", OPT_IMAGE },
 	{ "epochs", 'e', "N", "passes over the data (default 1)", 0 },
 	{ "batch", 'b', "N", "rows per step (default 32)", 0 },
 	{ "lr", 0, "X", "learning rate (default 0.1 for sgd,\n"
@@ -143,6 +147,9 @@ train_parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_DEVICE:
 			o->device = fl_opt_device(train_usage, optarg);
+			break;
+		case OPT_IMAGE:
+			o->image_col = optarg;
 			break;
 		case OPT_CLIP:
 			o->hp.dp_clip = fl_opt_double(train_usage, "--dp-clip",

@@ -10,6 +10,7 @@
 struct opts {
 	const char		*data, *model, *site, *out, *trust, *key, *sign;
 	const char		*scaffold;
+	const char		*image_col;	/* --image-column, or NULL */
 	struct fl_hparams	 hp;
 	double			 dp_delta;
 	int			 lr_set, pass, progress, delta_set, quiet;

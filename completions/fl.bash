@@ -16,7 +16,7 @@ _fl_opts() {
 		echo "-d --data -e --epochs -b --batch --lr --optimizer
 		    --momentum --l2 --seed --prox-mu --scaffold --dp-clip
 		    --dp-noise --dp-delta --dp-seed --site --pass-model --trust
-		    --key --sign --device --progress
+		    --key --sign --device --image-column --progress
 		    --no-progress -o --output -q --quiet -h --help
 		    -V --version" ;;
 	fl-aggregate)
@@ -28,10 +28,11 @@ _fl_opts() {
 		    -o --output -q --quiet -h --help -V --version" ;;
 	fl-eval)
 		echo "-d --data --format -p --predictions --key --curve --emit
-		    --site -o --output --report --horizon --device -q --quiet
+		    --site -o --output --report --horizon --device
+		    --image-column -q --quiet
 		    -h --help -V --version" ;;
 	fl-stats)
-		echo "--data --tsv --table1 --curve --bins-from --bins
+		echo "--data --image-column --tsv --table1 --curve --bins-from --bins
 		    --survival --min-count --dp-epsilon --site -o --output -q --quiet
 		    -h --help -V --version" ;;
 	fl-keygen)
