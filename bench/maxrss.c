@@ -1,6 +1,7 @@
 /*
- * maxrss: run a command and print, on stderr, its wall time in seconds and
- * its peak resident set size in KiB: "wall=0.123 maxrss=4567".  Used by
+ * maxrss: run a command and print, on stderr, its wall time in seconds,
+ * its peak resident set size in KiB and its CPU seconds (user + system):
+ * "wall=0.123 maxrss=4567 cpu=0.120".  Used by
  * bench/run, so the benchmarks need no GNU time.
  */
 #include <stdio.h>
@@ -37,8 +38,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	fprintf(stderr, "wall=%.6f maxrss=%ld\n", (double)(t1.tv_sec -
+	/* cpu: user + system seconds of the command (all its threads). */
+	fprintf(stderr, "wall=%.6f maxrss=%ld cpu=%.6f\n", (double)(t1.tv_sec -
 	    t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
-	    ru.ru_maxrss);
+	    ru.ru_maxrss, (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }

@@ -36,7 +36,8 @@ init_cnn_spec(const struct opts *o, char *buf, size_t len)
 	if (o->input == NULL)
 		return o->spec;		/* the spec may name its input */
 	if (sscanf(o->input, "%lux%lux%lu%n", &c, &h, &w, &n) != 3 ||
-	    (size_t)n != strlen(o->input) || o->input[0] < '0' ||
+	    (size_t)n != strlen(o->input) || c == 0 || h == 0 || w == 0 ||
+	    o->input[0] < '0' ||
 	    o->input[0] > '9' || strchr(o->input, '-') != NULL ||
 	    strchr(o->input, '+') != NULL || strchr(o->input, ' ') != NULL)
 		fl_usage_error(init_usage, "--input: '%s' is not CxHxW",

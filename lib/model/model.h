@@ -29,7 +29,9 @@ int		 fl_task_parse(const char *s);	/* or -1 */
  * "softmax" and "linear" have no hidden layer; "mlp:64,32" has two.
  * Layer l has tensors "fc<l>.weight" of shape (out, in), row-major, and
  * "fc<l>.bias" of shape (out), laid out in that order in one contiguous
- * float buffer, which is also the archive's tensor data.
+ * float buffer, which is also the archive's tensor data.  A CNN ("cnn:",
+ * below) has image stages before its dense stack, whose conv tensors come
+ * first in that buffer.
  */
 struct fl_model;
 
@@ -184,8 +186,10 @@ int		 fl_model_from_archive(struct fl_model **m,
 		    const struct fl_archive *a, struct fl_err *err);
 /*
  * Bind a's parameter tensors to m's layout by name, dtype and shape, in
- * whatever order they lie in a's data: for each layer l, "fc<l>.weight"
- * F32 (width(l+1), width(l)) and "fc<l>.bias" F32 (width(l+1)).  Every
+ * whatever order they lie in a's data: the layer table's tensors, for
+ * each dense layer l "fc<l>.weight" F32 (width(l+1), width(l)) and
+ * "fc<l>.bias" F32 (width(l+1)), and a CNN's "conv<i>.weight" F32 (N, C,
+ * K, K) and "conv<i>.bias" F32 (N).  Every
  * other tensor must be a state vector "state/<name>", F32 (nparams).
  * *params gets the nparams parameters in layout order: a pointer into
  * a's data when the tensors lie there in layout order from offset 0, as

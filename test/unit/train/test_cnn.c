@@ -147,6 +147,39 @@ test_table(void)
 	fl_model_free(m);
 }
 
+/* An archive whose spec says 5x5 kernels and whose tensors are 3x3 (or
+ * whose parameter count disagrees) is refused, naming the tensor. */
+static void
+test_tampered(void)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_model *m3, *m = NULL;
+	struct fl_archive *a = NULL;
+	json_t *model;
+
+	m3 = cnn("cnn:1x8x8:conv2k3,dense4", 64, 3);
+	if (m3 == NULL)
+		return;
+	CHECK_OK(fl_model_to_archive(m3, FL_KIND_MODEL, &a, &err), &err);
+	model = json_object_get(fl_archive_manifest(a), "model");
+	/* conv2k5 has 2 * 25 + 2 parameters where conv2k3 has 2 * 9 + 2. */
+	json_object_set_new(model, "spec", json_string("cnn:1x8x8:conv2k5,"
+	    "dense4"));
+	json_object_set_new(model, "params", json_integer((json_int_t)
+	    fl_model_nparams(m3) + 32));
+	CHECK(fl_model_from_archive(&m, a, &err) == FL_ESHAPE && m == NULL);
+	CHECK(strstr(err.msg, "tensor 'conv0.weight' is F32 [2, 1, 3, 3], "
+	    "the model's is F32 [2, 1, 5, 5]") != NULL);
+	/* A parameter count that does not match the spec. */
+	json_object_set_new(model, "params", json_integer(7));
+	CHECK(fl_model_from_archive(&m, a, &err) == FL_ESHAPE && m == NULL);
+	/* A spec that cannot be read. */
+	json_object_set_new(model, "spec", json_string("cnn:1x8x9:gap"));
+	CHECK(fl_model_from_archive(&m, a, &err) == FL_EFORMAT && m == NULL);
+	fl_archive_free(a);
+	fl_model_free(m3);
+}
+
 /* The loss over N rows through nn with a fixed dropout draw. */
 static double
 loss_at(struct fl_nn *nn, const float *p, const float *X, const float *y,
@@ -336,6 +369,7 @@ main(void)
 	fl_rng_seed(&rng, 11, "test_cnn");
 	unit_run("spec", test_spec);
 	unit_run("table", test_table);
+	unit_run("tampered", test_tampered);
 	unit_run("grad", test_grad);
 	unit_run("chunks", test_chunks);
 	unit_run("train", test_train);
