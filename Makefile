@@ -23,7 +23,7 @@ LDFLAGS += -fsanitize=address,undefined
 BUILD    = build/asan
 endif
 
-PKGS     = jansson libarchive libcrypto
+PKGS     = jansson libarchive libcrypto spng
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null || \
@@ -33,6 +33,23 @@ BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
              $(CFLAGS) -Ilib $(PKG_CFLAGS) $(BLAS_CFLAGS) -MMD -MP
 LIBS       = $(PKG_LIBS) $(BLAS_LIBS) -lm
+
+# The CUDA build (make cuda; kernels/README.md): the same tools in
+# build/cuda with -DFL_CUDA, kernels/*.cu compiled by nvcc into libfl.a,
+# linked with the CUDA runtime and cuBLAS.  The default build needs no
+# CUDA.  NVCC_ARCH: machine code for sm_90 (H100, H200) and sm_80 (A100),
+# PTX that the driver compiles for any other GPU from sm_75 up.
+CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(shell command -v $(NVCC) 2>/dev/null))
+NVCC_ARCH ?= -gencode arch=compute_80,code=sm_80 \
+             -gencode arch=compute_90,code=sm_90 \
+             -gencode arch=compute_75,code=compute_75
+NVCC_FLAGS ?= -O2 -g
+ifeq ($(FL_CUDA_BUILD),1)
+BUILD       = build/cuda
+ALL_CFLAGS += -DFL_CUDA -Ikernels
+LIBS       += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 \
+              -lcublas -lcudart -lstdc++
+endif
 
 # Quiet output: one line per step, none with -s, every command with V=1.
 ifeq ($(V),1)
@@ -52,6 +69,10 @@ CMD_ALL  = $(sort $(wildcard cmd/*.c))
 CLI_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/cli*.c))
 UNIT_SRC = $(sort $(wildcard test/unit/*/test_*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+ifeq ($(FL_CUDA_BUILD),1)
+CU_SRC   = $(sort $(wildcard kernels/*.cu))
+LIB_OBJ += $(CU_SRC:%.cu=$(BUILD)/%.o)
+endif
 TOOLS    = $(CMD_SRC:cmd/%.c=$(BUILD)/bin/%)
 UNITS    = $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 LIBFL    = $(BUILD)/libfl.a
@@ -61,6 +82,7 @@ LIBFL    = $(BUILD)/libfl.a
 # delete them after the first build and rebuild them on the second.
 .SECONDARY:
 
+.PHONY: cuda check-kernels bench-gpu
 .PHONY: all check test check-unit check-cli check-asan check-valgrind bench \
         demo lint install uninstall clean deps fuzz fuzz-build
 all: $(TOOLS) $(UNITS)
@@ -69,6 +91,29 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(SAY) "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/kernels/%.o: kernels/%.cu $(wildcard kernels/*.h)
+	@mkdir -p $(dir $@)
+	$(SAY) "  NVCC    $<"
+	$(Q)$(NVCC) $(NVCC_FLAGS) $(NVCC_ARCH) -Ikernels -c -o $@ $<
+
+# make cuda: the tools and test/kernels in build/cuda, where nvcc is.
+cuda:
+	$(Q)command -v $(NVCC) >/dev/null 2>&1 || { echo "make cuda: \
+	    $(NVCC) not found (install the CUDA toolkit, or set NVCC)" >&2; \
+	    exit 1; }
+	$(Q)$(MAKE) --no-print-directory FL_CUDA_BUILD=1 all \
+	    build/cuda/test/kernels/test_kernels
+
+# test/kernels (the CUDA build's kernels against the reference), run
+# through test/run; it skips, saying why, without a CUDA build or a GPU.
+check-kernels:
+	$(Q)test/run kernels
+
+$(BUILD)/test/kernels/test_kernels: test/kernels/test_kernels.c $(LIBFL)
+	@mkdir -p $(dir $@)
+	$(SAY) "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itest/unit $(LDFLAGS) -o $@ $< $(LIBFL) $(LIBS)
 
 $(LIBFL): $(LIB_OBJ)
 	$(SAY) "  AR      $@"

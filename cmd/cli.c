@@ -79,8 +79,8 @@ fl_usage_error(const char *usage, const char *fmt, ...)
 void
 fl_print_version(void)
 {
-	printf("%s %s (libfl %s; %s; no CUDA)\n", progname, FL_VERSION,
-	    FL_VERSION, fl_blas_version());
+	printf("%s %s (libfl %s; %s; %s)\n", progname, FL_VERSION,
+	    FL_VERSION, fl_blas_version(), fl_backend_cuda_version());
 }
 
 int

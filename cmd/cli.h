@@ -27,7 +27,8 @@ void		 fl_warnx(const char *fmt, ...) FL_PRINTF(1, 2);
 FL_NORETURN void fl_usage_error(const char *usage, const char *fmt, ...)
     FL_PRINTF(2, 3);
 
-/* Print "prog 0.1.0 (libfl 0.1.0; OpenBLAS x.y.z; no CUDA)" on stdout. */
+/* Print "prog 0.1.0 (libfl 0.1.0; OpenBLAS x.y.z; no CUDA)" on stdout;
+ * a CUDA build (make cuda) says "CUDA 13.0" instead of "no CUDA". */
 void		 fl_print_version(void);
 
 /* Flush and close stdout and check both; on error print one line and
@@ -51,6 +52,13 @@ uint64_t	 fl_opt_seed(const char *usage, const char *opt, const char *arg);
  * opterr = 0 and an optstring that starts with ':'): "option '--data'
  * needs an argument" or "unknown option '--bogus'".  Exits FL_EXIT_USAGE. */
 FL_NORETURN void fl_opt_error(const char *usage, int ch, char **argv);
+
+/* --device (cli-device.c): the device named arg (cpu, cuda, auto), else
+ * exit FL_EXIT_USAGE; and its backend, or exit FL_EXIT_FAIL with one line
+ * when it is absent (auto falls back to the CPU, saying so unless
+ * quiet). */
+enum fl_device	 fl_opt_device(const char *usage, const char *arg);
+const struct fl_backend *fl_device_backend(enum fl_device dev, int quiet);
 
 /* Split a comma-separated option value into a NULL-terminated array of
  * names (one malloc'd block the caller frees); an empty name, or a name

@@ -15,7 +15,8 @@
 const char eval_usage[] =
     "usage: fl-eval [-qv] -d data.csv [--format json|tsv] [-p] [--key key]\n"
     "               [--horizon t,...] [--curve roc|calibration|survival]\n"
-    "               [--emit [--site name] [-o file]] [model]\n"
+    "               [--emit [--site name] [-o file]] [--device dev]\n"
+    "               [--image-column col] [model]\n"
     "       fl-eval --report [--format json|tsv] [--curve roc|calibration]\n"
     "               metrics.fla\n"
     "       fl-eval --coef [--format json|tsv] [--level x] [--key key] "
@@ -29,10 +30,13 @@ static const char about[] =
     "auc_T brier_T for each --horizon T.\n";
 
 enum { OPT_FORMAT = 256, OPT_KEY, OPT_CURVE, OPT_EMIT, OPT_REPORT, OPT_SITE,
-	OPT_HORIZON, OPT_COEF, OPT_LEVEL };
+	OPT_HORIZON, OPT_COEF, OPT_LEVEL, OPT_DEVICE, OPT_IMAGE };
 
 static const struct fl_opt options[] = {
 	{ "data", 'd', "FILE", "the CSV to score ('-' for stdin)", 0 },
+	{ "image-column", 0, "COL", "column COL of the CSV names PNG files (relative\n"
+	    "to the CSV) whose pixels are the columns px0,\npx1, ... "
+	    "(CxHxW order)", OPT_IMAGE },
 	{ "format", 0, "FMT", "json (one object) or tsv (a header line and a\n"
 	    "value line) (default json)", OPT_FORMAT },
 	{ "predictions", 'p', NULL, "print one line per row instead: the "
@@ -64,6 +68,9 @@ static const struct fl_opt options[] = {
 	    "original units; then the fit and the sites", OPT_COEF },
 	{ "level", 0, "X", "--coef: confidence level of the intervals\n"
 	    "(default 0.95)", OPT_LEVEL },
+	{ "device", 0, "DEV", "predict on cpu, cuda (an NVIDIA GPU; a "
+	    "'make\ncuda' build) or auto (cuda when present, else\ncpu) "
+	    "(default cpu)", OPT_DEVICE },
 	{ "quiet", 'q', NULL, "print nothing but errors on stderr", 0 },
 	{ "verbose", 'v', NULL, "print the summary line even when stderr is\n"
 	    "not a terminal", 0 },
@@ -149,6 +156,12 @@ eval_parse_args(int argc, char **argv, struct opts *o)
 		case 'v':
 			o->verbose = 1;
 			break;
+		case OPT_DEVICE:
+			o->device = fl_opt_device(eval_usage, optarg);
+			break;
+		case OPT_IMAGE:
+			o->image_col = optarg;
+			break;
 		case OPT_KEY:
 			o->key = optarg;
 			break;
@@ -211,4 +224,5 @@ eval_parse_args(int argc, char **argv, struct opts *o)
 	    (o->model == NULL || strcmp(o->model, "-") == 0))
 		fl_usage_error(eval_usage, "the data and the model cannot both be "
 		    "stdin");
+	o->backend = fl_device_backend(o->device, o->verbose < 0);
 }

@@ -10,8 +10,11 @@
 
 struct opts {
 	const char	*data, *model, *key;
+	const char	*image_col;	/* --image-column, or NULL */
 	int		 tsv, predictions;
 	int		 verbose;	/* -q -1, -v 1, else 0 */
+	enum fl_device	 device;		/* --device (default cpu) */
+	const struct fl_backend *backend;	/* its backend */
 	/* Federated evaluation (lib/stats/fedeval.c). */
 	const char	*curve, *site, *out;
 	int		 emit, report, format;

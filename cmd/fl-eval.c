@@ -38,7 +38,8 @@ main(int argc, char **argv)
 	if (o.key != NULL && (rc = fl_seckey_read(&sk, o.key, &err)) < 0)
 		goto out;
 	if ((rc = eval_read(&o, sk, &a, &m, &err)) != 0 ||
-	    (rc = fl_dataset_load(&ds, o.data, m, !o.predictions, &err)) < 0)
+	    (rc = fl_dataset_load_image(&ds, o.data, m,
+	    !o.predictions, o.image_col, &err)) < 0)
 		goto out;
 	if (ds->n == 0) {
 		rc = fl_err_set(&err, FL_EFORMAT, "%s: no rows to score",
@@ -50,7 +51,7 @@ main(int argc, char **argv)
 		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = fl_predict(m, ds, NULL, pred, &err)) < 0)
+	if ((rc = fl_predict(m, ds, o.backend, pred, &err)) < 0)
 		goto out;
 	if (fl_model_task(m) == FL_TASK_SURVIVAL) {
 		if (o.curve != NULL && strcmp(o.curve, "survival") != 0)

@@ -16,7 +16,7 @@ static const char usage[] =
     "usage: fl-stats [-qv] [--tsv | --table1 | --curve km] [-o file]\n"
     "                [--bins-from pooled.fls [--bins n]] [--survival time,event]\n"
     "                [--min-count k] [--dp-epsilon e] [--site name]\n"
-    "                [--data file.csv | archive]";
+    "                [--data file.csv [--image-column col] | archive]";
 
 struct opts {
 	const char	*data;		/* CSV to compute, or NULL */
@@ -32,10 +32,13 @@ struct opts {
 };
 
 enum { OPT_DATA = 256, OPT_TSV, OPT_BINS, OPT_BINS_FROM, OPT_CURVE,
-	OPT_DP, OPT_MINCOUNT, OPT_SITE, OPT_SURV, OPT_TABLE1 };
+	OPT_DP, OPT_MINCOUNT, OPT_SITE, OPT_SURV, OPT_TABLE1, OPT_IMAGE };
 
 static const struct fl_opt options[] = {
 	{ "data", 0, "file.csv", "read the CSV file (- for stdin)", OPT_DATA },
+	{ "image-column", 0, "col", "column COL of the CSV names PNG files (relative\n"
+	    "to the CSV) whose pixels are the columns px0,\npx1, ... "
+	    "(CxHxW order)", OPT_IMAGE },
 	{ "output", 'o', "file", "write to file, atomically (default: stdout)",
 	    0 },
 	{ "quiet", 'q', NULL, "print nothing on stderr but errors", 0 },
@@ -95,6 +98,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_DATA:
 			o->data = optarg;
 			break;
+		case OPT_IMAGE:
+			o->so.image_column = optarg;
+			break;
 		case OPT_TSV:
 			o->tsv = 1;
 			views++;
@@ -152,9 +158,10 @@ parse_args(int argc, char **argv, struct opts *o)
 	if (views > 1)
 		fl_usage_error(usage, "--tsv, --table1 and --curve conflict");
 	if (o->data == NULL && (o->bins_from != NULL || o->so.time != NULL ||
-	    o->so.min_count > 0 || o->so.epsilon > 0))
-		fl_usage_error(usage, "--bins-from, --survival, --min-count "
-		    "and --dp-epsilon need --data");
+	    o->so.min_count > 0 || o->so.epsilon > 0 ||
+	    o->so.image_column != NULL))
+		fl_usage_error(usage, "--bins-from, --survival, --min-count, "
+		    "--dp-epsilon and --image-column need --data");
 	if (o->so.bins > 0 && o->bins_from == NULL)
 		fl_usage_error(usage, "--bins needs --bins-from");
 	if (o->so.bins == 0)

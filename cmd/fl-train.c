@@ -193,7 +193,8 @@ main(int argc, char **argv)
 		fl_err_prefix(&err, "%s", fl_in_name(o.model));
 		goto out;
 	}
-	if ((rc = fl_dataset_load(&ds, o.data, recv, 1, &err)) < 0)
+	if ((rc = fl_dataset_load_image(&ds, o.data, recv, 1,
+	    o.image_col, &err)) < 0)
 		goto out;
 	if (ds->n == 0) {
 		rc = fl_err_set(&err, FL_EFORMAT, "%s: no rows with a label",

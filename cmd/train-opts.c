@@ -24,7 +24,8 @@ const char train_usage[] =
     "[--pass-model]\n"
     "                [--trust dir] [--key key] [--sign key] "
     "[--mask roster\n"
-    "                [--mask-range r]] [-o file] [model]";
+    "                [--mask-range r]] [--device dev] [--image-column col]\n"
+    "                [-o file] [model]";
 
 static const char about[] =
     "Train a model on a local CSV and write an update (the weight delta).\n"
@@ -33,10 +34,13 @@ static const char about[] =
 enum { OPT_LR = 256, OPT_OPT, OPT_MOM, OPT_L2, OPT_SEED, OPT_SITE, OPT_PASS,
 	OPT_PROG, OPT_NOPROG, OPT_TRUST, OPT_KEY, OPT_SIGN, OPT_PROX,
 	OPT_SCAF, OPT_CLIP, OPT_NOISE, OPT_DELTA, OPT_DPSEED, OPT_MASK,
-	OPT_MASKRANGE, OPT_MINCOUNT };
+	OPT_MASKRANGE, OPT_MINCOUNT, OPT_DEVICE, OPT_IMAGE };
 
 static const struct fl_opt options[] = {
 	{ "data", 'd', "FILE", "this site's CSV ('-' for stdin)", 0 },
+	{ "image-column", 0, "COL", "column COL of the CSV names PNG files (relative\n"
+	    "to the CSV) whose pixels are the columns px0,\npx1, ... "
+	    "(CxHxW order)", OPT_IMAGE },
 	{ "epochs", 'e', "N", "passes over the data (default 1)", 0 },
 	{ "batch", 'b', "N", "rows per step (default 32)", 0 },
 	{ "lr", 0, "X", "learning rate (default 0.1 for sgd,\n"
@@ -84,6 +88,9 @@ static const struct fl_opt options[] = {
 	{ "pass-model", 0, NULL, "write the received model before the "
 	    "update,\nso that fl-aggregate can read both from a pipe",
 	    OPT_PASS },
+	{ "device", 0, "DEV", "train on cpu, cuda (an NVIDIA GPU; a 'make "
+	    "cuda'\nbuild) or auto (cuda when present, else cpu)\n"
+	    "(default cpu)", OPT_DEVICE },
 	{ "progress", 0, NULL, "show a progress bar even if stderr is not "
 	    "a terminal", OPT_PROG },
 	{ "no-progress", 0, NULL, "never show a progress bar", OPT_NOPROG },
@@ -136,6 +143,7 @@ check_args(struct opts *o)
 		fl_usage_error(train_usage, "--mask does not cover --scaffold's "
 		    "state");
 	fl_refuse_tty(o->out);
+	o->hp.backend = fl_device_backend(o->device, o->verbose < 0);
 }
 
 void
@@ -171,6 +179,12 @@ train_parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'v':
 			o->verbose = 1;
+			break;
+		case OPT_DEVICE:
+			o->device = fl_opt_device(train_usage, optarg);
+			break;
+		case OPT_IMAGE:
+			o->image_col = optarg;
 			break;
 		case OPT_CLIP:
 			o->hp.dp_clip = fl_opt_double(train_usage, "--dp-clip",

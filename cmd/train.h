@@ -12,12 +12,14 @@ struct opts {
 	const char		*scaffold;
 	const char		*mask;		/* --mask: the roster */
 	double			 mask_range;	/* 0: the default */
+	const char		*image_col;	/* --image-column, or NULL */
 	struct fl_hparams	 hp;
 	double			 dp_delta;
 	int			 lr_set, pass, progress, delta_set;
 	int			 verbose;	/* -q -1, -v 1, else 0 */
 	long			 min_count;	/* newton: --min-count */
 	int			 min_set;
+	enum fl_device		 device;	/* --device (default cpu) */
 	char			 sitebuf[256];
 };
 

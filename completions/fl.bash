@@ -16,7 +16,7 @@ _fl_opts() {
 		echo "-d --data -e --epochs -b --batch --lr --optimizer
 		    --momentum --l2 --seed --min-count --prox-mu --scaffold --dp-clip
 		    --dp-noise --dp-delta --dp-seed --site --pass-model --trust
-		    --key --sign --mask --mask-range --progress
+		    --key --sign --mask --mask-range --device --image-column --progress
 		    --no-progress -o --output -q --quiet -v --verbose -h --help
 		    -V --version" ;;
 	fl-aggregate)
@@ -29,7 +29,8 @@ _fl_opts() {
 		    -V --version" ;;
 	fl-eval)
 		echo "-d --data --format -p --predictions --key --curve --emit
-		    --site -o --output --report --horizon --coef --level -q --quiet
+		    --site -o --output --report --horizon --coef --level --device
+		    --image-column -q --quiet
 		    -v --verbose -h --help -V --version" ;;
 	fl-value)
 		echo "-m --model -d --data --metric --method --permutations
@@ -38,7 +39,7 @@ _fl_opts() {
 		    --select --clip --min-updates --key --sign --report
 		    --coalitions --from-metrics -o --output -q --quiet -h --help -V --version" ;;
 	fl-stats)
-		echo "--data --tsv --table1 --curve --bins-from --bins
+		echo "--data --image-column --tsv --table1 --curve --bins-from --bins
 		    --survival --min-count --dp-epsilon --site -o --output -q --quiet
 		    -v --verbose -h --help -V --version" ;;
 	fl-simulate)
@@ -85,6 +86,8 @@ _fl_values() {
 		echo "sgd adam newton" ;;
 	fl-init:--missing)
 		echo "impute drop" ;;
+	fl-train:--device|fl-eval:--device)
+		echo "cpu cuda auto" ;;
 	fl-eval:--format)
 		echo "json tsv" ;;
 	fl-eval:--curve)

@@ -201,6 +201,14 @@ fl_blas_dot(size_t n, const float *a, const float *b)
 	return acc;
 }
 
+/* y (n) += a x (n): OpenBLAS's saxpy. */
+void
+fl_blas_axpy(size_t n, float a, const float *x, float *y)
+{
+	if (n > 0)
+		cblas_saxpy((blasint)n, a, x, 1, y, 1);
+}
+
 /* "OpenBLAS 0.3.21", from the header the library was built against. */
 const char *
 fl_blas_version(void)

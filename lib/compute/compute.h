@@ -10,7 +10,7 @@
 #include "model/model.h"
 
 /* ------------------------------------------------------------------------ */
-/* Backends (backend.c, ref.c, blas.c in lib/compute; kernels/ later).       */
+/* Backends (backend.c, ref.c, blas.c in lib/compute; kernels/ for CUDA). */
 
 enum fl_device {
 	FL_DEVICE_CPU,
@@ -46,6 +46,7 @@ enum fl_op {
 	FL_OP_GAP_BACKWARD,
 	FL_OP_DROPOUT_FORWARD,
 	FL_OP_DROPOUT_BACKWARD,
+	FL_OP_AXPY,
 	FL_OP_COUNT
 };
 
@@ -132,10 +133,12 @@ double	fl_dropout_uniform(uint64_t seed, uint64_t i);
  * pointer or NULL); free accepts NULL.  upload copies bytes of host memory
  * src into buffer dst; download copies buffer src into host memory dst.
  * host_memory 1: buffers are host pointers that callers may also read
- * and write directly (the CPU backends).  fl_train still relies on it
- * for gathering rows, the L2, FedProx and SCAFFOLD terms, DP-SGD's
- * clipping and noise, the output bias of the Cox head and the Cox loss;
- * fl_predict and fl_loss_grad pass host memory to the ops.
+ * and write directly (the CPU backends).  host_memory 0 ("cuda",
+ * kernels/): device buffers, reached only through the ops, upload and
+ * download.  fl_train and fl_predict run a per-row head (binary,
+ * multiclass, regression) on either, with the L2, FedProx and SCAFFOLD
+ * terms as axpy; DP-SGD's per-row clipping and noise, the Cox head and
+ * fl_loss_grad are host code and refuse a device backend (FL_EUSAGE).
  *
  * gemm: C = alpha * op(A) op(B) + beta * C, op(X) = X or X^T by
  *   transa/transb; op(A) is (m, k), op(B) is (k, n), C is (m, n).
@@ -156,6 +159,10 @@ double	fl_dropout_uniform(uint64_t seed, uint64_t i);
  *   b^t) the caller computes.
  * dot: sum of a[i] b[i] over n, accumulated in double (a == b gives the
  *   squared norm).
+ * axpy: y (n) += a x (n).
+ * error: NULL for the host backends, which cannot fail; a device backend
+ *   records its first failure (an op has no return value), and error
+ *   returns it (FL_EGPU) or 0, after waiting for the device's work.
  *
  * The image ops (shapes and layouts in struct fl_conv's and fl_pool's
  * comments; s and p are host memory; every output is overwritten, never
@@ -229,11 +236,18 @@ struct fl_backend {
 	void	(*dropout_forward)(size_t n, float p, uint64_t seed,
 		    const float *X, float *Y, float *mask);
 	void	(*dropout_backward)(size_t n, const float *mask, float *dX);
+	void	(*axpy)(size_t n, float a, const float *x, float *y);
+	int	(*error)(struct fl_err *err);
 };
 /* The backend for dev; FL_DEVICE_CUDA in a build without CUDA, or with no
- * GPU present, is FL_EGPU.  AUTO gives the best one present. */
+ * GPU present, is FL_EGPU.  AUTO gives CUDA when the build has it and a
+ * GPU is present, else the CPU. */
 int		 fl_backend_get(const struct fl_backend **be, enum fl_device dev,
 		    struct fl_err *err);
+/* The device named s ("cpu", "cuda", "auto"; "ref" for tests), or -1. */
+int		 fl_device_parse(const char *s);
+/* What this build has, for --version: "CUDA 13.0", or "no CUDA". */
+const char	*fl_backend_cuda_version(void);
 /* The name of op ("gemm", "bias_add", ...), or "?". */
 const char	*fl_op_name(enum fl_op op);
 
@@ -255,6 +269,7 @@ void	fl_ref_sgd(size_t n, float lr, float momentum, float *p, float *v,
 void	fl_ref_adam(size_t n, float lr, float b1, float b2, float eps,
 	    float c1, float c2, float *p, float *m, float *v, const float *g);
 double	fl_ref_dot(size_t n, const float *a, const float *b);
+void	fl_ref_axpy(size_t n, float a, const float *x, float *y);
 /* The reference image ops (lib/compute/ref_conv.c): direct loops over the
  * definitions above, double accumulators. */
 void	fl_ref_conv_forward(const struct fl_conv *s, const float *X,
@@ -294,6 +309,7 @@ void	fl_blas_sgd(size_t n, float lr, float momentum, float *p, float *v,
 void	fl_blas_adam(size_t n, float lr, float b1, float b2, float eps,
 	    float c1, float c2, float *p, float *m, float *v, const float *g);
 double	fl_blas_dot(size_t n, const float *a, const float *b);
+void	fl_blas_axpy(size_t n, float a, const float *x, float *y);
 /* The fast CPU image ops (lib/compute/conv.c): im2col and OpenBLAS's gemm
  * for the convolution, float loops for the rest. */
 void	fl_blas_conv_forward(const struct fl_conv *s, const float *X,

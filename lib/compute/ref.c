@@ -292,6 +292,16 @@ fl_ref_dot(size_t n, const float *a, const float *b)
 	return acc;
 }
 
+/* y (n) += a x (n), in double per element. */
+void
+fl_ref_axpy(size_t n, float a, const float *x, float *y)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		y[i] = (float)((double)y[i] + (double)a * x[i]);
+}
+
 /*
  * Mean loss and gradient over n rows plus the L2 penalty on weights; see
  * fl.h.  params and grad are (nparams), X is (n, d), y is (n).  Each row

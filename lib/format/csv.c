@@ -43,6 +43,22 @@ struct fl_csv {
 	char	*namebuf;
 	size_t	*sorted;	/* column indexes sorted by name */
 	int	 fastnum;	/* the radix is '.': fl_csv_number_fast applies */
+	/*
+	 * The fields of a line: pcols named pnames, the same as ncols and
+	 * names unless an image column (fl_csv_image) is set.  Then img is
+	 * its field, the columns shown are the others and the pixels
+	 * (npix, shape ic x ih x iw, named in pxbuf), prow holds the fields
+	 * of the line being read, cell [cell, cell + celln) the image's, and
+	 * dir the directory relative names are in ("" or ending in '/').
+	 */
+	size_t	 pcols;
+	char	**pnames;
+	long	 img;
+	size_t	 npix, ic, ih, iw;
+	char	*pxbuf, *dir, *path;
+	double	*prow;
+	const char *cell;
+	size_t	 celln;
 };
 
 /* Bytes that may appear in a number: digits, sign, point, exponent. */
@@ -411,7 +427,8 @@ parse_header(struct fl_csv *c, char *line, size_t len, struct fl_err *err)
 		c->sorted[j] = j;
 		p = q + 1;
 	}
-	c->ncols = n;
+	c->ncols = c->pcols = n;
+	c->pnames = c->names;
 	if ((tmp = malloc(n * sizeof(*tmp))) == NULL)
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	sort_idx(c->sorted, tmp, n, c->names);
@@ -451,6 +468,7 @@ fl_csv_open(struct fl_csv **cp, const char *path, struct fl_err *err)
 		goto fail;
 	}
 	c->cap = CSV_BUF_INIT;
+	c->img = -1;
 	/* strtod reads a point only where LC_NUMERIC's radix is one. */
 	c->fastnum = strcmp(localeconv()->decimal_point, ".") == 0;
 	if ((c->f = fl_in_open(path, err)) == NULL) {
@@ -516,7 +534,7 @@ fl_csv_find(const struct fl_csv *c, const char *name)
 	return -1;
 }
 
-/* Parse one data line into row[ncols]. */
+/* Parse one data line's fields into row[pcols]. */
 static int
 parse_row(struct fl_csv *c, char *line, size_t len, double *row,
     struct fl_err *err)
@@ -526,19 +544,25 @@ parse_row(struct fl_csv *c, char *line, size_t len, double *row,
 	size_t j, n;
 	double v;
 
-	for (j = 0; j < c->ncols; j++) {
+	for (j = 0; j < c->pcols; j++) {
 		if (j > 0) {
 			if (q == e)
 				return fl_err_set(err, FL_EFORMAT,
 				    "%s:%zu: %zu fields, header has %zu",
-				    c->name, c->line, j, c->ncols);
+				    c->name, c->line, j, c->pcols);
 			p = q + 1;
 		}
 		if (split_field(p, e, &s, &t, &q) < 0)
 			return fl_err_set(err, FL_EFORMAT,
 			    "%s:%zu: column '%.64s': unbalanced quotes",
-			    c->name, c->line, c->names[j]);
+			    c->name, c->line, c->pnames[j]);
 		n = (size_t)(t - s);
+		if ((long)j == c->img) {	/* a file name, read later */
+			c->cell = s;
+			c->celln = n;
+			row[j] = NAN;
+			continue;
+		}
 		if (n == 0 || (n == 2 && s[0] == 'N' && s[1] == 'A')) {
 			row[j] = NAN;
 			continue;
@@ -552,13 +576,64 @@ parse_row(struct fl_csv *c, char *line, size_t len, double *row,
 		show_cell(shown, sizeof(shown), s, n);
 		return fl_err_set(err, FL_EFORMAT,
 		    "%s:%zu: column '%.64s': not a number: '%s'", c->name,
-		    c->line, c->names[j], shown);
+		    c->line, c->pnames[j], shown);
 	}
 	if (q != e)
 		return fl_err_set(err, FL_EFORMAT,
 		    "%s:%zu: %zu fields, header has %zu", c->name, c->line,
-		    c->ncols + count_fields(q + 1, e), c->ncols);
+		    c->pcols + count_fields(q + 1, e), c->pcols);
 	return 0;
+}
+
+/*
+ * The image of the row just parsed (c->cell) into px (npix): NaN for an
+ * empty or NA cell.  Errors name the file and line.
+ */
+static int
+read_image(struct fl_csv *c, double *px, struct fl_err *err)
+{
+	size_t i, dl = strlen(c->dir);
+	int rc;
+
+	if (c->celln == 0 || (c->celln == 2 && c->cell[0] == 'N' &&
+	    c->cell[1] == 'A')) {
+		for (i = 0; i < c->npix; i++)
+			px[i] = NAN;
+		return 0;
+	}
+	if (memchr(c->cell, '\0', c->celln) != NULL || c->celln > 4096)
+		return fl_err_set(err, FL_EFORMAT, "%s:%zu: column '%.64s': "
+		    "not a file name", c->name, c->line, c->pnames[c->img]);
+	free(c->path);
+	if ((c->path = malloc(dl + c->celln + 1)) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	if (c->cell[0] == '/')
+		dl = 0;
+	memcpy(c->path, c->dir, dl);
+	memcpy(c->path + dl, c->cell, c->celln);
+	c->path[dl + c->celln] = '\0';
+	if ((rc = fl_png_read(c->path, c->ic, c->ih, c->iw, px, err)) < 0)
+		return fl_err_prefix(err, "%s:%zu", c->name, c->line);
+	return 0;
+}
+
+/* Parse one data line into row[ncols]: directly, or with an image
+ * column through prow and the image's pixels. */
+static int
+parse_line(struct fl_csv *c, char *line, size_t len, double *row,
+    struct fl_err *err)
+{
+	size_t j, k = 0;
+	int rc;
+
+	if (c->img < 0)
+		return parse_row(c, line, len, row, err);
+	if ((rc = parse_row(c, line, len, c->prow, err)) < 0)
+		return rc;
+	for (j = 0; j < c->pcols; j++)
+		if ((long)j != c->img)
+			row[k++] = c->prow[j];
+	return read_image(c, row + k, err);
 }
 
 /*
@@ -587,7 +662,7 @@ fl_csv_next(struct fl_csv *c, double *row, struct fl_err *err)
 			continue;
 		}
 		c->line++;
-		if ((rc = parse_row(c, line, len, row, err)) < 0)
+		if ((rc = parse_line(c, line, len, row, err)) < 0)
 			goto fail;
 		return 1;
 	}
@@ -610,7 +685,7 @@ fl_csv_next(struct fl_csv *c, double *row, struct fl_err *err)
 	c->blank--;
 	c->line++;
 	empty[0] = '\0';
-	if ((rc = parse_row(c, empty, 0, row, err)) < 0)
+	if ((rc = parse_line(c, empty, 0, row, err)) < 0)
 		goto fail;
 	return 1;
 fail:
@@ -636,10 +711,172 @@ fl_csv_free(struct fl_csv *c)
 	if (c == NULL)
 		return;
 	fl_in_close(c->f);
+	if (c->pnames != c->names)
+		free(c->pnames);
+	free(c->pxbuf);
+	free(c->dir);
+	free(c->path);
+	free(c->prow);
 	free(c->name);
 	free(c->buf);
 	free(c->names);
 	free(c->namebuf);
 	free(c->sorted);
 	free(c);
+}
+
+/* The image shape; see format.h. */
+int
+fl_csv_image_shape(const struct fl_csv *c, size_t *ch, size_t *h, size_t *w)
+{
+	if (c->img < 0)
+		return 0;
+	*ch = c->ic;
+	*h = c->ih;
+	*w = c->iw;
+	return 1;
+}
+
+/*
+ * The first data row's image, without consuming the row: the line is put
+ * back (it stays in the buffer, as in fl_csv_next) and the blank lines
+ * before it are held back as fl_csv_next holds them.  *found is 0 when
+ * the file has no data row.
+ */
+static int
+peek_image(struct fl_csv *c, const char *path, int *found,
+    struct fl_err *err)
+{
+	char *line, *p, *e, *s, *t, *q;
+	size_t len, j, blank = 0, line0 = c->line;
+	int rc;
+
+	*found = 0;
+	if (c->blank > 0)
+		return fl_err_set(err, FL_EUSAGE, "%s: rows already read",
+		    path);
+	for (;;) {
+		if ((rc = next_line(c, &line, &len, err)) <= 0)
+			return rc;
+		if (!line_is_blank(line, len))
+			break;
+		blank++;
+	}
+	c->pos = (size_t)(line - c->buf);
+	c->blank = blank;
+	c->line = line0 + blank + 1;	/* for messages about this row */
+	p = line;
+	e = line + len;
+	for (j = 0; ; j++) {
+		if (split_field(p, e, &s, &t, &q) < 0 || (q == e &&
+		    j < (size_t)c->img)) {
+			c->line = line0;
+			return 0;	/* parse_row will say what is wrong */
+		}
+		if (j == (size_t)c->img)
+			break;
+		p = q + 1;
+	}
+	c->cell = s;
+	c->celln = (size_t)(t - s);
+	if (c->celln == 0 || (c->celln == 2 && s[0] == 'N' && s[1] == 'A'))
+		rc = fl_err_set(err, FL_EFORMAT, "%s:%zu: column '%.64s': the "
+		    "first row needs an image, to give the shape", c->name,
+		    c->line, c->pnames[c->img]);
+	else {
+		/* read_image's path, with the shape not yet known. */
+		size_t dl = c->cell[0] == '/' ? 0 : strlen(c->dir);
+
+		free(c->path);
+		if ((c->path = malloc(dl + c->celln + 1)) == NULL)
+			rc = fl_err_set(err, FL_ENOMEM, "out of memory");
+		else if (memchr(c->cell, '\0', c->celln) != NULL)
+			rc = fl_err_set(err, FL_EFORMAT, "%s:%zu: column "
+			    "'%.64s': not a file name", c->name, c->line,
+			    c->pnames[c->img]);
+		else {
+			memcpy(c->path, c->dir, dl);
+			memcpy(c->path + dl, c->cell, c->celln);
+			c->path[dl + c->celln] = '\0';
+			if ((rc = fl_png_shape(c->path, &c->ic, &c->ih,
+			    &c->iw, err)) < 0)
+				fl_err_prefix(err, "%s:%zu", c->name,
+				    c->line);
+			else
+				*found = 1;
+		}
+	}
+	c->line = line0;
+	return rc;
+}
+
+/* Read column col as image file names; see format.h. */
+int
+fl_csv_image(struct fl_csv *c, const char *col, struct fl_err *err)
+{
+	const char *slash, *nm;
+	size_t j, k, n, bytes, *tmp, dl;
+	long img;
+	char **names;
+	int found, rc;
+
+	if ((img = fl_csv_find(c, col)) < 0)
+		return fl_err_set(err, FL_EFORMAT, "%s: no column '%.64s' "
+		    "(--image-column)", c->name, col);
+	if (c->img >= 0)
+		return fl_err_set(err, FL_EUSAGE, "%s: one image column only",
+		    c->name);
+	nm = strcmp(c->name, "<stdin>") == 0 ? "" : c->name;
+	slash = strrchr(nm, '/');
+	dl = slash != NULL ? (size_t)(slash - nm) + 1 : 0;
+	if ((c->dir = malloc(dl + 1)) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	memcpy(c->dir, nm, dl);
+	c->dir[dl] = '\0';
+	c->img = img;
+	if ((rc = peek_image(c, c->name, &found, err)) < 0) {
+		c->img = -1;
+		return rc;
+	}
+	c->npix = found ? c->ic * c->ih * c->iw : 0;
+	if (!found)
+		c->ic = c->ih = c->iw = 0;
+	/* The columns shown: the others, then px0 .. px(npix-1). */
+	n = c->pcols - 1 + c->npix;
+	bytes = c->npix * 10;	/* "px", 7 digits at most (npix <= 2^20) */
+	names = calloc(n > 0 ? n : 1, sizeof(*names));
+	c->pxbuf = malloc(bytes > 0 ? bytes : 1);
+	c->prow = calloc(c->pcols, sizeof(*c->prow));
+	tmp = malloc((n > 0 ? n : 1) * sizeof(*tmp));
+	free(c->sorted);
+	c->sorted = calloc(n > 0 ? n : 1, sizeof(*c->sorted));
+	if (names == NULL || c->pxbuf == NULL || c->prow == NULL ||
+	    tmp == NULL || c->sorted == NULL) {
+		free(names);
+		free(tmp);
+		c->img = -1;
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	}
+	for (j = k = 0; j < c->pcols; j++)
+		if ((long)j != img)
+			names[k++] = c->pnames[j];
+	for (j = 0, bytes = 0; j < c->npix; j++) {
+		names[k++] = c->pxbuf + bytes;
+		bytes += (size_t)snprintf(c->pxbuf + bytes, 10, "px%zu",
+		    j) + 1;
+	}
+	c->names = names;
+	c->ncols = n;
+	for (j = 0; j < n; j++)
+		c->sorted[j] = j;
+	sort_idx(c->sorted, tmp, n, c->names);
+	free(tmp);
+	for (j = 1; j < n; j++)
+		if (strcmp(c->names[c->sorted[j - 1]],
+		    c->names[c->sorted[j]]) == 0)
+			return fl_err_set(err, FL_EFORMAT, "%s: column "
+			    "'%.64s' is also the name of a pixel of "
+			    "--image-column '%.64s'", c->name,
+			    c->names[c->sorted[j]], col);
+	return 0;
 }

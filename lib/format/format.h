@@ -328,6 +328,41 @@ size_t		 fl_csv_line(const struct fl_csv *c);
 const char	*fl_csv_name(const struct fl_csv *c);
 void		 fl_csv_free(struct fl_csv *c);
 
+/*
+ * Images in a CSV (--image-column).  After fl_csv_image(c, col), column
+ * col of every row names a PNG file (relative to the CSV's directory, or
+ * absolute; "NA" or empty: all its pixels NaN), and the columns c shows
+ * are its others followed by the image's pixels, named px0, px1, ... in
+ * channel-first row-major order (C x H x W), the shape of the first row's
+ * image, which every other row's must have.  16-bit samples are divided
+ * by 257 (fl_png_read).  Errors: FL_EFORMAT (no such column, a column
+ * named like a pixel, the first row without an image), and those of
+ * fl_png_shape for the first image, its name prefixed by file:line.
+ */
+int		 fl_csv_image(struct fl_csv *c, const char *col,
+		    struct fl_err *err);
+/* The image shape (fl_csv_image), or 0 when the CSV has none. */
+int		 fl_csv_image_shape(const struct fl_csv *c, size_t *ch,
+		    size_t *h, size_t *w);
+
+/*
+ * PNG images (lib/format/image.c, libspng): 8- and 16-bit grayscale (c 1)
+ * and RGB (c 3).  fl_png_shape reads the header; fl_png_read decodes an
+ * image that must be c x h x w into out (c h w), channel first, as values
+ * 0..255 (16-bit samples / 257).  Sides over FL_IMAGE_MAX_SIDE and images
+ * of more than FL_IMAGE_MAX_VALUES values are refused before any
+ * allocation.  Errors name the file: FL_EIO, FL_ENOMEM, FL_EFORMAT (not a
+ * PNG, truncated, corrupt, palette or alpha), FL_ESHAPE (another shape).
+ */
+#define FL_IMAGE_MAX_SIDE	16384
+#define FL_IMAGE_MAX_VALUES	((size_t)1 << 20)
+int		 fl_png_shape(const char *path, size_t *c, size_t *h,
+		    size_t *w, struct fl_err *err);
+int		 fl_png_read(const char *path, size_t c, size_t h, size_t w,
+		    double *out, struct fl_err *err);
+/* "libspng 0.7.3". */
+const char	*fl_png_version(void);
+
 /* Set a new manifest's "writer" {tool, version} and, when
  * SOURCE_DATE_EPOCH is set, "created" (UTC, ISO 8601) (lib/format/manifest.c).
  * Errors: FL_ENOMEM, FL_EUSAGE (a malformed SOURCE_DATE_EPOCH). */

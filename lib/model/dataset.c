@@ -91,6 +91,14 @@ int
 fl_dataset_load(struct fl_dataset **dsp, const char *path,
     const struct fl_model *m, int need_label, struct fl_err *err)
 {
+	return fl_dataset_load_image(dsp, path, m, need_label, NULL, err);
+}
+
+int
+fl_dataset_load_image(struct fl_dataset **dsp, const char *path,
+    const struct fl_model *m, int need_label, const char *image_col,
+    struct fl_err *err)
+{
 	const struct fl_prep *pp = fl_model_prep_const(m);
 	enum fl_task task = fl_model_task(m);
 	size_t k = fl_model_nclasses(m), d = pp->d, j, cap = 0, ncols;
@@ -104,6 +112,10 @@ fl_dataset_load(struct fl_dataset **dsp, const char *path,
 	*dsp = NULL;
 	if ((rc = fl_csv_open(&c, path, err)) < 0)
 		return rc;
+	if (image_col != NULL && (rc = fl_csv_image(c, image_col, err)) < 0) {
+		fl_csv_free(c);
+		return rc;
+	}
 	ncols = fl_csv_ncols(c);
 	if ((ds = calloc(1, sizeof(*ds))) == NULL ||
 	    (idx = calloc(d == 0 ? 1 : d, sizeof(*idx))) == NULL ||

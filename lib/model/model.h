@@ -249,6 +249,12 @@ struct fl_dataset {
 int		 fl_dataset_load(struct fl_dataset **ds, const char *path,
 		    const struct fl_model *m, int need_label,
 		    struct fl_err *err);
+/* The same, with column image_col (when not NULL) naming PNG files whose
+ * pixels are the columns px0, px1, ... (fl_csv_image). */
+int		 fl_dataset_load_image(struct fl_dataset **ds,
+		    const char *path, const struct fl_model *m,
+		    int need_label, const char *image_col,
+		    struct fl_err *err);
 void		 fl_dataset_free(struct fl_dataset *ds);
 
 

@@ -288,6 +288,9 @@ fl_stats_from_csv_opts(struct fl_stats **sp, const char *path,
 	*sp = NULL;
 	if ((rc = fl_csv_open(&c, path, err)) < 0)
 		return rc;
+	if (opt != NULL && opt->image_column != NULL &&
+	    (rc = fl_csv_image(c, opt->image_column, err)) < 0)
+		goto out;
 	n = fl_csv_ncols(c);
 	if (opt != NULL && opt->time != NULL &&
 	    ((ti = fl_csv_find(c, opt->time)) < 0 ||

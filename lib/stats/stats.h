@@ -73,6 +73,7 @@ struct fl_stats_opts {
 	const char		*time, *event;	/* or NULL: no KM table */
 	size_t			 min_count;	/* 0 or 1: none */
 	double			 epsilon;	/* 0: none */
+	const char		*image_column;	/* or NULL (fl_csv_image) */
 };
 int		 fl_stats_from_csv_opts(struct fl_stats **s, const char *path,
 		    const struct fl_stats_opts *opt, struct fl_err *err);

@@ -32,18 +32,65 @@ check_data(const struct fl_model *m, const struct fl_dataset *ds,
 	return 0;
 }
 
-/* Copy rows idx[0..rows-1] of X (n, d) and y into the workspace; host
- * code, which writes the backend's buffers directly (host_memory). */
+/*
+ * Copy rows idx[0..rows-1] of X (n, d) and y into the workspace: directly
+ * into a host-memory backend's buffers, else into the host staging
+ * buffers hx (rows, d) and hy (rows) and from there in one upload each.
+ */
 static void
 gather(struct fl_nn *nn, const struct fl_dataset *ds, const size_t *idx,
-    size_t rows)
+    size_t rows, float *hx, float *hy)
 {
 	size_t i, d = ds->d;
+	float *x = nn->be->host_memory ? nn->x : hx;
+	float *y = nn->be->host_memory ? nn->y : hy;
 
 	for (i = 0; i < rows; i++) {
-		memcpy(nn->x + i * d, ds->X + idx[i] * d, d * sizeof(float));
-		nn->y[i] = ds->y[idx[i]];
+		memcpy(x + i * d, ds->X + idx[i] * d, d * sizeof(float));
+		y[i] = ds->y[idx[i]];
 	}
+	if (!nn->be->host_memory) {
+		nn->be->upload(nn->x, hx, rows * d * sizeof(float));
+		nn->be->upload(nn->y, hy, rows * sizeof(float));
+	}
+}
+
+/*
+ * The L2, FedProx and SCAFFOLD terms of a step on a device backend, as
+ * axpy over its buffers: grad += l2 w on the weights (dense and conv,
+ * as fl_nn_add_l2), prox_mu (w -
+ * start) and the correction (dstart and dcorr: device copies, or NULL
+ * when off).  Their part of the objective is not formed: fl_train does
+ * not report it.
+ */
+static void
+device_terms(const struct fl_backend *be, const struct fl_model *m,
+    const struct fl_hparams *hp, const float *w, const float *dstart,
+    const float *dcorr, float *grad)
+{
+	size_t l, n = m->nparams;
+
+	for (l = 0; hp->l2 != 0.0 && l < m->nstages; l++)
+		if (m->stages[l].type == FL_LAYER_CONV)
+			be->axpy(m->stages[l].oc * m->stages[l].c *
+			    m->stages[l].k * m->stages[l].k, (float)hp->l2,
+			    w + m->stages[l].woff, grad + m->stages[l].woff);
+	for (l = 0; hp->l2 != 0.0 && l < m->nlayers; l++)
+		be->axpy(m->widths[l] * m->widths[l + 1], (float)hp->l2,
+		    w + m->woff[l], grad + m->woff[l]);
+	if (dstart != NULL) {
+		be->axpy(n, (float)hp->prox_mu, w, grad);
+		be->axpy(n, (float)-hp->prox_mu, dstart, grad);
+	}
+	if (dcorr != NULL)
+		be->axpy(n, 1.0f, dcorr, grad);
+}
+
+/* A device backend's recorded failure, if any (FL_EGPU). */
+static int
+backend_error(const struct fl_backend *be, struct fl_err *err)
+{
+	return be->error != NULL ? be->error(err) : 0;
 }
 
 /* 1 when every value of v (n) is finite. */
@@ -190,6 +237,9 @@ fl_loss_grad(const struct fl_model *m, size_t n, const float *X,
 		    "over rows", head->name);
 	if (be == NULL && (rc = fl_backend_get(&be, FL_DEVICE_CPU, err)) < 0)
 		return rc;
+	if (!be->host_memory)
+		return fl_err_set(err, FL_EUSAGE, "the %s backend cannot "
+		    "compute a loss over host rows; use the CPU", be->name);
 	if ((rc = head->check(m, n, y, NULL, err)) < 0)
 		return rc;
 	/* At most LOSS_BATCH rows at a time: a CNN's workspace holds every
@@ -293,6 +343,7 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 	struct fl_noise *ns = NULL;
 	size_t *order = NULL, bsz, nbatch, total, step = 0, i, b, rows, psz;
 	float *params = NULL, *grad = NULL, *start = NULL, *g1 = NULL;
+	float *hx = NULL, *hy = NULL, *dstart = NULL, *dcorr = NULL;
 	double loss, epoch_loss = 0.0, *acc = NULL;
 	int dp = hp->dp_clip > 0.0;
 	int full = head->batch == FL_HEAD_FULLBATCH;
@@ -322,6 +373,12 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 		return rc;
 	if (be == NULL && (rc = fl_backend_get(&be, FL_DEVICE_CPU, err)) < 0)
 		return rc;
+	/* A device backend runs the plain per-row loop; DP-SGD's per-row
+	 * clipping and the Cox head are host code. */
+	if (!be->host_memory && (!per_row || full || dp))
+		return fl_err_set(err, FL_EUSAGE, "the %s backend does not "
+		    "run %s yet; use --device cpu", be->name, dp ? "DP-SGD" :
+		    fl_task_name(m->task));
 	bsz = full || hp->batch >= ds->n ? ds->n : hp->batch;
 	nbatch = (ds->n + bsz - 1) / bsz;
 	if (fl_size_mul(nbatch, hp->epochs, &total) < 0)
@@ -342,6 +399,15 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 	if (hp->prox_mu != 0.0 && (start = malloc(m->nparams *
 	    sizeof(*start))) != NULL)
 		memcpy(start, m->params, m->nparams * sizeof(*start));
+	if (!be->host_memory) {
+		hx = malloc(bsz * ds->d * sizeof(*hx));
+		hy = malloc(bsz * sizeof(*hy));
+		if (start != NULL && (dstart = be->alloc(psz)) != NULL)
+			be->upload(dstart, start, psz);
+		if (hp->correction != NULL && (dcorr = be->alloc(psz)) !=
+		    NULL)
+			be->upload(dcorr, hp->correction, psz);
+	}
 	if (dp) {
 		g1 = malloc(m->nparams * sizeof(*g1));
 		acc = malloc(m->nparams * sizeof(*acc));
@@ -351,7 +417,10 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 	}
 	if ((!full && order == NULL) || params == NULL || grad == NULL ||
 	    (hp->prox_mu != 0.0 && start == NULL) ||
-	    (dp && (g1 == NULL || acc == NULL || ns == NULL))) {
+	    (dp && (g1 == NULL || acc == NULL || ns == NULL)) ||
+	    (!be->host_memory && (hx == NULL || hy == NULL ||
+	    (start != NULL && dstart == NULL) ||
+	    (hp->correction != NULL && dcorr == NULL)))) {
 		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -372,7 +441,8 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 				y = ds->y;
 				t = ds->time;
 			} else {
-				gather(&nn, ds, order + b * bsz, rows);
+				gather(&nn, ds, order + b * bsz, rows, hx,
+				    hy);
 				X = nn.x;
 				y = nn.y;
 				t = NULL;
@@ -392,8 +462,13 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 				goto out;
 			}
 			epoch_loss += loss;
-			fl_nn_add_l2(m, params, grad, hp->l2);
-			add_terms(hp, m->nparams, params, start, grad);
+			if (be->host_memory) {
+				fl_nn_add_l2(m, params, grad, hp->l2);
+				add_terms(hp, m->nparams, params, start,
+				    grad);
+			} else
+				device_terms(be, m, hp, params, dstart,
+				    dcorr, grad);
 			fl_optim_step(&opt, params, grad);
 			step++;
 			if (hp->progress != NULL)
@@ -401,6 +476,8 @@ fl_train(struct fl_model *m, const struct fl_dataset *ds,
 		}
 	}
 	be->download(m->params, params, psz);
+	if ((rc = backend_error(be, err)) < 0)
+		goto out;
 	if (!all_finite(m->params, m->nparams)) {
 		rc = fl_err_set(err, FL_ENUM, "training diverged (parameters "
 		    "are not finite); lower --lr");
@@ -416,7 +493,11 @@ out:
 	if (be != NULL) {
 		be->free(params);
 		be->free(grad);
+		be->free(dstart);
+		be->free(dcorr);
 	}
+	free(hx);
+	free(hy);
 	free(start);
 	free(g1);
 	free(acc);
@@ -434,6 +515,8 @@ fl_predict(const struct fl_model *m, const struct fl_dataset *ds,
 	const struct fl_head *head = fl_head_get(m->task);
 	struct fl_nn nn;
 	size_t k = m->widths[m->nlayers], bsz, r, rows;
+	size_t psz = m->nparams * sizeof(float);
+	float *params = NULL, *z = NULL;
 	int rc;
 
 	if ((rc = check_data(m, ds, err)) < 0)
@@ -443,11 +526,34 @@ fl_predict(const struct fl_model *m, const struct fl_dataset *ds,
 	bsz = ds->n < PREDICT_BATCH ? ds->n : PREDICT_BATCH;
 	if ((rc = fl_nn_init(&nn, m, head, be, bsz, err)) < 0)
 		return rc;
+	/* A device backend gets the parameters once and each chunk of rows
+	 * in one upload; its logits come back to z (bsz, k). */
+	if (!be->host_memory) {
+		if ((params = be->alloc(psz)) != NULL)
+			be->upload(params, m->params, psz);
+		z = malloc(bsz * k * sizeof(*z));
+		if (params == NULL || z == NULL) {
+			rc = fl_err_set(err, FL_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
 	for (r = 0; r < ds->n; r += rows) {
 		rows = ds->n - r < bsz ? ds->n - r : bsz;
-		fl_nn_forward(&nn, m->params, ds->X + r * ds->d, rows);
-		head->output(nn.act[m->nlayers], rows, k, out + r * k);
+		if (be->host_memory) {
+			fl_nn_forward(&nn, m->params, ds->X + r * ds->d, rows);
+			head->output(nn.act[m->nlayers], rows, k, out + r * k);
+			continue;
+		}
+		be->upload(nn.x, ds->X + r * ds->d, rows * ds->d *
+		    sizeof(float));
+		fl_nn_forward(&nn, params, nn.x, rows);
+		be->download(z, nn.act[m->nlayers], rows * k * sizeof(*z));
+		head->output(z, rows, k, out + r * k);
 	}
+	rc = backend_error(be, err);
+out:
+	be->free(params);
+	free(z);
 	fl_nn_release(&nn);
-	return 0;
+	return rc;
 }

@@ -17,6 +17,7 @@
  *   sgd (p, v)      1e-6 + 1e-5 |ref|  (after 3 steps)
  *   adam (p, m, v)  1e-6 + 1e-4 |ref|  (after 3 steps)
  *   dot             1e-9 + 1e-9 |ref|
+ *   axpy            1e-7 + 1e-6 |ref|  (float saxpy against double)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -173,7 +174,7 @@ test_gemm(size_t m, size_t n)
 	free(C);
 }
 
-/* bias_add, relu, relu_backward, col_sums on (rows, cols). */
+/* bias_add, relu, relu_backward, col_sums, axpy on (rows, cols). */
 static void
 test_elementwise(size_t rows, size_t cols)
 {
@@ -231,6 +232,17 @@ test_elementwise(size_t rows, size_t cols)
 		o[i] = take(be[i], b, cols);
 	}
 	CHECK(cmp("col_sums", o[0], o[1], 1, cols, 1e-6, 1e-6) == 0);
+	free(o[0]);
+	free(o[1]);
+
+	for (i = 0; i < 2; i++) {
+		float *x = put(be[i], D, n), *y = put(be[i], Z, n);
+
+		be[i]->axpy(n, -0.75f, x, y);
+		be[i]->free(x);
+		o[i] = take(be[i], y, n);
+	}
+	CHECK(cmp("axpy", o[0], o[1], rows, cols, 1e-7, 1e-6) == 0);
 	free(o[0]);
 	free(o[1]);
 	free(Z);

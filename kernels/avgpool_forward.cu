@@ -1,0 +1,43 @@
+/*
+ * avgpool_forward.cu: Y (n, c, oh, ow) = the mean of X (n, c, h, w) over
+ * each k x k window moved by stride, no padding (struct fl_pool); mirrors
+ * fl_ref_avgpool_forward (lib/compute/ref_conv.c), summing in double in
+ * the same order.  One thread per output, FL_CUDA_THREADS a block, over
+ * a grid stride.  Within one float rounding.
+ */
+#include "cuda_int.h"
+
+static __global__ void
+avgpool_forward_kernel(struct fl_cuda_pool p, const float *X, float *Y,
+    size_t total)
+{
+	size_t e, pl, y, x, u, v;
+	const float *win;
+	double acc;
+
+	for (e = blockIdx.x * (size_t)blockDim.x + threadIdx.x; e < total;
+	    e += (size_t)gridDim.x * blockDim.x) {
+		x = e % p.ow;
+		y = (e / p.ow) % p.oh;
+		pl = e / (p.ow * p.oh);
+		win = X + pl * p.h * p.w + y * p.stride * p.w + x * p.stride;
+		acc = 0.0;
+		for (u = 0; u < p.k; u++)
+			for (v = 0; v < p.k; v++)
+				acc += win[u * p.w + v];
+		Y[e] = (float)(acc / (double)(p.k * p.k));
+	}
+}
+
+extern "C" void
+fl_cuda_avgpool_forward(const struct fl_cuda_pool *p, const float *X,
+    float *Y)
+{
+	size_t total = p->n * p->c * p->oh * p->ow;
+
+	if (total == 0 || fl_cuda_failed_())
+		return;
+	avgpool_forward_kernel<<<fl_cuda_blocks(total), FL_CUDA_THREADS>>>(*p,
+	    X, Y, total);
+	FL_CUDA_LAUNCHED();
+}
