@@ -81,50 +81,54 @@ fl-init -m logreg -l death_5y -s pooled.fls \
     -x id,recur_time,recur,death_time,death --seed "$seed" --sign keys/coord.key \
     -o r0.fla
 
-printf 'round\tsites\tmax_diff\tbound\tauc_masked\tauc_plain\n'
-r=1
-while [ "$r" -le "$rounds" ]; do
-	base=r$((r - 1)).fla
-	here=$sites
-	[ "$r" -eq "$rounds" ] && here="site1 site2"	# site3 drops
-	for s in $here; do
-		# At the site: verify the model, train, mask, sign, seal.
-		fl-train -q -d "$s.csv" -e 2 --seed "$seed" --trust trusted \
-		    --key "keys/$s.key" --sign "keys/$s.key" --mask roster \
-		    "$base" | fl-pack seal --to keys/coord.pub -o "$s.sealed"
-		# The same update, plain, for the comparison only.
-		fl-train -q -d "$s.csv" -e 2 --seed "$seed" -o "$s.plain" "$base"
-	done
-	set --
-	for s in $here; do set -- "$@" "$s.sealed"; done
-	if [ "$r" -eq "$rounds" ]; then
-		# Site3 sent nothing: the coordinator asks the survivors.
-		if fl-aggregate -q --trust trusted --key keys/coord.key \
-		    --sign keys/coord.key -m "$base" -o "r$r.fla" \
-		    --recovery-request req.fla "$@" 2>request.err; then
-			echo "secure.sh: a round with site3 missing went through" >&2
+# rounds_table: run the rounds, one line of the table each.
+rounds_table() {
+	printf 'round\tsites\tmax_diff\tbound\tauc_masked\tauc_plain\n'
+	r=1
+	while [ "$r" -le "$rounds" ]; do
+		base=r$((r - 1)).fla
+		here=$sites
+		[ "$r" -eq "$rounds" ] && here="site1 site2"	# site3 drops
+		for s in $here; do
+			# At the site: verify the model, train, mask, sign, seal.
+			fl-train -q -d "$s.csv" -e 2 --seed "$seed" --trust trusted \
+			    --key "keys/$s.key" --sign "keys/$s.key" --mask roster \
+			    "$base" | fl-pack seal --to keys/coord.pub -o "$s.sealed"
+			# The same update, plain, for the comparison only.
+			fl-train -q -d "$s.csv" -e 2 --seed "$seed" -o "$s.plain" "$base"
+		done
+		set --
+		for s in $here; do set -- "$@" "$s.sealed"; done
+		if [ "$r" -eq "$rounds" ]; then
+			# Site3 sent nothing: the coordinator asks the survivors.
+			if fl-aggregate -q --trust trusted --key keys/coord.key \
+			    --sign keys/coord.key -m "$base" -o "r$r.fla" \
+			    --recovery-request req.fla "$@" 2>request.err; then
+				echo "secure.sh: a round with site3 missing went through" >&2
+				exit 1
+			fi
+			for s in $here; do
+				fl-pack recover --key "keys/$s.key" --trust trusted req.fla |
+				    fl-pack seal --to keys/coord.pub -o "$s.rec"
+				set -- "$@" "$s.rec"
+			done
+		fi
+		fl-aggregate -q --trust trusted --key keys/coord.key \
+		    --sign keys/coord.key -m "$base" -o "r$r.fla" "$@"
+		set --
+		for s in $here; do set -- "$@" "$s.plain"; done
+		fl-aggregate -q -m "$base" -o "plain$r.fla" "$@"
+		n=$(echo "$here" | wc -w)
+		w=$(samples "plain$r.fla")
+		if ! diff=$(compare "r$r.fla" "plain$r.fla" "$n" "$w"); then
+			echo "secure.sh: round $r: masked FedAvg is outside the" \
+			    "bound ($diff)" >&2
 			exit 1
 		fi
-		for s in $here; do
-			fl-pack recover --key "keys/$s.key" --trust trusted req.fla |
-			    fl-pack seal --to keys/coord.pub -o "$s.rec"
-			set -- "$@" "$s.rec"
-		done
-	fi
-	fl-aggregate -q --trust trusted --key keys/coord.key \
-	    --sign keys/coord.key -m "$base" -o "r$r.fla" "$@"
-	set --
-	for s in $here; do set -- "$@" "$s.plain"; done
-	fl-aggregate -q -m "$base" -o "plain$r.fla" "$@"
-	n=$(echo "$here" | wc -w)
-	w=$(samples "plain$r.fla")
-	if ! diff=$(compare "r$r.fla" "plain$r.fla" "$n" "$w"); then
-		echo "secure.sh: round $r: masked FedAvg is outside the" \
-		    "bound ($diff)" >&2
-		exit 1
-	fi
-	printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$n" "$diff" "$(auc "r$r.fla")" \
-	    "$(auc "plain$r.fla")"
-	r=$((r + 1))
-done
+		printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$n" "$diff" "$(auc "r$r.fla")" \
+		    "$(auc "plain$r.fla")"
+		r=$((r + 1))
+	done
+}
+fl_table rounds_table
 fl-pack verify -q --chain --trust trusted "r$rounds.fla"

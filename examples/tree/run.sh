@@ -50,10 +50,14 @@ find updates -mindepth 1 -maxdepth 1 -type d | sort |
     -o "parts-xargs/$(basename "$1").part" "$1"/*.upd' sh {}
 fl-aggregate -q -m r0.fla -o xargs.fla parts-xargs/*.part
 
-printf 'way\tpartials\ttensors\n'
-printf 'flat\t0\t%s\n' "$(tensors flat.fla)"
-printf 'make\t%s\t%s\n' "$regions" "$(tensors make.fla)"
-printf 'xargs\t%s\t%s\n' "$regions" "$(tensors xargs.fla)"
+# ways_table: one line per way of aggregating.
+ways_table() {
+	printf 'way\tpartials\ttensors\n'
+	printf 'flat\t0\t%s\n' "$(tensors flat.fla)"
+	printf 'make\t%s\t%s\n' "$regions" "$(tensors make.fla)"
+	printf 'xargs\t%s\t%s\n' "$regions" "$(tensors xargs.fla)"
+}
+fl_table ways_table
 if [ "$(tensors flat.fla)" != "$(tensors make.fla)" ] ||
     [ "$(tensors flat.fla)" != "$(tensors xargs.fla)" ]; then
 	echo "$0: the trees' models differ from the flat one" >&2
