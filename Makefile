@@ -206,7 +206,7 @@ deps:
 
 lint:
 	$(Q)shellcheck -x test/run test/deps test/cli/helper.bash examples/*.sh \
-	    examples/cron/*.sh test/fuzz/run test/fuzz/mkcorpus.sh \
+	    examples/cron/*.sh examples/tree/*.sh test/fuzz/run test/fuzz/mkcorpus.sh \
 	    bench/*.sh bench/run bench/value bench/digest-examples .ci/run \
 	    completions/fl.bash
 	$(Q)for m in man/*.[157]; do mandoc -Tlint -Wwarning $$m || exit 1; done

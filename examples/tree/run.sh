@@ -15,6 +15,7 @@ if [ "$sites" -lt "$regions" ] || [ "$regions" -lt 1 ]; then
 	echo "$0: need sites >= regions >= 1" >&2
 	exit 2
 fi
+# shellcheck source=examples/lib.sh
 . "$(dirname "$0")/../lib.sh"
 cd "$work"
 
