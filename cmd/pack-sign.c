@@ -135,6 +135,9 @@ pack_seal(int argc, char **argv)
 			files[nto++] = optarg;
 			break;
 		}
+	/* A usage error exits: nothing held past it. */
+	if (argc - optind > 1 || nto == 0)
+		free(files);
 	path = pack_operand(argc, argv);
 	if (nto == 0)
 		verb_error("missing --to");
@@ -142,9 +145,11 @@ pack_seal(int argc, char **argv)
 	if ((keys = calloc(nto, sizeof(*keys))) == NULL)
 		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
 	else if ((rc = fl_pubkey_read_list(keys, files, nto, &err)) ==
-	    FL_EUSAGE)
+	    FL_EUSAGE) {
+		free(files);
+		free(keys);
 		verb_error("--to: %s", err.msg);	/* a key given twice */
-	else if (rc == 0 &&
+	} else if (rc == 0 &&
 	    (rc = fl_seal_file(path, keys, nto, opath, &err)) == 0) {
 		/* The names, in the order given, over files[] (done with). */
 		for (i = 0; i < nto; i++)
