@@ -120,6 +120,14 @@ setup() {
 	run --separate-stderr fl-train -d b.csv -o out.fla - <other.fla
 	[ "$status" -eq 1 ] && [ -z "$output" ]
 	[ "$stderr" = "fl-train: <stdin> (archive 2): update was trained from the round-1 model $(manifest_get r1.fla id | cut -c1-19)..., not from the stream's round-0 model $(manifest_get r0.fla id | cut -c1-19)..." ]
+	# Of this model but another round: only a rewritten manifest says so.
+	fl-pack extract -C x a.upd
+	sed 's/^  "round": 0,$/  "round": 1,/' x/manifest.json >x/m && mv x/m x/manifest.json
+	fl-pack create -C x -o r.upd && rm -r x
+	cat r0.fla r.upd >round.fla
+	run --separate-stderr fl-train -d b.csv round.fla
+	[ "$status" -eq 1 ] && [ -z "$output" ]
+	[ "$stderr" = "fl-train: round.fla (archive 2): update is for round 1, the stream's model is at round 0" ]
 	cat r0.fla a.upd >a.fla
 	run --separate-stderr fl-train -d a.csv a.fla
 	[ "$status" -eq 1 ] && [ -z "$output" ]
@@ -141,7 +149,7 @@ setup() {
 	[ "$status" -eq 1 ] && [ -z "$output" ]
 	assert_one_line_naming cut.fla
 	assert_files a.csv b.csv test.csv stats.fls r0.fla a.upd r1.fla \
-	    a1.upd other.fla a.fla twice.fla stats.fla cut.fla
+	    a1.upd other.fla r.upd round.fla a.fla twice.fla stats.fla cut.fla
 }
 
 @test "fl-train: --progress draws on stderr, the default does not" {
