@@ -72,9 +72,15 @@ parse_key_output(int argc, char **argv, const char **key,
 	return path;
 }
 
-/* Sign one archive and write it, with its new signature, atomically. */
-int
-pack_sign(int argc, char **argv)
+/*
+ * sign and open: fn (fl_archive_sign_file or fl_unseal_file) from the
+ * operand to -o with the --key; the summary says what was done ("signed
+ * by", "opened with the key of") and by whom.
+ */
+static int
+key_verb(int argc, char **argv, int (*fn)(const char *,
+    const struct fl_seckey *, const char *, struct fl_err *),
+    const char *did)
 {
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_seckey *sk = NULL;
@@ -83,14 +89,21 @@ pack_sign(int argc, char **argv)
 
 	path = parse_key_output(argc, argv, &key, &opath);
 	if (fl_seckey_read(&sk, key, &err) < 0 ||
-	    fl_archive_sign_file(path, sk, opath, &err) < 0)
+	    fn(path, sk, opath, &err) < 0)
 		rc = fl_report(&err);
 	else
-		pack_note("%s: signed by %s (key %s), written to %s",
-		    fl_in_name(path), fl_seckey_pub(sk)->name,
+		pack_note("%s: %s %s (key %s), written to %s",
+		    fl_in_name(path), did, fl_seckey_pub(sk)->name,
 		    fl_seckey_pub(sk)->keyid, pack_out_name(opath));
 	fl_seckey_free(sk);
 	return rc;
+}
+
+/* Sign one archive and write it, with its new signature, atomically. */
+int
+pack_sign(int argc, char **argv)
+{
+	return key_verb(argc, argv, fl_archive_sign_file, "signed by");
 }
 
 static const struct fl_opt seal_opts[] = {
@@ -170,19 +183,5 @@ pack_seal(int argc, char **argv)
 int
 pack_open(int argc, char **argv)
 {
-	struct fl_err err = FL_ERR_INIT;
-	struct fl_seckey *sk = NULL;
-	const char *key, *opath, *path;
-	int rc = 0;
-
-	path = parse_key_output(argc, argv, &key, &opath);
-	if (fl_seckey_read(&sk, key, &err) < 0 ||
-	    fl_unseal_file(path, sk, opath, &err) < 0)
-		rc = fl_report(&err);
-	else
-		pack_note("%s: opened with the key of %s (%s), written to %s",
-		    fl_in_name(path), fl_seckey_pub(sk)->name,
-		    fl_seckey_pub(sk)->keyid, pack_out_name(opath));
-	fl_seckey_free(sk);
-	return rc;
+	return key_verb(argc, argv, fl_unseal_file, "opened with the key of");
 }

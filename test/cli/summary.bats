@@ -91,7 +91,7 @@ setup() {
 	    --to keys/s2.pub -o s.sealed s.fla
 	[ "$stderr" = "fl-pack: s.fla: sealed for 2 recipients (s1, s2), written to s.sealed" ]
 	run --separate-stderr fl-pack open -v --key keys/s2.key -o o.fla - <s.sealed
-	[ "$stderr" = "fl-pack: <stdin>: opened with the key of s2 ($(keyid keys/s2.pub)), written to o.fla" ]
+	[ "$stderr" = "fl-pack: <stdin>: opened with the key of s2 (key $(keyid keys/s2.pub)), written to o.fla" ]
 	cmp o.fla s.fla
 	# The last of -q and -v counts; a failure prints its error alone.
 	run --separate-stderr fl-pack sign -v -q --key keys/s1.key -o s.fla r0.fla
