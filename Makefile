@@ -19,7 +19,11 @@ endif
 ifeq ($(SANITIZE),1)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
            -fno-sanitize-recover=undefined
-LDFLAGS += -fsanitize=address,undefined
+# UBSan's runtime linked static: the shared libubsan brings libstdc++ and
+# 6 MB of .bss that LeakSanitizer scans, page by page, at every exit; the
+# tools start in about 40 ms instead of 70 under the sanitizers, and the
+# sanitizer pass of the tests runs thousands of them.
+LDFLAGS += -fsanitize=address,undefined -static-libubsan
 BUILD    = build/asan
 endif
 
