@@ -11,6 +11,7 @@
 
 #include "fl.h"
 #include "cli.h"
+#include "cli-agg.h"
 #include "aggregate.h"
 
 const char aggregate_usage[] =
@@ -33,27 +34,15 @@ static const char about[] =
     "and so are metrics archives (written by fl-eval).\n";
 
 enum { OPT_STRATEGY = 256, OPT_PROG, OPT_NOPROG, OPT_TRUST, OPT_KEY,
-	OPT_SIGN, OPT_LR, OPT_MOM, OPT_B1, OPT_B2, OPT_TAU, OPT_TRIM, OPT_BYZ,
-	OPT_SEL, OPT_CLIP, OPT_NOISE, OPT_POP, OPT_DELTA, OPT_EPS, OPT_SEED,
-	OPT_MINUPD, OPT_PARTIAL, OPT_REQUEST };
+	OPT_SIGN, OPT_NOISE, OPT_POP, OPT_DELTA, OPT_EPS, OPT_SEED,
+	OPT_PARTIAL, OPT_REQUEST };
 
 /* Not const: the --strategy row's help is filled from the strategy table
  * (lib/federation/strategy.c) before the table is used. */
 static struct fl_opt options[] = {
 	{ "model", 'm', "FILE", "the model the updates were trained from", 0 },
 	{ "strategy", 0, "NAME", NULL, OPT_STRATEGY },
-	{ "server-lr", 0, "X", "server learning rate (fedavgm 1, fedadam,\n"
-	    "fedyogi, fedadagrad 0.1)", OPT_LR },
-	{ "server-momentum", 0, "X", "fedavgm's momentum (0.9)", OPT_MOM },
-	{ "beta1", 0, "X", "first-moment decay (0.9)", OPT_B1 },
-	{ "beta2", 0, "X", "second-moment decay of fedadam, fedyogi (0.99)",
-	    OPT_B2 },
-	{ "tau", 0, "X", "adaptivity: the moments' epsilon (0.001)", OPT_TAU },
-	{ "trim", 0, "X", "trimmed-mean: fraction cut per side (0.1)",
-	    OPT_TRIM },
-	{ "byzantine", 0, "F", "krum: faulty sites tolerated (1)", OPT_BYZ },
-	{ "select", 0, "M", "multi-krum: updates averaged (n - F)", OPT_SEL },
-	{ "clip", 0, "C", "scale each update down to L2 norm C", OPT_CLIP },
+	FL_AGG_PARAM_ROWS	/* server-lr ... clip, min-updates */
 	{ "dp-noise", 0, "Z", "central DP: add noise of std Z*C to the sum",
 	    OPT_NOISE },
 	{ "population", 0, "N", "sites in all, of which these are the sample",
@@ -64,8 +53,6 @@ static struct fl_opt options[] = {
 	    OPT_EPS },
 	{ "seed", 0, "N", "fix the noise (for tests; never in real runs)",
 	    OPT_SEED },
-	{ "min-updates", 0, "N", "refuse a round with fewer than N updates\n"
-	    "(default: no minimum)", OPT_MINUPD },
 	{ "partial", 0, NULL, "write the updates' exact partial sums, for an\n"
 	    "aggregation tree, instead of a model", OPT_PARTIAL },
 	{ "recovery-request", 0, "FILE", "masked updates: when roster "
@@ -157,42 +144,6 @@ aggregate_parse_args(int argc, char **argv, struct opts *o)
 		case OPT_STRATEGY:
 			o->strategy = fl_opt_strategy(aggregate_usage, optarg);
 			break;
-		case OPT_LR:
-			o->agg.server_lr = fl_opt_double(aggregate_usage, "--server-lr",
-			    optarg, 1e-12, 1e6);
-			break;
-		case OPT_MOM:
-			o->agg.momentum = fl_opt_double(aggregate_usage,
-			    "--server-momentum", optarg, 0, 0.999999);
-			break;
-		case OPT_B1:
-			o->agg.beta1 = fl_opt_double(aggregate_usage, "--beta1", optarg,
-			    0, 0.999999);
-			break;
-		case OPT_B2:
-			o->agg.beta2 = fl_opt_double(aggregate_usage, "--beta2", optarg,
-			    0, 0.999999);
-			break;
-		case OPT_TAU:
-			o->agg.tau = fl_opt_double(aggregate_usage, "--tau", optarg,
-			    1e-30, 1e6);
-			break;
-		case OPT_TRIM:
-			o->agg.trim = fl_opt_double(aggregate_usage, "--trim", optarg, 0,
-			    0.499999);
-			break;
-		case OPT_BYZ:
-			o->agg.byzantine = fl_opt_long(aggregate_usage, "--byzantine",
-			    optarg, 0, 1000000);
-			break;
-		case OPT_SEL:
-			o->agg.select = fl_opt_long(aggregate_usage, "--select", optarg,
-			    1, 1000000);
-			break;
-		case OPT_CLIP:
-			o->agg.clip = fl_opt_double(aggregate_usage, "--clip", optarg,
-			    1e-30, 1e30);
-			break;
 		case OPT_NOISE:
 			o->agg.dp_noise = fl_opt_double(aggregate_usage, "--dp-noise",
 			    optarg, 1e-6, 1e6);
@@ -209,14 +160,14 @@ aggregate_parse_args(int argc, char **argv, struct opts *o)
 			o->agg.max_epsilon = fl_opt_double(aggregate_usage,
 			    "--max-epsilon", optarg, 1e-12, 1e9);
 			break;
-		case OPT_MINUPD:
-			o->agg.min_updates = fl_opt_long(aggregate_usage,
-			    "--min-updates", optarg, 1, 1000000000);
-			break;
 		case OPT_SEED:
 			o->agg.seed = fl_opt_seed(aggregate_usage, "--seed", optarg);
 			o->agg.seeded = 1;
 			break;
+		default:
+			if (FL_OPT_IS_AGG(c))
+				fl_opt_agg_param(aggregate_usage, c, optarg,
+				    &o->agg);
 		}
 	}
 	o->inputs = argv + optind;

@@ -1,9 +1,10 @@
 /*
  * fl-pack: look inside, take apart and put together fl archives.  A thin
- * front end over the archive layer (lib/format/archive.c, pack.c) and the trust
- * layer (lib/trust/trust.c, seal.c; the verbs in cmd/pack-trust.c); each verb
- * has its own option table, and is dispatched through a table as git.c
- * does.  The manual is man/fl-pack.1; the format is man/fl-archive.5.
+ * front end over the archive layer (lib/format/archive.c, pack.c) and the
+ * trust layer (lib/trust/trust.c, seal.c; the verbs in cmd/pack-trust.c,
+ * pack-files.c and pack-recover.c); each verb has its own option table,
+ * and is dispatched through a table as git.c does.  The manual is
+ * man/fl-pack.1; the format is man/fl-archive.5.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -92,100 +93,6 @@ cmd_list(int argc, char **argv)
 	return rc;
 }
 
-static const struct fl_opt extract_opts[] = {
-	{ "directory", 'C', "DIR", "write into DIR, created if absent "
-	    "(default: .)", 0 },
-	OPT_HELP,
-	OPT_END
-};
-
-static const struct fl_cmd extract_cmd = {
-	"usage: fl-pack extract [-C dir] [archive]",
-	"Write manifest.json and tensors.safetensors of one archive into a "
-	"directory.\n", extract_opts, NULL, NULL, 0
-};
-
-/* Write the members of one archive into a directory. */
-static int
-cmd_extract(int argc, char **argv)
-{
-	struct fl_err err = FL_ERR_INIT;
-	struct fl_archive *a = NULL;
-	const char *dir = ".";
-	int rc = 0;
-
-	while (fl_getopt(pack_verb, argc, argv) == 'C')
-		dir = optarg;
-	if (fl_archive_read_file(pack_operand(argc, argv), &a, &err) < 0 ||
-	    fl_archive_write_dir(a, dir, &err) < 0)
-		rc = fl_report(&err);
-	fl_archive_free(a);
-	return rc;
-}
-
-enum { OPT_COMPRESS = 256 };
-
-static const struct fl_opt create_opts[] = {
-	{ "directory", 'C', "DIR", "read from DIR (default: .)", 0 },
-	{ "compress", 0, "ALG", "none, gzip or zstd (default: none)",
-	    OPT_COMPRESS },
-	{ "output", 'o', "FILE", "write FILE (default: stdout)", 0 },
-	OPT_HELP,
-	OPT_END
-};
-
-static const struct fl_cmd create_cmd = {
-	"usage: fl-pack create [-C dir] [--compress none|gzip|zstd] [-o file]",
-	"Build an archive from DIR/manifest.json and DIR/tensors.safetensors,"
-	"\ncomputing its id.\n", create_opts, NULL, NULL, 0
-};
-
-/* Build an archive from a directory's manifest.json and
- * tensors.safetensors, computing its id. */
-static int
-cmd_create(int argc, char **argv)
-{
-	struct fl_err err = FL_ERR_INIT;
-	struct fl_archive *a = NULL;
-	struct fl_out *out = NULL;
-	const char *dir = ".", *opath = NULL;
-	int ch, comp = FL_COMPRESS_NONE;
-
-	while ((ch = fl_getopt(pack_verb, argc, argv)) != -1)
-		switch (ch) {
-		case 'C':
-			dir = optarg;
-			break;
-		case 'o':
-			opath = optarg;
-			break;
-		case OPT_COMPRESS:
-			if ((comp = fl_compress_parse(optarg)) < 0)
-				verb_error("--compress: '%s' is not one of "
-				    "none, gzip, zstd", optarg);
-			break;
-		}
-	if (optind != argc)
-		verb_error("unexpected operand '%s'", argv[optind]);
-	fl_refuse_tty(opath);
-	if (fl_archive_read_dir(dir, &a, &err) < 0 ||
-	    fl_out_open(&out, opath, &err) < 0)
-		goto fail;
-	if (fl_archive_write(a, fl_out_stream(out), fl_out_name(out),
-	    (enum fl_compress)comp, &err) < 0)
-		goto fail;
-	if (fl_out_commit(out, &err) < 0) {
-		out = NULL;
-		goto fail;
-	}
-	fl_archive_free(a);
-	return 0;
-fail:
-	fl_out_abort(out);
-	fl_archive_free(a);
-	return fl_report(&err);
-}
-
 static const struct fl_cmd manifest_cmd = {
 	"usage: fl-pack manifest [--key key] [archive]",
 	"Print the manifest of each archive read (stdin without an "
@@ -206,9 +113,9 @@ static const struct verb {
 	const struct fl_cmd	*cmd;	/* its usage, help and options */
 	const char		*summary;
 } verbs[] = {
-	{ "create", cmd_create, &create_cmd,
+	{ "create", pack_create, &pack_create_cmd,
 	    "build an archive from a directory" },
-	{ "extract", cmd_extract, &extract_cmd,
+	{ "extract", pack_extract, &pack_extract_cmd,
 	    "write an archive's members into a directory" },
 	{ "list", cmd_list, &list_cmd, "list the tensors, tab-separated" },
 	{ "log", pack_log, &pack_log_cmd, "print a model's history of rounds" },
@@ -285,7 +192,7 @@ main(int argc, char **argv)
 	argv += optind;
 	optind = 0;	/* restart getopt on the verb's arguments */
 	rc = verbs[i].fn(argc, argv);
-	if (rc == 0)
-		rc = fl_close_stdout();
+	if (rc == 0 && (rc = fl_close_stdout()) == 0)
+		pack_summary();
 	return rc;
 }

@@ -85,55 +85,6 @@ privacy_json(const struct opts *o, size_t n, struct fl_err *err)
 	return j;
 }
 
-/*
- * SCAFFOLD's start: this site's c_i from the state file, the server's c
- * from the model's state "scaffold_c" (zeros when absent), and the
- * correction c - c_i.  sc holds four vectors of n (one malloc'd block):
- * c_i, c, the correction and the new c_i.
- */
-static int
-scaffold_begin(const struct opts *o, const struct fl_archive *in,
-    const struct fl_model *recv, float **sc, struct fl_err *err)
-{
-	size_t n = fl_model_nparams(recv), i, sz;
-	const float *c;
-	float *ci;
-	int rc;
-
-	if (fl_size_mul(4 * sizeof(float), n, &sz) < 0 ||
-	    (*sc = calloc(1, sz + 1)) == NULL)
-		return fl_err_set(err, FL_ENOMEM, "out of memory");
-	if ((rc = fl_scaffold_load(o->scaffold, recv, fl_archive_id(in), &ci,
-	    err)) < 0)
-		return rc;
-	memcpy(*sc, ci, n * sizeof(float));
-	free(ci);
-	if ((rc = fl_archive_state(in, "scaffold_c", n, &c, err)) < 0)
-		return fl_err_prefix(err, "%s", fl_in_name(o->model));
-	if (rc == 1)
-		memcpy(*sc + n, c, n * sizeof(float));
-	for (i = 0; i < n; i++)
-		(*sc)[2 * n + i] = (*sc)[n + i] - (*sc)[i];
-	return 0;
-}
-
-/*
- * SCAFFOLD's end, before the delta is taken: the new c_i from the
- * received x and trained y into sc + 3n, and the update's "scaffold_dc",
- * new c_i - c_i, into sc + 2n (where the correction was).
- */
-static void
-scaffold_end(const struct opts *o, const struct fl_train_result *res,
-    float *sc, const float *x, const float *y, size_t n)
-{
-	size_t i;
-
-	fl_scaffold_update(n, sc, sc + n, x, y, res->steps, o->hp.lr,
-	    sc + 3 * n);
-	for (i = 0; i < n; i++)
-		sc[2 * n + i] = sc[3 * n + i] - sc[i];
-}
-
 /* Secure aggregation: replace the update by its masked form. */
 static int
 mask_update(const struct opts *o, const struct fl_model *m,
@@ -155,7 +106,8 @@ int
 main(int argc, char **argv)
 {
 	struct fl_err err = FL_ERR_INIT;
-	struct fl_archive *in = NULL, *upd = NULL, *outs[2];
+	struct train_in in = { NULL, 0, NULL, 0 };
+	struct fl_archive *upd = NULL;
 	struct fl_seckey *key = NULL, *sk = NULL;
 	struct fl_trust *trust = NULL;
 	struct fl_model *recv = NULL, *m = NULL;
@@ -166,7 +118,6 @@ main(int argc, char **argv)
 	float *p, *sc = NULL;
 	json_t *priv = NULL;
 	json_t *man;
-	int64_t round;
 	double before = NAN, after = NAN;
 	size_t i, n;
 	struct opts o;
@@ -184,15 +135,10 @@ main(int argc, char **argv)
 	    NULL, o.data, o.sitebuf, sizeof(o.sitebuf),
 	    &o.site, &err) < 0)
 		fl_usage_error(train_usage, "%s", err.msg);
-	if ((rc = fl_model_read(o.model, key, &in, &recv, &err)) < 0 ||
-	    (trust != NULL && (rc = fl_archive_trusted(in, trust,
+	if ((rc = train_read(&o, key, &in, &recv, &err)) < 0 ||
+	    (trust != NULL && (rc = fl_archive_trusted(in.model, trust,
 	    fl_in_name(o.model), NULL, &err)) < 0))
 		goto out;
-	if ((rc = fl_json_get_int(fl_archive_manifest(in), "round", &round,
-	    &err)) < 0) {
-		fl_err_prefix(&err, "%s", fl_in_name(o.model));
-		goto out;
-	}
 	if ((rc = fl_dataset_load_image(&ds, o.data, recv, 1,
 	    o.image_col, &err)) < 0)
 		goto out;
@@ -202,7 +148,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (o.hp.optimizer == FL_OPT_NEWTON) {	/* cmd/train-newton.c */
-		rc = train_newton(&o, in, recv, ds, sk, round, &err);
+		rc = train_newton(&o, &in, recv, ds, sk, &err);
 		goto out;
 	}
 	if ((m = fl_model_dup(recv)) == NULL) {
@@ -211,7 +157,8 @@ main(int argc, char **argv)
 	}
 	n = fl_model_nparams(m);
 	if (o.scaffold != NULL) {
-		if ((rc = scaffold_begin(&o, in, recv, &sc, &err)) < 0)
+		if ((rc = train_scaffold_begin(&o, in.model, recv, &sc,
+		    &err)) < 0)
 			goto out;
 		o.hp.correction = sc + 2 * n;
 	}
@@ -247,7 +194,7 @@ main(int argc, char **argv)
 	p = fl_model_params(m);
 	p0 = fl_model_params_const(recv);
 	if (sc != NULL)
-		scaffold_end(&o, &res, sc, p0, p, n);
+		train_scaffold_end(&o, &res, sc, p0, p, n);
 	for (i = 0; i < n; i++)
 		p[i] -= p0[i];
 	if ((rc = fl_model_to_archive(m, FL_KIND_UPDATE, &upd, &err)) < 0 ||
@@ -258,9 +205,9 @@ main(int argc, char **argv)
 	rc = priv != NULL ? json_object_set_new(man, "privacy", priv) : 0;
 	priv = NULL;
 	if (rc < 0 ||
-	    json_object_set_new(man, "round", json_integer(round)) < 0 ||
+	    json_object_set_new(man, "round", json_integer(in.round)) < 0 ||
 	    json_object_set_new(man, "parent",
-	    json_string(fl_archive_id(in))) < 0 ||
+	    json_string(fl_archive_id(in.model))) < 0 ||
 	    json_object_set_new(man, "site", json_string(o.site)) < 0 ||
 	    json_object_set_new(man, "samples",
 	    json_integer((json_int_t)update_weight(m, ds))) < 0 ||
@@ -279,21 +226,18 @@ main(int argc, char **argv)
 	if ((rc = fl_manifest_set_writer(man, "fl-train", &err)) < 0 ||
 	    (sk != NULL && (rc = fl_archive_sign_new(upd, sk, &err)) < 0))
 		goto out;
-	outs[0] = in;
-	outs[1] = upd;
-	rc = o.pass ? fl_archive_save(outs, 2, o.out, &err) :
-	    fl_archive_save(&upd, 1, o.out, &err);
+	rc = train_write(&o, &in, upd, &err);
 	/* The state moves on only once the update is out; were this to
 	 * fail, training this model again finds the c_i it started from. */
 	if (rc == 0 && sc != NULL)
-		rc = fl_scaffold_save(o.scaffold, recv, fl_archive_id(in), sc,
-		    sc + 3 * n, &err);
+		rc = fl_scaffold_save(o.scaffold, recv,
+		    fl_archive_id(in.model), sc, sc + 3 * n, &err);
 out:
 	if (rc < 0)
 		rc = fl_report(&err);
 	else if ((rc = fl_close_stdout()) == 0)
 		train_summary(&o, ds, before, after);
-	fl_archive_free(in);
+	train_in_release(&in);
 	fl_archive_free(upd);
 	fl_seckey_free(key);
 	fl_seckey_free(sk);

@@ -23,12 +23,15 @@ static const struct fl_opt recover_opts[] = {
 	    "key (DIR/coordinator/*.pub)", OPT_TRUST },
 	{ "output", 'o', "FILE", "write FILE, atomically (default: stdout)",
 	    0 },
+	OPT_QUIET,
+	OPT_VERBOSE,
 	OPT_HELP,
 	OPT_END
 };
 
 const struct fl_cmd pack_recover_cmd = {
-	"usage: fl-pack recover --key key [--trust dir] [-o file] [request]",
+	"usage: fl-pack recover [-qv] --key key [--trust dir] [-o file] "
+	"[request]",
 	"Answer a recovery request (fl-aggregate --recovery-request) as a\n"
 	"survivor of a masked round: write a recovery archive holding the mask\n"
 	"seeds this site shares with the sites the request declares dropped,\n"
@@ -37,6 +40,28 @@ const struct fl_cmd pack_recover_cmd = {
 	"the coordinator: the seeds unmask this round's pairs with the\n"
 	"dropped sites.\n", recover_opts, NULL, NULL, 0
 };
+
+/* The summary: the round, the dropped sites the seeds are for, the
+ * signer. */
+static void
+note(struct fl_archive *out, const char *path, const char *opath)
+{
+	json_t *man = fl_archive_manifest(out);
+	const json_t *drop = json_object_get(man, "dropped");
+	const char *names[8];
+	char list[512];
+	size_t n = json_array_size(drop), i;
+
+	for (i = 0; i < n && i < 8; i++)
+		names[i] = json_string_value(json_array_get(drop, i));
+	pack_note_names(list, sizeof(list), names, i);
+	pack_note("%s: round %lld, the seeds shared with %zu dropped site%s "
+	    "(%s%s), signed by %s, written to %s", fl_in_name(path),
+	    (long long)json_integer_value(json_object_get(man, "round")), n,
+	    n == 1 ? "" : "s", list, n > 8 ? ", ..." : "",
+	    json_string_value(json_object_get(man, "site")),
+	    pack_out_name(opath));
+}
 
 int
 pack_recover(int argc, char **argv)
@@ -48,7 +73,7 @@ pack_recover(int argc, char **argv)
 	const char *key = NULL, *dir = NULL, *opath = NULL, *path;
 	int ch, rc;
 
-	while ((ch = fl_getopt(pack_verb, argc, argv)) != -1)
+	while ((ch = pack_getopt(argc, argv)) != -1)
 		switch (ch) {
 		case 'o':
 			opath = optarg;
@@ -78,7 +103,8 @@ pack_recover(int argc, char **argv)
 	    "fl-pack", &err)) < 0 ||
 	    (rc = fl_archive_sign_new(out, sk, &err)) < 0)
 		goto out;
-	rc = fl_archive_save(&out, 1, opath, &err);
+	if ((rc = fl_archive_save(&out, 1, opath, &err)) == 0)
+		note(out, path, opath);
 out:
 	if (rc < 0)
 		rc = fl_report(&err);

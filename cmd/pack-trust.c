@@ -1,8 +1,8 @@
 /*
- * pack-trust.c: fl-pack's trust verbs, sign, verify, seal and open, and
- * log, a model's history; each with its option table, a thin front end
- * over lib/trust/key.c, sign.c, seal.c and lineage.c.  The manual is
- * man/fl-pack.1 (SECURITY); the format is man/fl-archive.5.
+ * pack-trust.c: fl-pack's verbs that check and trace, verify and log, a
+ * model's history; each with its option table, a thin front end over
+ * lib/trust/sign.c and lineage.c (sign, seal and open: pack-sign.c).
+ * The manual is man/fl-pack.1 (SECURITY); the format is man/fl-archive.5.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,79 +13,7 @@
 #include "cli.h"
 #include "pack.h"
 
-enum { OPT_KEY = 256, OPT_TRUST, OPT_TO, OPT_CHAIN };
-
-#define OPT_OUTPUT { "output", 'o', "FILE", "write FILE, atomically " \
-	"(default: stdout)", 0 }
-
-/* The options of the verbs that take --key and -o (sign, open). */
-static const struct fl_opt key_output[] = {
-	{ "key", 0, "KEY", "the secret key file (NAME.key, mode 0600)",
-	    OPT_KEY },
-	OPT_OUTPUT,
-	OPT_HELP,
-	OPT_END
-};
-
-const struct fl_cmd pack_sign_cmd = {
-	"usage: fl-pack sign --key key [-o file] [archive]",
-	"Sign one archive with the secret key KEY and write it with the "
-	"signature\nadded (a sig/KEYID member; the id is unchanged).  The "
-	"signature is\nchecked against the public key before it is "
-	"written.\n", key_output, NULL, NULL, 0
-};
-
-const struct fl_cmd pack_open_cmd = {
-	"usage: fl-pack open --key key [-o file] [file]",
-	"Decrypt a sealed file with the secret key KEY.  Nothing is written\n"
-	"before every chunk, the last one included, has verified.\n",
-	key_output, NULL, NULL, 0
-};
-
-/*
- * The options of sign and open: returns the operand (NULL for stdin);
- * exits 2 on misuse and when stdout is a terminal.
- */
-static const char *
-parse_key_output(int argc, char **argv, const char **key,
-    const char **opath)
-{
-	const char *path;
-	int ch;
-
-	*key = *opath = NULL;
-	while ((ch = fl_getopt(pack_verb, argc, argv)) != -1)
-		switch (ch) {
-		case 'o':
-			*opath = optarg;
-			break;
-		case OPT_KEY:
-			*key = optarg;
-			break;
-		}
-	path = pack_operand(argc, argv);
-	if (*key == NULL)
-		verb_error("missing --key");
-	fl_refuse_tty(*opath);
-	return path;
-}
-
-/* Sign one archive and write it, with its new signature, atomically. */
-int
-pack_sign(int argc, char **argv)
-{
-	struct fl_err err = FL_ERR_INIT;
-	struct fl_seckey *sk = NULL;
-	const char *key, *opath, *path;
-	int rc = 0;
-
-	path = parse_key_output(argc, argv, &key, &opath);
-	if (fl_seckey_read(&sk, key, &err) < 0 ||
-	    fl_archive_sign_file(path, sk, opath, &err) < 0)
-		rc = fl_report(&err);
-	fl_seckey_free(sk);
-	return rc;
-}
+enum { OPT_TRUST = 256, OPT_CHAIN };
 
 /* fl_reader_verify's report of one archive: its line, or its error. */
 static void
@@ -169,79 +97,6 @@ pack_verify(int argc, char **argv)
 	fl_in_close(f);
 	fl_seckey_free(sk);
 	fl_trust_free(t);
-	return rc;
-}
-
-static const struct fl_opt seal_opts[] = {
-	{ "to", 0, "KEY.pub", "a recipient (repeat for more)", OPT_TO },
-	OPT_OUTPUT,
-	OPT_HELP,
-	OPT_END
-};
-
-const struct fl_cmd pack_seal_cmd = {
-	"usage: fl-pack seal --to key.pub [--to key.pub ...] [-o file] [file]",
-	"Encrypt the input (any bytes, normally an archive) so that only the\n"
-	"holders of the recipients' secret keys can open it.  Output is in\n"
-	"authenticated 64 KiB chunks; see fl-archive(5).\n",
-	seal_opts, NULL, NULL, 0
-};
-
-/* Encrypt any input for one or more recipients' public keys. */
-int
-pack_seal(int argc, char **argv)
-{
-	struct fl_err err = FL_ERR_INIT;
-	struct fl_pubkey *keys = NULL;
-	const char **files, *opath = NULL, *path;
-	size_t nto = 0;
-	int ch, rc = 0;
-
-	if ((files = calloc((size_t)argc + 1, sizeof(*files))) == NULL) {
-		fl_err_set(&err, FL_ENOMEM, "out of memory");
-		return fl_report(&err);
-	}
-	while ((ch = fl_getopt(pack_verb, argc, argv)) != -1)
-		switch (ch) {
-		case 'o':
-			opath = optarg;
-			break;
-		case OPT_TO:
-			files[nto++] = optarg;
-			break;
-		}
-	path = pack_operand(argc, argv);
-	if (nto == 0)
-		verb_error("missing --to");
-	fl_refuse_tty(opath);
-	if ((keys = calloc(nto, sizeof(*keys))) == NULL)
-		rc = fl_err_set(&err, FL_ENOMEM, "out of memory");
-	else if ((rc = fl_pubkey_read_list(keys, files, nto, &err)) ==
-	    FL_EUSAGE)
-		verb_error("--to: %s", err.msg);	/* a key given twice */
-	else if (rc == 0)
-		rc = fl_seal_file(path, keys, nto, opath, &err);
-	if (rc < 0)
-		rc = fl_report(&err);
-	free(files);
-	free(keys);
-	return rc;
-}
-
-/* Decrypt sealed input, publishing nothing before all of it verified. */
-int
-pack_open(int argc, char **argv)
-{
-	struct fl_err err = FL_ERR_INIT;
-	struct fl_seckey *sk = NULL;
-	const char *key, *opath, *path;
-	int rc = 0;
-
-	path = parse_key_output(argc, argv, &key, &opath);
-	if (fl_seckey_read(&sk, key, &err) < 0 ||
-	    fl_unseal_file(path, sk, opath, &err) < 0)
-		rc = fl_report(&err);
-	fl_seckey_free(sk);
 	return rc;
 }
 

@@ -49,6 +49,31 @@ int	pack_verify(int argc, char **argv);
 int	pack_seal(int argc, char **argv);
 int	pack_open(int argc, char **argv);
 
+/*
+ * The summary line of the verbs that write (pack-summary.c).  Their
+ * option tables hold OPT_QUIET and OPT_VERBOSE, and they read options
+ * with pack_getopt, which takes -q and -v and returns the others as
+ * fl_getopt does.  A verb notes its line with pack_note once its output
+ * is written; main prints it with pack_summary after a clean close of
+ * stdout, when stderr is a terminal or -v was given, and never with -q.
+ */
+#define OPT_QUIET { "quiet", 'q', NULL, "print nothing but errors", 0 }
+#define OPT_VERBOSE { "verbose", 'v', NULL, "print the summary line even " \
+	"when stderr is\nnot a terminal", 0 }
+int		 pack_getopt(int argc, char **argv);
+void		 pack_note(const char *fmt, ...) FL_PRINTF(1, 2);
+void		 pack_summary(void);
+/* "<stdout>" for NULL or "-", else path. */
+const char	*pack_out_name(const char *path);
+/* names[0..n-1] joined by ", " into buf (size bytes, truncated). */
+void		 pack_note_names(char *buf, size_t size,
+		    const char *const *names, size_t n);
+
+/* create and extract (pack-files.c). */
+extern const struct fl_cmd pack_create_cmd, pack_extract_cmd;
+int	pack_create(int argc, char **argv);
+int	pack_extract(int argc, char **argv);
+
 /* recover: a survivor's mask seeds for a dropout (pack-recover.c). */
 extern const struct fl_cmd pack_recover_cmd;
 int	pack_recover(int argc, char **argv);

@@ -44,12 +44,12 @@ newton_json(const struct opts *o, const struct fl_newton_sums *s,
 }
 
 int
-train_newton(const struct opts *o, struct fl_archive *in,
+train_newton(const struct opts *o, const struct train_in *in,
     const struct fl_model *recv, const struct fl_dataset *ds,
-    const struct fl_seckey *sk, int64_t round, struct fl_err *err)
+    const struct fl_seckey *sk, struct fl_err *err)
 {
 	struct fl_newton_sums s;
-	struct fl_archive *upd = NULL, *outs[2];
+	struct fl_archive *upd = NULL;
 	struct fl_model *m = NULL;
 	json_t *man, *t;
 	int rc;
@@ -75,9 +75,9 @@ train_newton(const struct opts *o, struct fl_archive *in,
 	    "l2", o->hp.l2, "loss", s.rows > 0 ? -s.loglik / (double)s.rows :
 	    0.0, "steps", (json_int_t)0);
 	if (t == NULL ||
-	    json_object_set_new(man, "round", json_integer(round)) < 0 ||
+	    json_object_set_new(man, "round", json_integer(in->round)) < 0 ||
 	    json_object_set_new(man, "parent",
-	    json_string(fl_archive_id(in))) < 0 ||
+	    json_string(fl_archive_id(in->model))) < 0 ||
 	    json_object_set_new(man, "site", json_string(o->site)) < 0 ||
 	    json_object_set_new(man, "samples",
 	    json_integer((json_int_t)ds->n)) < 0 ||
@@ -90,10 +90,7 @@ train_newton(const struct opts *o, struct fl_archive *in,
 	    (rc = fl_manifest_set_writer(man, "fl-train", err)) < 0 ||
 	    (sk != NULL && (rc = fl_archive_sign_new(upd, sk, err)) < 0))
 		goto out;
-	outs[0] = in;
-	outs[1] = upd;
-	rc = o->pass ? fl_archive_save(outs, 2, o->out, err) :
-	    fl_archive_save(&upd, 1, o->out, err);
+	rc = train_write(o, in, upd, err);
 out:
 	fl_newton_sums_release(&s);
 	fl_archive_free(upd);

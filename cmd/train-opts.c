@@ -86,8 +86,9 @@ static const struct fl_opt options[] = {
 	{ "mask-range", 0, "R", "clip samples x delta to [-R, R] before\n"
 	    "masking (default 65536)", OPT_MASKRANGE },
 	{ "pass-model", 0, NULL, "write the received model before the "
-	    "update,\nso that fl-aggregate can read both from a pipe",
-	    OPT_PASS },
+	    "update,\nso that fl-aggregate or another fl-train can\n"
+	    "read both from a pipe (updates that came after\n"
+	    "the model are passed on in any case)", OPT_PASS },
 	{ "device", 0, "DEV", "train on cpu, cuda (an NVIDIA GPU; a 'make "
 	    "cuda'\nbuild) or auto (cuda when present, else cpu)\n"
 	    "(default cpu)", OPT_DEVICE },

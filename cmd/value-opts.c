@@ -1,19 +1,20 @@
 /*
  * value-opts.c: fl-value's options, written once in a table that makes its
  * getopt_long tables and --help (cmd/cli.c), and the checks between them.
- * The strategy options are fl-aggregate's; their ranges and which strategy
- * takes which are checked by the library (lib/federation/strategy.c).
+ * The strategy options are fl-aggregate's, with its ranges (cmd/cli-agg.h);
+ * which strategy takes which is checked by the library
+ * (lib/federation/strategy.c).
  * Keep it in step with man/fl-value.1 and the completions.
  */
 #include <getopt.h>
 #include <math.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fl.h"
 #include "cli.h"
+#include "cli-agg.h"
 #include "value.h"
 
 const char value_usage[] =
@@ -40,27 +41,7 @@ static const char about[] =
 
 enum { OPT_METRIC = 256, OPT_METHOD, OPT_PERM, OPT_TRUNC, OPT_SEED,
 	OPT_FORMAT, OPT_STRATEGY, OPT_KEY, OPT_SIGN, OPT_REPORT, OPT_COAL,
-	OPT_FROM, OPT_PARAM };
-
-/* The strategy parameters, as fl-aggregate takes them: where each lives
- * in struct fl_agg_opts, and whether it is a count. */
-static const struct param {
-	const char	*name;
-	size_t		 off;
-	int		 count;
-} params[] = {
-	{ "server-lr", offsetof(struct fl_agg_opts, server_lr), 0 },
-	{ "server-momentum", offsetof(struct fl_agg_opts, momentum), 0 },
-	{ "beta1", offsetof(struct fl_agg_opts, beta1), 0 },
-	{ "beta2", offsetof(struct fl_agg_opts, beta2), 0 },
-	{ "tau", offsetof(struct fl_agg_opts, tau), 0 },
-	{ "trim", offsetof(struct fl_agg_opts, trim), 0 },
-	{ "byzantine", offsetof(struct fl_agg_opts, byzantine), 1 },
-	{ "select", offsetof(struct fl_agg_opts, select), 1 },
-	{ "clip", offsetof(struct fl_agg_opts, clip), 0 },
-	{ "min-updates", offsetof(struct fl_agg_opts, min_updates), 1 },
-};
-#define NPARAMS	(sizeof(params) / sizeof(*params))
+	OPT_FROM };
 
 static const struct fl_opt options[] = {
 	{ "model", 'm', "FILE", "a model the updates were trained from; one\n"
@@ -83,16 +64,7 @@ static const struct fl_opt options[] = {
 	{ "strategy", 0, "NAME", "the strategy the rounds were aggregated with\n"
 	    "(default fedavg), and its options, as in\n"
 	    "fl-aggregate(1):", OPT_STRATEGY },
-	{ "server-lr", 0, "X", "the server learning rate", OPT_PARAM + 0 },
-	{ "server-momentum", 0, "X", "fedavgm's momentum", OPT_PARAM + 1 },
-	{ "beta1", 0, "X", "the first-moment decay", OPT_PARAM + 2 },
-	{ "beta2", 0, "X", "the second-moment decay", OPT_PARAM + 3 },
-	{ "tau", 0, "X", "the moments' epsilon", OPT_PARAM + 4 },
-	{ "trim", 0, "X", "trimmed-mean's cut per side", OPT_PARAM + 5 },
-	{ "byzantine", 0, "F", "krum's faulty sites F", OPT_PARAM + 6 },
-	{ "select", 0, "M", "multi-krum's M", OPT_PARAM + 7 },
-	{ "clip", 0, "C", "the L2 bound on each update", OPT_PARAM + 8 },
-	{ "min-updates", 0, "N", "the quorum of a round", OPT_PARAM + 9 },
+	FL_AGG_PARAM_ROWS	/* server-lr ... clip, min-updates */
 	{ "key", 0, "FILE", "open sealed inputs with this secret key",
 	    OPT_KEY },
 	{ "sign", 0, "FILE", "sign the valuation archive with this key",
@@ -113,21 +85,6 @@ static const struct fl_opt options[] = {
 
 static const struct fl_cmd cmd = { value_usage, about, options, NULL, NULL,
 	0 };
-
-/* Set strategy parameter p of o from arg. */
-static void
-set_param(struct opts *o, const struct param *p, const char *arg)
-{
-	char opt[64];
-
-	snprintf(opt, sizeof(opt), "--%s", p->name);
-	if (p->count)
-		*(long *)(void *)((char *)&o->agg + p->off) =
-		    fl_opt_long(value_usage, opt, arg, 0, 1000000000);
-	else
-		*(double *)(void *)((char *)&o->agg + p->off) =
-		    fl_opt_double(value_usage, opt, arg, 0, 1e30);
-}
 
 /* The checks between options once all are read. */
 static void
@@ -199,7 +156,7 @@ value_parse_args(int argc, char **argv, struct opts *o)
 	while ((c = fl_getopt(&cmd, argc, argv)) != -1) {
 		o->shaping += c == OPT_METHOD || c == OPT_PERM ||
 		    c == OPT_TRUNC || c == OPT_SEED || c == OPT_STRATEGY ||
-		    c >= OPT_PARAM;
+		    FL_OPT_IS_AGG(c);
 		switch (c) {
 		case 'd':
 			o->data = optarg;
@@ -278,8 +235,9 @@ value_parse_args(int argc, char **argv, struct opts *o)
 			o->from_metrics = optarg;
 			break;
 		default:
-			if (c >= OPT_PARAM && c < OPT_PARAM + (int)NPARAMS)
-				set_param(o, &params[c - OPT_PARAM], optarg);
+			if (FL_OPT_IS_AGG(c))
+				fl_opt_agg_param(value_usage, c, optarg,
+				    &o->agg);
 		}
 	}
 	check(o, argc, argv);

@@ -53,21 +53,22 @@ _fl_opts() {
 	fl-pack)
 		echo "--max-bytes -h --help -V --version" ;;
 	fl-pack-create)
-		echo "-C --directory --compress -o --output -h --help" ;;
+		echo "-C --directory --compress -o --output -q --quiet -v --verbose
+		    -h --help" ;;
 	fl-pack-extract)
-		echo "-C --directory -h --help" ;;
+		echo "-C --directory -q --quiet -v --verbose -h --help" ;;
 	fl-pack-list)
 		echo "-h --help" ;;
 	fl-pack-manifest|fl-pack-log)
 		echo "--key -h --help" ;;
 	fl-pack-sign|fl-pack-open)
-		echo "--key -o --output -h --help" ;;
+		echo "--key -o --output -q --quiet -v --verbose -h --help" ;;
 	fl-pack-verify)
 		echo "--trust --key --chain -q --quiet -h --help" ;;
 	fl-pack-seal)
-		echo "--to -o --output -h --help" ;;
+		echo "--to -o --output -q --quiet -v --verbose -h --help" ;;
 	fl-pack-recover)
-		echo "--key --trust -o --output -h --help" ;;
+		echo "--key --trust -o --output -q --quiet -v --verbose -h --help" ;;
 	esac
 }
 

@@ -1,7 +1,7 @@
 /*
  * pairmask.c: the pairwise masks of secure aggregation, from the X25519
  * keys the sites already hold (lib/trust/key.c): a shared secret per
- * pair, a seed per pair and round (HKDF-SHA256), a mask per seed
+ * pair, a seed per pair and round (HKDF-SHA256; both agree.c), a mask per seed
  * (ChaCha20), and commitments to seeds.  The protocol that uses them is
  * lib/federation/secagg.c and recovery.c; fl(7) states the threat model.
  */
@@ -9,41 +9,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 
 #include "trust/trust_int.h"
 
 #define MASK_INFO	"fl-mask-1\n"
 #define COMMIT_TAG	"fl-mask-commit-1\n"
 #define BLOCK_WORDS	4096
-
-/* out = X25519(priv, pub); -1 on failure (a low-order pub included). */
-static int
-x25519(const unsigned char *priv, const unsigned char *pub,
-    unsigned char *out)
-{
-	EVP_PKEY *k = NULL, *p = NULL;
-	EVP_PKEY_CTX *c = NULL;
-	size_t n = 32;
-	int rc = -1;
-
-	if ((k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv,
-	    32)) != NULL &&
-	    (p = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub,
-	    32)) != NULL &&
-	    (c = EVP_PKEY_CTX_new(k, NULL)) != NULL &&
-	    EVP_PKEY_derive_init(c) == 1 &&
-	    EVP_PKEY_derive_set_peer(c, p) == 1 &&
-	    EVP_PKEY_derive(c, out, &n) == 1 && n == 32)
-		rc = 0;
-	EVP_PKEY_CTX_free(c);
-	EVP_PKEY_free(k);
-	EVP_PKEY_free(p);
-	return rc;
-}
 
 int
 fl_mask_sign(const unsigned char *own, const unsigned char *peer)
@@ -59,12 +32,9 @@ fl_mask_seed(const struct fl_seckey *sk, const struct fl_pubkey *peer,
     struct fl_err *err)
 {
 	const unsigned char *own = fl_seckey_pub(sk)->seal_pub;
-	unsigned char shared[32], salt[64];
+	unsigned char salt[64];
 	char info[256];
-	OSSL_PARAM params[5];
-	EVP_KDF *kdf = NULL;
-	EVP_KDF_CTX *c = NULL;
-	int sign = fl_mask_sign(own, peer->seal_pub), n, rc = 0;
+	int sign = fl_mask_sign(own, peer->seal_pub), n, rc;
 
 	if (sign == 0)
 		return fl_err_set(err, FL_EVERIFY, "key %s: a site shares no "
@@ -73,29 +43,17 @@ fl_mask_seed(const struct fl_seckey *sk, const struct fl_pubkey *peer,
 	    (long long)round);
 	if (n < 0 || (size_t)n >= sizeof(info))
 		return fl_err_set(err, FL_EFORMAT, "model id too long");
-	if (x25519(fl_seckey_seal_priv(sk), peer->seal_pub, shared) < 0)
-		return fl_err_set(err, FL_EVERIFY, "key %s (%s): no shared "
-		    "secret (a low-order X25519 key)", peer->keyid, peer->name);
 	/* The salt is the same at both ends: the keys in byte order. */
 	memcpy(salt, sign > 0 ? own : peer->seal_pub, 32);
 	memcpy(salt + 32, sign > 0 ? peer->seal_pub : own, 32);
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-	    (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-	    shared, sizeof(shared));
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-	    salt, sizeof(salt));
-	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-	    info, (size_t)n);
-	params[4] = OSSL_PARAM_construct_end();
-	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL ||
-	    (c = EVP_KDF_CTX_new(kdf)) == NULL ||
-	    EVP_KDF_derive(c, seed, FL_MASK_SEED_LEN, params) != 1)
-		rc = fl_err_set(err, FL_ENOMEM, "HKDF failed");
-	EVP_KDF_CTX_free(c);
-	EVP_KDF_free(kdf);
-	OPENSSL_cleanse(shared, sizeof(shared));
-	return rc;
+	rc = fl_x25519_hkdf(fl_seckey_seal_priv(sk), peer->seal_pub, salt,
+	    sizeof(salt), info, (size_t)n, seed, FL_MASK_SEED_LEN);
+	if (rc == -1)
+		return fl_err_set(err, FL_EVERIFY, "key %s (%s): no shared "
+		    "secret (a low-order X25519 key)", peer->keyid, peer->name);
+	if (rc < 0)
+		return fl_err_set(err, FL_ENOMEM, "HKDF failed");
+	return 0;
 }
 
 int

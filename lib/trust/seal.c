@@ -13,10 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <openssl/rand.h>
 
 #include "trust_int.h"
@@ -32,61 +30,19 @@
 /* ------------------------------------------------------------------------ */
 /* Primitives.                                                              */
 
-/* out = X25519(priv, pub); -1 on failure (also for a low-order pub,
- * which OpenSSL refuses). */
+/* kek = HKDF-SHA256(ikm = X25519(priv, pub), salt = epk || rpub, info),
+ * where pub is rpub when sealing and epk when opening: fl_x25519_hkdf's
+ * -1 (no shared secret) or -2. */
 static int
-x25519(const unsigned char *priv, const unsigned char *pub,
-    unsigned char *out)
-{
-	EVP_PKEY *k = NULL, *p = NULL;
-	EVP_PKEY_CTX *c = NULL;
-	size_t n = 32;
-	int rc = -1;
-
-	if ((k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv,
-	    32)) != NULL &&
-	    (p = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub,
-	    32)) != NULL &&
-	    (c = EVP_PKEY_CTX_new(k, NULL)) != NULL &&
-	    EVP_PKEY_derive_init(c) == 1 &&
-	    EVP_PKEY_derive_set_peer(c, p) == 1 &&
-	    EVP_PKEY_derive(c, out, &n) == 1 && n == 32)
-		rc = 0;
-	EVP_PKEY_CTX_free(c);
-	EVP_PKEY_free(k);
-	EVP_PKEY_free(p);
-	return rc;
-}
-
-/* kek = HKDF-SHA256(ikm = shared, salt = epk || rpub, info). */
-static int
-wrap_key(const unsigned char *shared, const unsigned char *epk,
-    const unsigned char *rpub, unsigned char *kek)
+wrap_key(const unsigned char *priv, const unsigned char *pub,
+    const unsigned char *epk, const unsigned char *rpub, unsigned char *kek)
 {
 	unsigned char salt[64];
-	OSSL_PARAM params[5];
-	EVP_KDF *kdf;
-	EVP_KDF_CTX *c = NULL;
-	int rc = -1;
 
 	memcpy(salt, epk, 32);
 	memcpy(salt + 32, rpub, 32);
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-	    (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-	    (void *)shared, 32);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-	    salt, sizeof(salt));
-	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-	    (void *)WRAP_INFO, sizeof(WRAP_INFO) - 1);
-	params[4] = OSSL_PARAM_construct_end();
-	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) != NULL &&
-	    (c = EVP_KDF_CTX_new(kdf)) != NULL &&
-	    EVP_KDF_derive(c, kek, 32, params) == 1)
-		rc = 0;
-	EVP_KDF_CTX_free(c);
-	EVP_KDF_free(kdf);
-	return rc;
+	return fl_x25519_hkdf(priv, pub, salt, sizeof(salt), WRAP_INFO,
+	    sizeof(WRAP_INFO) - 1, kek, 32);
 }
 
 /*
@@ -178,7 +134,7 @@ make_header(const struct fl_pubkey *const *to, size_t nto,
 	static const unsigned char zero[12];
 	EVP_PKEY *eph = NULL;
 	json_t *h = NULL, *arr = NULL;
-	unsigned char epriv[32], epub[32], shared[32], kek[32];
+	unsigned char epriv[32], epub[32], kek[32];
 	unsigned char wrap[WRAP_LEN];
 	char epk64[FL_B64_LEN(32) + 1], wrap64[FL_B64_LEN(WRAP_LEN) + 1];
 	size_t i, n = 32, m = 32;
@@ -193,13 +149,13 @@ make_header(const struct fl_pubkey *const *to, size_t nto,
 		goto out;
 	}
 	for (i = 0; i < nto; i++) {
-		if (x25519(epriv, to[i]->seal_pub, shared) < 0) {
+		if ((rc = wrap_key(epriv, to[i]->seal_pub, epub,
+		    to[i]->seal_pub, kek)) == -1) {
 			rc = fl_err_set(err, FL_EUSAGE, "key %s (%s): not a "
 			    "usable sealing key", to[i]->keyid, to[i]->name);
 			goto out;
 		}
-		if (wrap_key(shared, epub, to[i]->seal_pub, kek) < 0 ||
-		    aead(c, 1, kek, zero, NULL, file_key, 32, wrap,
+		if (rc < 0 || aead(c, 1, kek, zero, NULL, file_key, 32, wrap,
 		    wrap + 32) != 1) {
 			rc = fl_err_set(err, FL_ENOMEM, "key wrap failed");
 			goto out;
@@ -226,7 +182,6 @@ nomem:
 	rc = fl_err_set(err, FL_ENOMEM, "out of memory");
 out:
 	OPENSSL_cleanse(epriv, sizeof(epriv));
-	OPENSSL_cleanse(shared, sizeof(shared));
 	OPENSSL_cleanse(kek, sizeof(kek));
 	EVP_PKEY_free(eph);
 	json_decref(arr);
@@ -342,7 +297,7 @@ open_header(const char *hdr, size_t hlen, const struct fl_seckey *sk,
 	json_t *h, *rs, *r;
 	json_int_t version, chunk;
 	const char *epk64, *kid, *wrap64;
-	unsigned char epk[32], shared[32], kek[32], wrap[WRAP_LEN];
+	unsigned char epk[32], kek[32], wrap[WRAP_LEN];
 	size_t i;
 	int rc = 0, found = 0;
 
@@ -379,8 +334,8 @@ open_header(const char *hdr, size_t hlen, const struct fl_seckey *sk,
 			continue;
 		found = 1;
 		if (fl_b64_decode(wrap, WRAP_LEN, wrap64, strlen(wrap64)) <
-		    0 || x25519(fl_seckey_seal_priv(sk), epk, shared) < 0 ||
-		    wrap_key(shared, epk, me->seal_pub, kek) < 0 ||
+		    0 || wrap_key(fl_seckey_seal_priv(sk), epk, epk,
+		    me->seal_pub, kek) < 0 ||
 		    aead(c, 0, kek, zero, NULL, wrap, 32, file_key,
 		    wrap + 32) != 1) {
 			rc = fl_err_set(err, FL_EVERIFY, ALTERED " (key wrap "
@@ -392,7 +347,6 @@ open_header(const char *hdr, size_t hlen, const struct fl_seckey *sk,
 		rc = fl_err_set(err, FL_EVERIFY, "not sealed for key %s (%s)",
 		    me->keyid, me->name);
 out:
-	OPENSSL_cleanse(shared, sizeof(shared));
 	OPENSSL_cleanse(kek, sizeof(kek));
 	json_decref(h);
 	return rc;

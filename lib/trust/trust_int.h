@@ -1,7 +1,7 @@
 /*
- * trust_int.h: helpers shared by the trust layer (key.c, sign.c, seal.c)
- * and the archive reader that opens sealed input.  Private to lib/; the
- * public interface is the "Trust" section of fl.h.
+ * trust_int.h: helpers shared by the trust layer (key.c, sign.c, seal.c,
+ * pairmask.c, agree.c) and the archive reader that opens sealed input.
+ * Private to lib/; the public interface is the "Trust" section of fl.h.
  */
 #ifndef FL_TRUST_INT_H
 #define FL_TRUST_INT_H
@@ -27,6 +27,17 @@ int	fl_b64_decode(unsigned char *out, size_t want, const char *s,
 /* The secret halves of an identity, for sign.c and seal.c. */
 const unsigned char *fl_seckey_sign_seed(const struct fl_seckey *sk);
 const unsigned char *fl_seckey_seal_priv(const struct fl_seckey *sk);
+
+/*
+ * X25519 then HKDF-SHA256 (agree.c): out (outlen bytes) = HKDF-SHA256
+ * with ikm X25519(priv, pub) (both 32 bytes), salt (saltlen bytes) and
+ * info (infolen bytes).  Returns 0; -1 when pub gives no shared secret
+ * (a low-order key); -2 when HKDF fails (out of memory).  The shared
+ * secret never leaves, and is wiped.
+ */
+int	fl_x25519_hkdf(const unsigned char *priv, const unsigned char *pub,
+	    const unsigned char *salt, size_t saltlen, const void *info,
+	    size_t infolen, unsigned char *out, size_t outlen);
 
 /*
  * fl_unseal after its caller has already read and checked the magic

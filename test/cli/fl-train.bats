@@ -95,6 +95,63 @@ setup() {
 	cat r0.fla u.upd | cmp - both.fla
 }
 
+@test "fl-train: chains in a pipe, passing on the model and the updates before it" {
+	fl-train -q -d a.csv -o a.upd r0.fla
+	fl-train -q -d b.csv -o b.upd r0.fla
+	fl-train -q -d test.csv -o t.upd r0.fla
+	run --separate-stderr sh -c 'fl-train -d a.csv --pass-model r0.fla |
+	    fl-train -d b.csv | fl-train -d test.csv -o chain.fla'
+	[ "$status" -eq 0 ]
+	[ -z "$output" ] && [ -z "$stderr" ]
+	# Upstream archives go on unchanged, this site's update after them.
+	cat r0.fla a.upd b.upd t.upd | cmp - chain.fla
+	# The stream is a round: fl-aggregate makes the model the files make.
+	fl-aggregate -m r0.fla -o files.fla a.upd b.upd t.upd
+	fl-aggregate <chain.fla | cmp - files.fla
+	# --pass-model changes nothing when updates came with the model.
+	cat r0.fla a.upd | fl-train -d b.csv --pass-model | cmp - <(cat r0.fla a.upd b.upd)
+}
+
+@test "fl-train: refuses an upstream update of another model, round or the same site; nothing written" {
+	fl-train -q -d a.csv -o a.upd r0.fla
+	fl-aggregate -m r0.fla -o r1.fla a.upd
+	fl-train -q -d a.csv -o a1.upd r1.fla
+	cat r0.fla a1.upd >other.fla
+	run --separate-stderr fl-train -d b.csv -o out.fla - <other.fla
+	[ "$status" -eq 1 ] && [ -z "$output" ]
+	[ "$stderr" = "fl-train: <stdin> (archive 2): update was trained from the round-1 model $(manifest_get r1.fla id | cut -c1-19)..., not from the stream's round-0 model $(manifest_get r0.fla id | cut -c1-19)..." ]
+	# Of this model but another round: only a rewritten manifest says so.
+	fl-pack extract -C x a.upd
+	sed 's/^  "round": 0,$/  "round": 1,/' x/manifest.json >x/m && mv x/m x/manifest.json
+	fl-pack create -C x -o r.upd && rm -r x
+	cat r0.fla r.upd >round.fla
+	run --separate-stderr fl-train -d b.csv round.fla
+	[ "$status" -eq 1 ] && [ -z "$output" ]
+	[ "$stderr" = "fl-train: round.fla (archive 2): update is for round 1, the stream's model is at round 0" ]
+	cat r0.fla a.upd >a.fla
+	run --separate-stderr fl-train -d a.csv a.fla
+	[ "$status" -eq 1 ] && [ -z "$output" ]
+	[ "$stderr" = "fl-train: a.fla (archive 2): an update from site 'a', this site's name, in round 0 (give each site its own --site)" ]
+	cat r0.fla a.upd a.upd >twice.fla
+	run --separate-stderr fl-train -d b.csv twice.fla
+	[ "$status" -eq 1 ] && [ -z "$output" ]
+	[ "$stderr" = "fl-train: twice.fla (archive 3): a second update from site 'a' in round 0" ]
+	cat r0.fla stats.fls >stats.fla
+	run --separate-stderr fl-train -d b.csv stats.fla
+	[ "$status" -eq 1 ] && [ -z "$output" ]
+	[ "$stderr" = "fl-train: stats.fla (archive 2): a stats archive after the model, not an update" ]
+	run --separate-stderr fl-train -d b.csv a.upd
+	[ "$status" -eq 1 ] && [ -z "$output" ]
+	[ "$stderr" = "fl-train: a.upd: an update archive, not a model" ]
+	# A stream cut short: no output either, whatever came before.
+	head -c "$(($(wc -c <a.fla) - 100))" a.fla >cut.fla
+	run --separate-stderr fl-train -d b.csv --pass-model cut.fla
+	[ "$status" -eq 1 ] && [ -z "$output" ]
+	assert_one_line_naming cut.fla
+	assert_files a.csv b.csv test.csv stats.fls r0.fla a.upd r1.fla \
+	    a1.upd other.fla r.upd round.fla a.fla twice.fla stats.fla cut.fla
+}
+
 @test "fl-train: --progress draws on stderr, the default does not" {
 	run --separate-stderr fl-train -d a.csv --progress -o u.upd r0.fla
 	[ "$status" -eq 0 ]

@@ -129,6 +129,19 @@ colsum() {
 	    --beta2 0.9 "$FX"/a.upd
 	[ "$status" -eq 2 ]
 	[[ $stderr == *"--beta2 is for fedadam and fedyogi, not fedavg"* ]]
+	# A value out of fl-aggregate's range is refused as it refuses it.
+	for o in "--trim 0.6" "--server-momentum 1" "--select 0" "--clip 0"; do
+		# shellcheck disable=SC2086  # $o is an option and its value
+		run --separate-stderr fl-aggregate -m "$FX/r0.fla" $o "$FX"/a.upd
+		[ "$status" -eq 2 ]
+		want=${stderr_lines[0]#fl-aggregate: }
+		# shellcheck disable=SC2086
+		run --separate-stderr fl-value -m "$FX/r0.fla" -d "$FX/test.csv" \
+		    $o "$FX"/a.upd
+		[ "$status" -eq 2 ] && [ -z "$output" ]
+		[ "${stderr_lines[0]}" = "fl-value: $want" ]
+		[[ $want == "${o%% *}: ${o#* } is out of range ["* ]]
+	done
 	# Krum's coalitions too small for it keep the model as it was.
 	fl-value -m "$FX/r0.fla" -d "$FX/test.csv" --strategy krum \
 	    --byzantine 0 --format tsv "$FX"/?.upd >k.tsv

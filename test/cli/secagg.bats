@@ -181,7 +181,10 @@ samples() {
 	    -o a.rec req.fla
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	fl-pack recover --key keys/b.key --trust trusted -o b.rec req.fla
+	run --separate-stderr fl-pack recover -v --key keys/b.key \
+	    --trust trusted -o b.rec req.fla
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "fl-pack: req.fla: round 0, the seeds shared with 1 dropped site (c), signed by b, written to b.rec" ]
 	# The dropped site does not answer: its own masks would be disclosed.
 	run --separate-stderr fl-pack recover --key keys/c.key -o c.rec req.fla
 	[ "$status" -eq 3 ]

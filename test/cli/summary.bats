@@ -72,3 +72,45 @@ setup() {
 	script -qec "fl-train -q -d a.csv -o a.upd r0.fla" /dev/null >q.txt
 	[ ! -s q.txt ]
 }
+
+@test "summary: fl-pack's verbs that write say what they wrote" {
+	id=$(manifest_get r0.fla id | cut -c1-19)
+	nt=$(($(fl-pack list r0.fla | wc -l) - 1))
+	run --separate-stderr fl-pack extract -C d r0.fla
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	run --separate-stderr fl-pack extract -v -C d r0.fla
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "fl-pack: r0.fla: a model archive of $nt tensors, id $id..., into d (manifest.json, tensors.safetensors)" ]
+	run --separate-stderr fl-pack create -v -C d --compress gzip -o c.fla
+	[ "$stderr" = "fl-pack: c.fla: a model archive of $nt tensors, id $id..., from d (compression: gzip)" ]
+	fl-keygen -q -o keys s1
+	fl-keygen -q -o keys s2
+	run --separate-stderr fl-pack sign -v --key keys/s1.key -o s.fla r0.fla
+	[ "$stderr" = "fl-pack: r0.fla: signed by s1 (key $(keyid keys/s1.pub)), written to s.fla" ]
+	run --separate-stderr fl-pack seal -v --to keys/s1.pub \
+	    --to keys/s2.pub -o s.sealed s.fla
+	[ "$stderr" = "fl-pack: s.fla: sealed for 2 recipients (s1, s2), written to s.sealed" ]
+	run --separate-stderr fl-pack open -v --key keys/s2.key -o o.fla - <s.sealed
+	[ "$stderr" = "fl-pack: <stdin>: opened with the key of s2 (key $(keyid keys/s2.pub)), written to o.fla" ]
+	cmp o.fla s.fla
+	# The last of -q and -v counts; a failure prints its error alone.
+	run --separate-stderr fl-pack sign -v -q --key keys/s1.key -o s.fla r0.fla
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	run --separate-stderr fl-pack sign -q -v --key keys/s1.key r0.fla
+	[ "$status" -eq 0 ] && [ -n "$output" ]
+	[ "$stderr" = "fl-pack: r0.fla: signed by s1 (key $(keyid keys/s1.pub)), written to <stdout>" ]
+	run --separate-stderr fl-pack open -v --key keys/s1.key -o x.fla r0.fla
+	[ "$status" -ne 0 ]
+	[ "$(printf '%s\n' "$stderr" | grep -c .)" -eq 1 ]
+	[[ $stderr != *"opened with"* ]]
+	[ ! -e x.fla ]
+}
+
+@test "summary: fl-pack prints its line on a terminal without -v" {
+	command -v script >/dev/null || skip "script(1) not installed"
+	script -qec "fl-pack extract -C t r0.fla" /dev/null |
+	    tr '\r' '\n' >tty.txt
+	grep -q '^fl-pack: r0.fla: a model archive of .* tensors, id sha256:' tty.txt
+	script -qec "fl-pack extract -q -C t r0.fla" /dev/null >q.txt
+	[ ! -s q.txt ]
+}
