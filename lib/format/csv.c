@@ -59,6 +59,10 @@ struct fl_csv {
 	double	*prow;
 	const char *cell;
 	size_t	 celln;
+	/* The raw text of each field of the row last read (fl_csv_field),
+	 * pointing into buf; fn[j] 0 for an empty or NA cell. */
+	const char **fs;
+	size_t	*fn;
 };
 
 /* Bytes that may appear in a number: digits, sign, point, exponent. */
@@ -429,6 +433,9 @@ parse_header(struct fl_csv *c, char *line, size_t len, struct fl_err *err)
 	}
 	c->ncols = c->pcols = n;
 	c->pnames = c->names;
+	if ((c->fs = calloc(n, sizeof(*c->fs))) == NULL ||
+	    (c->fn = calloc(n, sizeof(*c->fn))) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	if ((tmp = malloc(n * sizeof(*tmp))) == NULL)
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	sort_idx(c->sorted, tmp, n, c->names);
@@ -557,6 +564,8 @@ parse_row(struct fl_csv *c, char *line, size_t len, double *row,
 			    "%s:%zu: column '%.64s': unbalanced quotes",
 			    c->name, c->line, c->pnames[j]);
 		n = (size_t)(t - s);
+		c->fs[j] = s;
+		c->fn[j] = n;
 		if ((long)j == c->img) {	/* a file name, read later */
 			c->cell = s;
 			c->celln = n;
@@ -564,6 +573,7 @@ parse_row(struct fl_csv *c, char *line, size_t len, double *row,
 			continue;
 		}
 		if (n == 0 || (n == 2 && s[0] == 'N' && s[1] == 'A')) {
+			c->fn[j] = 0;
 			row[j] = NAN;
 			continue;
 		}
@@ -693,6 +703,17 @@ fail:
 	return rc;
 }
 
+const char *
+fl_csv_field(const struct fl_csv *c, size_t j, size_t *len)
+{
+	if (c->img >= 0 || c->line < 2 || j >= c->pcols || c->fn[j] == 0) {
+		*len = 0;
+		return NULL;
+	}
+	*len = c->fn[j];
+	return c->fs[j];
+}
+
 size_t
 fl_csv_line(const struct fl_csv *c)
 {
@@ -717,6 +738,8 @@ fl_csv_free(struct fl_csv *c)
 	free(c->dir);
 	free(c->path);
 	free(c->prow);
+	free(c->fs);
+	free(c->fn);
 	free(c->name);
 	free(c->buf);
 	free(c->names);

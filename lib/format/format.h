@@ -323,6 +323,10 @@ long		 fl_csv_find(const struct fl_csv *c, const char *name);
 /* Read the next row into row[ncols]; 1 when read, 0 at end of file, or a
  * negative FL_E* code (FL_EFORMAT for a short row or a non-number). */
 int		 fl_csv_next(struct fl_csv *c, double *row, struct fl_err *err);
+/* The text of column j in the row last read (quotes removed, not
+ * NUL-terminated, len bytes), valid until the next fl_csv_next; NULL for an
+ * empty or NA cell, and for every column of a CSV with an image column. */
+const char	*fl_csv_field(const struct fl_csv *c, size_t j, size_t *len);
 /* The line number of the row last read (the header is line 1). */
 size_t		 fl_csv_line(const struct fl_csv *c);
 const char	*fl_csv_name(const struct fl_csv *c);

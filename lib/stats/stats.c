@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "stats/stats.h"
+#include "stats/levels_int.h"
 
 /* The six per-column quantities, in archive order. */
 enum { ST_COUNT, ST_MISSING, ST_SUM, ST_SUMSQ, ST_MIN, ST_MAX, ST_N };
@@ -23,6 +24,7 @@ struct fl_stats {
 	size_t	  rows;
 	char	**names;	/* ncols owned strings */
 	double	 *v[ST_N];	/* ncols each */
+	struct fl_levels *lv;	/* cap, or NULL: no levels recorded */
 	/* Clinical summary (issue 5): histograms on a common grid, a
 	 * Kaplan-Meier table, and what was done to protect them. */
 	size_t	  bins;		/* 0: no histograms */
@@ -50,6 +52,12 @@ stats_reserve(struct fl_stats *s, size_t cap, struct fl_err *err)
 	if ((p = realloc(s->names, cap * sizeof(*s->names))) == NULL)
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	s->names = p;
+	if (s->lv != NULL) {
+		if ((p = realloc(s->lv, cap * sizeof(*s->lv))) == NULL)
+			return fl_err_set(err, FL_ENOMEM, "out of memory");
+		s->lv = p;
+		memset(&s->lv[s->cap], 0, (cap - s->cap) * sizeof(*s->lv));
+	}
 	for (k = 0; k < ST_N; k++) {
 		if ((p = realloc(s->v[k], bytes)) == NULL)
 			return fl_err_set(err, FL_ENOMEM, "out of memory");
@@ -77,6 +85,8 @@ stats_add_col(struct fl_stats *s, const char *name, struct fl_err *err)
 	s->v[ST_SUMSQ][j] = 0;
 	s->v[ST_MIN][j] = INFINITY;
 	s->v[ST_MAX][j] = -INFINITY;
+	if (s->lv != NULL)
+		memset(&s->lv[j], 0, sizeof(s->lv[j]));
 	s->ncols++;
 	return 0;
 }
@@ -94,9 +104,13 @@ fl_stats_free(struct fl_stats *s)
 
 	if (s == NULL)
 		return;
-	for (j = 0; j < s->ncols; j++)
+	for (j = 0; j < s->ncols; j++) {
 		free(s->names[j]);
+		if (s->lv != NULL)
+			fl_levels_clear(&s->lv[j]);
+	}
 	free(s->names);
+	free(s->lv);
 	for (k = 0; k < ST_N; k++)
 		free(s->v[k]);
 	free(s->lo);
@@ -187,6 +201,8 @@ suppress(struct fl_stats *s, double k)
 			s->v[ST_MAX][j] = -INFINITY;
 			s->suppressed++;
 		}
+		if (s->lv != NULL)
+			s->suppressed += fl_levels_suppress(&s->lv[j], k);
 		for (b = 0; s->hist != NULL && b < s->bins; b++) {
 			c = &s->hist[j * s->bins + b];
 			if (*c > 0 && *c < k) {
@@ -281,7 +297,8 @@ fl_stats_from_csv_opts(struct fl_stats **sp, const char *path,
 	struct fl_csv *c = NULL;
 	double *row = NULL, x;
 	struct obs *obs = NULL;
-	size_t j, n, nobs = 0, cap = 0, bytes;
+	const char *cell = NULL;
+	size_t j, n, nobs = 0, cap = 0, bytes, celln;
 	long ti = -1, ei = -1, g;
 	int rc;
 
@@ -304,6 +321,13 @@ fl_stats_from_csv_opts(struct fl_stats **sp, const char *path,
 		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
 		goto out;
 	}
+	/* No levels for an image CSV: fl_csv_field has no cells there. */
+	if ((opt == NULL || opt->image_column == NULL) &&
+	    (s->lv = calloc(n ? n : 1, sizeof(*s->lv))) == NULL) {
+		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
+		goto out;
+	}
+	s->cap = 0;	/* stats_reserve sizes lv too */
 	if ((rc = stats_reserve(s, n, err)) < 0)
 		goto out;
 	for (j = 0; j < n; j++)
@@ -371,6 +395,10 @@ fl_stats_from_csv_opts(struct fl_stats **sp, const char *path,
 				continue;
 			}
 			s->v[ST_COUNT][j] += 1;
+			if (s->lv != NULL && !s->lv[j].over && (cell = fl_csv_field(c, j,
+			    &celln)) != NULL && (rc = fl_levels_add(&s->lv[j],
+			    cell, celln, 1, err)) < 0)
+				goto out;
 			s->v[ST_SUM][j] += x;
 			s->v[ST_SUMSQ][j] += x * x;
 			if (x < s->v[ST_MIN][j])
@@ -430,6 +458,19 @@ summary_to_archive(const struct fl_stats *s, struct fl_archive *a,
 		    shape, s->km, err)) < 0)
 			return rc;
 	}
+	if (s->lv != NULL) {
+		json_t *l = json_array();
+		size_t j;
+
+		for (j = 0; l != NULL && j < s->ncols; j++)
+			if (json_array_append_new(l,
+			    fl_levels_to_json(&s->lv[j])) < 0) {
+				json_decref(l);
+				l = NULL;
+			}
+		if (l == NULL || json_object_set_new(man, "levels", l) < 0)
+			return fl_err_set(err, FL_ENOMEM, "out of memory");
+	}
 	if (s->min_count > 0 || s->epsilon > 0) {
 		p = json_pack("{s:f, s:f}", "min_count", s->min_count,
 		    "suppressed", s->suppressed);
@@ -451,6 +492,7 @@ summary_from_archive(struct fl_stats *s, const struct fl_archive *a,
 	json_t *man = fl_archive_manifest((struct fl_archive *)a);
 	const json_t *sv = json_object_get(man, "survival");
 	const json_t *pv = json_object_get(man, "privacy");
+	const json_t *lv = json_object_get(man, "levels");
 	struct fl_tensor t;
 	int64_t bins;
 	size_t i, n = s->ncols;
@@ -522,6 +564,18 @@ summary_from_archive(struct fl_stats *s, const struct fl_archive *a,
 				    "'km': row %zu is not a time in order with "
 				    "counts", i);
 		*ntensors += 1;
+	}
+	if (lv != NULL) {
+		if (!json_is_array(lv) || json_array_size(lv) != n)
+			return fl_err_set(err, FL_EFORMAT, "key 'levels' is not "
+			    "an array of %zu columns", n);
+		if ((s->lv = calloc(s->cap, sizeof(*s->lv))) == NULL)
+			return fl_err_set(err, FL_ENOMEM, "out of memory");
+		for (i = 0; i < n; i++)
+			if ((rc = fl_levels_from_json(&s->lv[i],
+			    json_array_get(lv, i), err)) < 0)
+				return fl_err_prefix(err, "key 'levels': "
+				    "column '%.64s'", s->names[i]);
 	}
 	if (pv != NULL) {
 		const json_t *dp = json_object_get(pv, "dp");
@@ -818,6 +872,12 @@ fl_stats_merge(struct fl_stats *dst, const struct fl_stats *src,
 	    dst->km_time != NULL || src->km_time != NULL) &&
 	    (rc = summary_merge(dst, src, err)) < 0)
 		return rc;
+	if (dst->lv != NULL && src->lv == NULL) {	/* levels unknown */
+		for (j = 0; j < dst->ncols; j++)
+			fl_levels_clear(&dst->lv[j]);
+		free(dst->lv);
+		dst->lv = NULL;
+	}
 
 	for (j = 0; j < src->ncols; j++) {
 		/* Sites usually share the column order: try j first. */
@@ -838,6 +898,9 @@ fl_stats_merge(struct fl_stats *dst, const struct fl_stats *src,
 			dst->v[ST_MIN][i] = src->v[ST_MIN][j];
 		if (src->v[ST_MAX][j] > dst->v[ST_MAX][i])
 			dst->v[ST_MAX][i] = src->v[ST_MAX][j];
+		if (dst->lv != NULL && (rc = fl_levels_merge(&dst->lv[i],
+		    &src->lv[j], err)) < 0)
+			return rc;
 	}
 	dst->rows += src->rows;
 	return 0;
@@ -865,6 +928,17 @@ fl_stats_col(const struct fl_stats *s, size_t j, struct fl_colstats *out)
 	out->sumsq = s->v[ST_SUMSQ][j];
 	out->min = s->v[ST_MIN][j];
 	out->max = s->v[ST_MAX][j];
+}
+
+long
+fl_stats_levels(const struct fl_stats *s, size_t j,
+    const char *const **values, const double **counts)
+{
+	if (s->lv == NULL || j >= s->ncols || s->lv[j].over)
+		return -1;
+	*values = (const char *const *)s->lv[j].v;
+	*counts = s->lv[j].cnt;
+	return (long)s->lv[j].n;
 }
 
 long

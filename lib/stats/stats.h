@@ -44,6 +44,21 @@ void		 fl_stats_col(const struct fl_stats *s, size_t j,
 		    struct fl_colstats *out);
 /* Index of column name, or -1. */
 long		 fl_stats_find(const struct fl_stats *s, const char *name);
+/*
+ * The levels of column j (lib/stats/levels.c): its distinct non-missing
+ * cells as written in the CSV (compared as strings: 3 and 3.0 differ),
+ * sorted (numbers first in numeric order, ties and other text in byte
+ * order), with counts.  Returns the number of levels and
+ * sets *values and *counts, or -1 when the column has too many levels
+ * (more than FL_MAX_LEVELS, or one longer than FL_MAX_LEVEL_LEN bytes),
+ * or when the statistics hold no levels (an archive written before them).
+ * Under min_count K, a level seen fewer than K times at a site is dropped
+ * from that site's levels (not merged into another level).
+ */
+#define FL_MAX_LEVELS		64
+#define FL_MAX_LEVEL_LEN	256
+long		 fl_stats_levels(const struct fl_stats *s, size_t j,
+		    const char *const **values, const double **counts);
 /* Mean and sample standard deviation of column j (NaN when undefined). */
 double		 fl_stats_mean(const struct fl_stats *s, size_t j);
 double		 fl_stats_sd(const struct fl_stats *s, size_t j);

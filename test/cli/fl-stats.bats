@@ -346,3 +346,38 @@ summary_sites() {
 	run --separate-stderr fl-stats --curve km --data a.csv
 	[ "$status" -eq 2 ]
 }
+
+# The levels of colon.csv's differ (1, 2, 3, some NA) as fl-stats must
+# record them: counted here with awk over the given files.
+differ_levels() {
+	awk -F, 'FNR > 1 && $9 != "NA" && $9 != "" { n[$9]++ }
+	END { printf "{\"counts\":[%d,%d,%d],\"values\":[\"1\",\"2\",\"3\"]}",
+	    n[1], n[2], n[3] }' "$@"
+}
+
+@test "fl-stats records levels; fl-aggregate unions them and adds counts" {
+	colon_sites
+	fl-stats --data a.csv -o a.fls
+	fl-stats --data b.csv -o b.fls
+	fl-aggregate -o pooled.fls a.fls b.fls
+	want=$(differ_levels a.csv b.csv)
+	run --separate-stderr fl-pack manifest pooled.fls
+	[ "$status" -eq 0 ]
+	flat=$(printf '%s' "$output" | tr -d ' \n')
+	case $flat in *"$want"*) ;; *) echo "want $want in $flat"; false ;; esac
+	# id has over 64 distinct values: null, the first item.
+	case $flat in *'"levels":[null,{'*) ;; *) false ;; esac
+}
+
+@test "fl-stats --min-count drops a site's rare levels" {
+	printf 'g\n1\n1\n1\n2\n3\n3\n3\n' >s.csv
+	fl-stats --data s.csv --min-count 3 -o s.fls
+	run --separate-stderr fl-pack manifest s.fls
+	[ "$status" -eq 0 ]
+	flat=$(printf '%s' "$output" | tr -d ' \n')
+	case $flat in
+	*'"levels":[{"counts":[3,3],"values":["1","3"]}]'*) ;;
+	*) echo "$flat"; false ;;
+	esac
+	case $flat in *'"suppressed":1'*) ;; *) echo "$flat"; false ;; esac
+}
