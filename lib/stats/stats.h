@@ -46,7 +46,8 @@ void		 fl_stats_col(const struct fl_stats *s, size_t j,
 long		 fl_stats_find(const struct fl_stats *s, const char *name);
 /*
  * The levels of column j (lib/stats/levels.c): its distinct non-missing
- * cells as written in the CSV (compared as strings: 3 and 3.0 differ),
+ * cells as written in the CSV (quotes and surrounding blanks removed;
+ * compared as strings: 3 and 3.0 differ),
  * sorted (numbers first in numeric order, ties and other text in byte
  * order), with counts.  Returns the number of levels and
  * sets *values and *counts, or -1 when the column has too many levels

@@ -138,6 +138,36 @@ test_good(void)
  * Cells on either side of the number parser's fast path (see
  * test_number.c) read through a file as strtod reads them, bit for bit.
  */
+/* The text of each cell (fl_csv_field), for fl-stats' levels. */
+static void
+test_field(void)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_csv *c = NULL;
+	const char *p;
+	double row[2];
+	size_t n;
+
+	PUT("field.csv", "a,b\n3.0,\"2\"\nNA,\n 7 ,1\n");
+	CHECK_OK(fl_csv_open(&c, "field.csv", &err), &err);
+	if (c == NULL)
+		return;
+	CHECK(fl_csv_field(c, 0, &n) == NULL && n == 0);	/* no row yet */
+	CHECK(fl_csv_next(c, row, &err) == 1);
+	p = fl_csv_field(c, 0, &n);
+	CHECK(p != NULL && n == 3 && memcmp(p, "3.0", 3) == 0);
+	p = fl_csv_field(c, 1, &n);
+	CHECK(p != NULL && n == 1 && p[0] == '2');	/* quotes removed */
+	CHECK(fl_csv_field(c, 2, &n) == NULL);
+	CHECK(fl_csv_next(c, row, &err) == 1);		/* NA and empty */
+	CHECK(fl_csv_field(c, 0, &n) == NULL && fl_csv_field(c, 1, &n) ==
+	    NULL);
+	CHECK(fl_csv_next(c, row, &err) == 1);
+	p = fl_csv_field(c, 0, &n);
+	CHECK(p != NULL && n == 1 && p[0] == '7');	/* blanks trimmed */
+	fl_csv_free(c);
+}
+
 static void
 test_numbers(void)
 {
@@ -338,6 +368,7 @@ main(void)
 		return 1;
 	}
 	unit_run("good", test_good);
+	unit_run("field", test_field);
 	unit_run("numbers", test_numbers);
 	unit_run("long_line", test_long_line);
 	unit_run("errors", test_errors);
