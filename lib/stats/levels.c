@@ -35,32 +35,32 @@ static int
 lv_cmp(const struct fl_levels *l, size_t i, const char *p, size_t n,
     int pn, double y)
 {
-	size_t an = strlen(l->v[i]);
+	size_t an;
 	int c;
 
 	if (l->isnum[i] != pn)
 		return l->isnum[i] ? -1 : 1;
 	if (pn && l->num[i] != y)
 		return l->num[i] < y ? -1 : 1;
+	an = strlen(l->v[i]);
 	c = memcmp(l->v[i], p, an < n ? an : n);
 	if (c == 0)
 		c = an < n ? -1 : an > n ? 1 : 0;
 	return c;
 }
 
-/* Index of level (p, n) in l, or -(insertion point) - 1; *pn and *y say
- * whether and as what it reads as a number. */
+/* Index of level (p, n), which reads as number y when pn, in l, or
+ * -(insertion point) - 1. */
 static long
-lv_search(const struct fl_levels *l, const char *p, size_t n, int *pn,
-    double *y)
+lv_search(const struct fl_levels *l, const char *p, size_t n, int pn,
+    double y)
 {
 	size_t lo = 0, hi = l->n, mid;
 	int c;
 
-	*pn = lv_num(p, n, y);
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		c = lv_cmp(l, mid, p, n, *pn, *y);
+		c = lv_cmp(l, mid, p, n, pn, y);
 		if (c == 0)
 			return (long)mid;
 		if (c < 0)
@@ -93,11 +93,23 @@ int
 fl_levels_add(struct fl_levels *l, const char *p, size_t n, double count,
     struct fl_err *err)
 {
+	double y = 0;
+
+	if (l->over)
+		return 0;
+	if (!lv_num(p, n, &y))
+		y = NAN;
+	return fl_levels_add_num(l, p, n, y, count, err);
+}
+
+int
+fl_levels_add_num(struct fl_levels *l, const char *p, size_t n, double y,
+    double count, struct fl_err *err)
+{
 	long i;
 	size_t at, m;
 	char *v;
-	double y;
-	int pn;
+	int pn = isfinite(y);
 
 	if (l->over)
 		return 0;
@@ -105,7 +117,7 @@ fl_levels_add(struct fl_levels *l, const char *p, size_t n, double count,
 		lv_over(l);
 		return 0;
 	}
-	if ((i = lv_search(l, p, n, &pn, &y)) >= 0) {
+	if ((i = lv_search(l, p, n, pn, y)) >= 0) {
 		l->cnt[i] += count;
 		return 0;
 	}
@@ -241,7 +253,8 @@ fl_levels_from_json(struct fl_levels *l, const json_t *j, struct fl_err *err)
 			return fl_err_set(err, FL_EFORMAT, "count %zu is not "
 			    "a positive count", i);
 		p = json_string_value(x);
-		if (lv_search(l, p, strlen(p), &pn, &y) >= 0)
+		pn = lv_num(p, strlen(p), &y);
+		if (lv_search(l, p, strlen(p), pn, y) >= 0)
 			return fl_err_set(err, FL_EFORMAT, "value %zu is a "
 			    "duplicate", i);
 		if ((rc = fl_levels_add(l, p, strlen(p), k, err)) < 0)

@@ -16,6 +16,10 @@ void	 fl_levels_clear(struct fl_levels *l);
 /* Count count more cells of level (p, n); FL_ENOMEM. */
 int	 fl_levels_add(struct fl_levels *l, const char *p, size_t n,
 	    double count, struct fl_err *err);
+/* The same for a cell that the CSV reader read as y (not finite: not a
+ * number); y must be what strtod gives for (p, n). */
+int	 fl_levels_add_num(struct fl_levels *l, const char *p, size_t n,
+	    double y, double count, struct fl_err *err);
 int	 fl_levels_merge(struct fl_levels *dst, const struct fl_levels *src,
 	    struct fl_err *err);
 /* Drop the levels seen fewer than k times; the number dropped. */

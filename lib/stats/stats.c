@@ -396,8 +396,8 @@ fl_stats_from_csv_opts(struct fl_stats **sp, const char *path,
 			}
 			s->v[ST_COUNT][j] += 1;
 			if (s->lv != NULL && !s->lv[j].over && (cell = fl_csv_field(c, j,
-			    &celln)) != NULL && (rc = fl_levels_add(&s->lv[j],
-			    cell, celln, 1, err)) < 0)
+			    &celln)) != NULL && (rc = fl_levels_add_num(&s->lv[j],
+			    cell, celln, x, 1, err)) < 0)
 				goto out;
 			s->v[ST_SUM][j] += x;
 			s->v[ST_SUMSQ][j] += x * x;
