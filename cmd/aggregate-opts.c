@@ -155,15 +155,7 @@ aggregate_parse_args(int argc, char **argv, struct opts *o)
 			o->request = optarg;
 			break;
 		case OPT_STRATEGY:
-			for (k = 0; fl_agg_strategy_name(k) != NULL; k++)
-				if (strcmp(optarg, fl_agg_strategy_name(k)) == 0)
-					break;
-			if (fl_agg_strategy_name(k) == NULL) {
-				fl_agg_strategy_list(list, sizeof(list));
-				fl_usage_error(aggregate_usage, "--strategy: "
-				    "unknown strategy '%s' (%s)", optarg, list);
-			}
-			o->strategy = optarg;
+			o->strategy = fl_opt_strategy(aggregate_usage, optarg);
 			break;
 		case OPT_LR:
 			o->agg.server_lr = fl_opt_double(aggregate_usage, "--server-lr",

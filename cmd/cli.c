@@ -131,6 +131,20 @@ fl_opt_long(const char *usage, const char *opt, const char *arg, long min,
 	return v;
 }
 
+const char *
+fl_opt_strategy(const char *usage, const char *arg)
+{
+	char list[1024];
+	size_t k;
+
+	for (k = 0; fl_agg_strategy_name(k) != NULL; k++)
+		if (strcmp(fl_agg_strategy_name(k), arg) == 0)
+			return arg;
+	fl_agg_strategy_list(list, sizeof(list));
+	fl_usage_error(usage, "--strategy: unknown strategy '%s' (%s)", arg,
+	    list);
+}
+
 double
 fl_opt_double(const char *usage, const char *opt, const char *arg,
     double min, double max)

@@ -53,6 +53,10 @@ uint64_t	 fl_opt_seed(const char *usage, const char *opt, const char *arg);
  * needs an argument" or "unknown option '--bogus'".  Exits FL_EXIT_USAGE. */
 FL_NORETURN void fl_opt_error(const char *usage, int ch, char **argv);
 
+/* --strategy: arg when it names a row of the strategy table
+ * (lib/federation/strategy.c), else exit FL_EXIT_USAGE listing them. */
+const char	*fl_opt_strategy(const char *usage, const char *arg);
+
 /* --device (cli-device.c): the device named arg (cpu, cuda, auto), else
  * exit FL_EXIT_USAGE; and its backend, or exit FL_EXIT_FAIL with one line
  * when it is absent (auto falls back to the CPU, saying so unless

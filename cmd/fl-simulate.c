@@ -56,7 +56,7 @@ make_dir(struct sim *s, struct fl_err *err)
 		if (strlen(s->o.outdir) >= sizeof(s->dir))
 			return fl_err_set(err, FL_EUSAGE, "%s: path too long",
 			    s->o.outdir);
-		strcpy(s->dir, s->o.outdir);
+		snprintf(s->dir, sizeof(s->dir), "%s", s->o.outdir);
 		if (mkdir(s->dir, 0777) < 0 && errno != EEXIST)
 			return fl_err_set(err, FL_EIO, "%s: %s", s->dir,
 			    strerror(errno));

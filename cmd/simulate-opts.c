@@ -91,21 +91,6 @@ split_blanks(const char *s)
 	return v;
 }
 
-/* Refuse an unknown --strategy here, before any work is done. */
-static void
-check_strategy(const char *name)
-{
-	char list[1024];
-	size_t k;
-
-	for (k = 0; fl_agg_strategy_name(k) != NULL; k++)
-		if (strcmp(fl_agg_strategy_name(k), name) == 0)
-			return;
-	fl_agg_strategy_list(list, sizeof(list));
-	fl_usage_error(usage, "--strategy: unknown strategy '%s' (%s)", name,
-	    list);
-}
-
 void
 sim_parse_args(int argc, char **argv, struct sim_opts *o)
 {
@@ -160,8 +145,7 @@ sim_parse_args(int argc, char **argv, struct sim_opts *o)
 			hold_set = 1;
 			break;
 		case OPT_STRAT:
-			check_strategy(optarg);
-			o->strategy = optarg;
+			o->strategy = fl_opt_strategy(usage, optarg);
 			break;
 		case OPT_SEED:
 			o->seed = fl_opt_seed(usage, "--seed", optarg);

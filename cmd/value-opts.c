@@ -186,7 +186,6 @@ void
 value_parse_args(int argc, char **argv, struct opts *o)
 {
 	const struct fl_agg_opts defaults = FL_AGG_OPTS_INIT;
-	char list[512];
 	size_t k;
 	int c, sign;
 
@@ -261,15 +260,7 @@ value_parse_args(int argc, char **argv, struct opts *o)
 				    "format '%s' (json, tsv)", optarg);
 			break;
 		case OPT_STRATEGY:
-			for (k = 0; fl_agg_strategy_name(k) != NULL; k++)
-				if (strcmp(optarg, fl_agg_strategy_name(k)) == 0)
-					break;
-			if (fl_agg_strategy_name(k) == NULL) {
-				fl_agg_strategy_list(list, sizeof(list));
-				fl_usage_error(value_usage, "--strategy: "
-				    "unknown strategy '%s' (%s)", optarg, list);
-			}
-			o->strategy = optarg;
+			o->strategy = fl_opt_strategy(value_usage, optarg);
 			break;
 		case OPT_KEY:
 			o->key = optarg;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "federation/federation.h"
+#include "federation/exact_int.h"
 #include "strategy_int.h"
 
 struct fl_coalition {
@@ -32,7 +33,7 @@ struct fl_coalition {
 	char			**site, **id;	/* (n) */
 	float			*m0, *v0;	/* the base's moments, or NULL */
 	float			*m, *v, *d;	/* (nparams) scratch */
-	double			*acc;		/* (nparams) */
+	struct fl_xacc		*acc;		/* (nparams), exact as fl_agg's */
 	int			 spool;		/* robust: the members' deltas */
 };
 
@@ -58,7 +59,7 @@ fl_coalition_free(struct fl_coalition *c)
 	free(c->m);
 	free(c->v);
 	free(c->d);
-	free(c->acc);
+	fl_xacc_free(c->acc);
 	if (c->spool >= 0)
 		close(c->spool);
 	fl_agg_free(c->check);
@@ -140,12 +141,13 @@ fl_coalition_new(struct fl_coalition **cp, const struct fl_archive *a,
 	c->m = malloc(n * sizeof(float) + 1);
 	c->v = malloc(n * sizeof(float) + 1);
 	c->d = malloc(n * sizeof(float) + 1);
-	c->acc = malloc(n * sizeof(double) + 1);
 	if (c->base_id == NULL || c->m == NULL || c->v == NULL ||
-	    c->d == NULL || c->acc == NULL) {
+	    c->d == NULL) {
 		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
 		goto fail;
 	}
+	if ((rc = fl_xacc_new(&c->acc, n, err)) < 0)
+		goto fail;
 	*cp = c;
 	return 0;
 fail:
@@ -338,18 +340,20 @@ fl_coalition_params(struct fl_coalition *c, const unsigned char *in,
 		if (rc < 0)
 			return rc;
 	} else {
-		for (i = 0; i < c->nparams; i++)
-			c->acc[i] = 0;
+		/* The exact sums fl_agg_add makes (exact_int.h), term for
+		 * term: the coalition of all is fl-aggregate's model. */
+		fl_xacc_zero(c->acc);
 		for (k = 0; k < c->n; k++) {
 			if (!in[k])
 				continue;
 			w = (double)c->samples[k];
-			for (i = 0; i < c->nparams; i++)
-				c->acc[i] += w * c->scale[k] * c->delta[k][i];
+			if ((rc = fl_xacc_add(c->acc, 0, c->delta[k], c->nparams,
+			    w * c->scale[k], &i, err)) < 0)
+				return rc;
 			total += w;
 		}
 		for (i = 0; i < c->nparams; i++) {
-			x = c->acc[i] / total;
+			x = fl_xacc_get(c->acc, i) / total;
 			if (c->s->step != NULL)
 				x = c->s->step(o, i, x, c->m0, c->v0, c->m,
 				    c->v);

@@ -128,6 +128,18 @@ add_term(struct fl_xacc *x, size_t k, double t, struct fl_err *err)
 	return add128(x, k, (i128)t, err);
 }
 
+void
+fl_xacc_zero(struct fl_xacc *x)
+{
+	size_t b;
+
+	memset(x->lo, 0, x->n * sizeof(*x->lo));
+	for (b = 0; b < x->nblocks; b++)
+		if (x->hi[b] != NULL)
+			memset(x->hi[b], 0, FL_XACC_BLOCK * sizeof(int64_t));
+	x->any_hi = 0;
+}
+
 int
 fl_xacc_add(struct fl_xacc *x, size_t off, const float *v, size_t len,
     double w, size_t *bad, struct fl_err *err)

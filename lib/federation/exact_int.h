@@ -37,6 +37,8 @@ struct fl_xacc;
 int	fl_xacc_new(struct fl_xacc **x, size_t n, struct fl_err *err);
 void	fl_xacc_free(struct fl_xacc *x);
 size_t	fl_xacc_len(const struct fl_xacc *x);
+/* Every coordinate back to zero (high words kept allocated). */
+void	fl_xacc_zero(struct fl_xacc *x);
 /* Add w * v[i] to coordinate off + i, for i < len (w * v[i] rounded to a
  * double, then to the grid).  Errors: FL_ENUM (a term not finite or over
  * FL_XACC_MAX_TERM; *bad gets its index i), FL_ENOMEM. */

@@ -136,6 +136,7 @@ digits() {
 }
 
 @test "cnn: examples/imaging.sh runs a small federation" {
+	skip_under_asan "an example's claim"
 	run --separate-stderr "$TOP/examples/imaging.sh" 2 300
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "$(printf 'model\tdigits trained on\theld-out accuracy')" ]

@@ -264,6 +264,7 @@ setup() {
 }
 
 @test "fl-train: examples/noniid.sh compares FedAvg, FedProx and DP-SGD" {
+	skip_under_asan "an example's claim"
 	run --separate-stderr "$TOP/examples/noniid.sh" 2
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]

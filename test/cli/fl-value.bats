@@ -273,6 +273,7 @@ colsum() {
 }
 
 @test "fl-value: value.sh: the noisy hospital lowest in every run, the copy as its original" {
+	skip_under_asan "an example's claim"
 	run --separate-stderr "$TOP/examples/value.sh" 2 3
 	[ "$status" -eq 0 ]
 	echo "$output"

@@ -86,3 +86,12 @@ manifest_get() {
 keyid() {
 	sed -n 's/^fl-pub-1 \([0-9a-f]*\) .*/\1/p' "$1"
 }
+
+# skip_under_asan WHAT: skip a long test in the sanitizer pass.  For
+# tests of a numerical claim (many rounds of the tools) whose code paths
+# other tests already run under ASan and UBSan; the plain pass runs them.
+skip_under_asan() {
+	case $BUILD in
+	*/asan) skip "$1: checked in the plain pass; its code runs under ASan in other tests" ;;
+	esac
+}

@@ -192,6 +192,7 @@ long_options() {
 # value ending in ':' is a prefix (mlp:) and gets a width.  fl-init needs
 # a label and a stats archive before it reads its --model.
 @test "every value the bash completion offers is one its tool takes" {
+	skip_under_asan "a completion check"
 	local pair tool opt v n=0
 	printf 'x,y\n1,0\n2,1\n3,0\n' >t.csv
 	fl-stats -q --data t.csv -o t.fls
@@ -253,6 +254,7 @@ long_options() {
 }
 
 @test "every long option is in the completions and the man page" {
+	skip_under_asan "a documentation check"
 	local t o name bash zsh
 	bash=$TOP/completions/fl.bash
 	zsh=$TOP/completions/_fl

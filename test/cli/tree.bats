@@ -182,6 +182,7 @@ tensors() {
 }
 
 @test "tree: examples/tree/run.sh runs the tree with make -j and xargs -P" {
+	skip_under_asan "an example's claim"
 	run --separate-stderr "$TOP/examples/tree/run.sh" 9 3
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "way	partials	tensors" ]

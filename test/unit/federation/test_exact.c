@@ -165,10 +165,56 @@ test_limits(void)
 	fl_xacc_free(x);
 }
 
+/* fl_xacc_zero (fl-value's coalitions) then the same terms: the same
+ * sums, high words included, as a fresh accumulator's; and
+ * fl_xacc_add_f64 (a masked round's sum) adds doubles onto the grid. */
+static void
+test_zero(void)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_xacc *a, *b;
+	size_t order[K], k, i, bad, same = 0;
+	double d[N];
+
+	for (k = 0; k < K; k++)
+		order[k] = k;
+	a = sum_of(order, K);
+	b = sum_of(order, K);
+	if (a == NULL || b == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK(fl_xacc_has_hi(b));
+	fl_xacc_zero(b);
+	CHECK(!fl_xacc_has_hi(b));
+	for (i = 0; i < N; i++)
+		same += fl_xacc_get(b, i) == 0;
+	CHECK(same == N);
+	for (k = 0; k < K; k++)
+		CHECK_OK(fl_xacc_add(b, 0, v[k], N, w[k], &bad, &err), &err);
+	for (i = 0, same = 0; i < N; i++)
+		same += fl_xacc_get(a, i) == fl_xacc_get(b, i);
+	CHECK(same == N);
+	fl_xacc_zero(b);
+	for (i = 0; i < N; i++)
+		d[i] = w[1] * v[1][i];
+	CHECK_OK(fl_xacc_add_f64(b, 0, d, N, &err), &err);
+	fl_xacc_free(a);
+	a = sum_of(order + 1, 1);
+	for (i = 0, same = 0; a != NULL && i < N; i++)
+		same += fl_xacc_get(a, i) == fl_xacc_get(b, i);
+	CHECK(a != NULL && same == N);
+	d[0] = NAN;
+	CHECK(fl_xacc_add_f64(b, 0, d, 1, &err) == FL_ENUM);
+	fl_xacc_free(a);
+	fl_xacc_free(b);
+}
+
 int
 main(void)
 {
 	unit_run("trees", test_trees);
 	unit_run("limits", test_limits);
+	unit_run("zero", test_zero);
 	return unit_done("test_exact");
 }
