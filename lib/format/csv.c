@@ -63,6 +63,8 @@ struct fl_csv {
 	 * pointing into buf; fn[j] 0 for an empty or NA cell. */
 	const char **fs;
 	size_t	*fn;
+	/* text[j] 1 where column j may hold text (fl_csv_text), or NULL. */
+	unsigned char *text;
 };
 
 /* Bytes that may appear in a number: digits, sign, point, exponent. */
@@ -583,6 +585,10 @@ parse_row(struct fl_csv *c, char *line, size_t len, double *row,
 			row[j] = v;
 			continue;
 		}
+		if (c->text != NULL && c->text[j]) {	/* a level */
+			row[j] = NAN;
+			continue;
+		}
 		show_cell(shown, sizeof(shown), s, n);
 		return fl_err_set(err, FL_EFORMAT,
 		    "%s:%zu: column '%.64s': not a number: '%s'", c->name,
@@ -714,6 +720,25 @@ fl_csv_field(const struct fl_csv *c, size_t j, size_t *len)
 	return c->fs[j];
 }
 
+/* Let column col hold text; see format.h. */
+int
+fl_csv_text(struct fl_csv *c, const char *col, struct fl_err *err)
+{
+	long j;
+
+	if (c->img >= 0)
+		return fl_err_set(err, FL_EUSAGE, "%s: text columns and an "
+		    "image column do not mix", c->name);
+	if ((j = fl_csv_find(c, col)) < 0)
+		return fl_err_set(err, FL_EFORMAT, "%s: missing column '%.64s'",
+		    c->name, col);
+	if (c->text == NULL && (c->text = calloc(c->pcols,
+	    sizeof(*c->text))) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	c->text[j] = 1;
+	return 0;
+}
+
 size_t
 fl_csv_line(const struct fl_csv *c)
 {
@@ -740,6 +765,7 @@ fl_csv_free(struct fl_csv *c)
 	free(c->prow);
 	free(c->fs);
 	free(c->fn);
+	free(c->text);
 	free(c->name);
 	free(c->buf);
 	free(c->names);
@@ -846,6 +872,9 @@ fl_csv_image(struct fl_csv *c, const char *col, struct fl_err *err)
 	if ((img = fl_csv_find(c, col)) < 0)
 		return fl_err_set(err, FL_EFORMAT, "%s: no column '%.64s' "
 		    "(--image-column)", c->name, col);
+	if (c->text != NULL)
+		return fl_err_set(err, FL_EUSAGE, "%s: text columns and an "
+		    "image column do not mix", c->name);
 	if (c->img >= 0)
 		return fl_err_set(err, FL_EUSAGE, "%s: one image column only",
 		    c->name);
