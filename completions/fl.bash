@@ -39,7 +39,7 @@ _fl_opts() {
 		    --select --clip --min-updates --key --sign --report
 		    --coalitions --from-metrics -o --output -q --quiet -h --help -V --version" ;;
 	fl-stats)
-		echo "--data --image-column --tsv --table1 --curve --bins-from --bins
+		echo "--data --image-column --categorical --tsv --table1 --curve --bins-from --bins
 		    --survival --min-count --dp-epsilon --site -o --output -q --quiet
 		    -v --verbose -h --help -V --version" ;;
 	fl-simulate)

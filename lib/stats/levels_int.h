@@ -4,6 +4,7 @@
 #define FL_STATS_LEVELS_INT_H
 
 struct fl_levels {
+	int	 rec;			/* recorded (a categorical column) */
 	int	 over;			/* too many levels: none kept */
 	size_t	 n;
 	char	*v[FL_MAX_LEVELS];	/* sorted by byte order */

@@ -24,7 +24,8 @@ struct fl_stats {
 	size_t	  rows;
 	char	**names;	/* ncols owned strings */
 	double	 *v[ST_N];	/* ncols each */
-	struct fl_levels *lv;	/* cap, or NULL: no levels recorded */
+	struct fl_levels *lv;	/* cap: each column's levels, where
+				 * recorded (--categorical) */
 	/* Clinical summary (issue 5): histograms on a common grid, a
 	 * Kaplan-Meier table, and what was done to protect them. */
 	size_t	  bins;		/* 0: no histograms */
@@ -52,12 +53,10 @@ stats_reserve(struct fl_stats *s, size_t cap, struct fl_err *err)
 	if ((p = realloc(s->names, cap * sizeof(*s->names))) == NULL)
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	s->names = p;
-	if (s->lv != NULL) {
-		if ((p = realloc(s->lv, cap * sizeof(*s->lv))) == NULL)
-			return fl_err_set(err, FL_ENOMEM, "out of memory");
-		s->lv = p;
-		memset(&s->lv[s->cap], 0, (cap - s->cap) * sizeof(*s->lv));
-	}
+	if ((p = realloc(s->lv, cap * sizeof(*s->lv))) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	s->lv = p;
+	memset(&s->lv[s->cap], 0, (cap - s->cap) * sizeof(*s->lv));
 	for (k = 0; k < ST_N; k++) {
 		if ((p = realloc(s->v[k], bytes)) == NULL)
 			return fl_err_set(err, FL_ENOMEM, "out of memory");
@@ -85,8 +84,7 @@ stats_add_col(struct fl_stats *s, const char *name, struct fl_err *err)
 	s->v[ST_SUMSQ][j] = 0;
 	s->v[ST_MIN][j] = INFINITY;
 	s->v[ST_MAX][j] = -INFINITY;
-	if (s->lv != NULL)
-		memset(&s->lv[j], 0, sizeof(s->lv[j]));
+	memset(&s->lv[j], 0, sizeof(s->lv[j]));
 	s->ncols++;
 	return 0;
 }
@@ -106,8 +104,7 @@ fl_stats_free(struct fl_stats *s)
 		return;
 	for (j = 0; j < s->ncols; j++) {
 		free(s->names[j]);
-		if (s->lv != NULL)
-			fl_levels_clear(&s->lv[j]);
+		fl_levels_clear(&s->lv[j]);
 	}
 	free(s->names);
 	free(s->lv);
@@ -201,8 +198,7 @@ suppress(struct fl_stats *s, double k)
 			s->v[ST_MAX][j] = -INFINITY;
 			s->suppressed++;
 		}
-		if (s->lv != NULL)
-			s->suppressed += fl_levels_suppress(&s->lv[j], k);
+		s->suppressed += fl_levels_suppress(&s->lv[j], k);
 		for (b = 0; s->hist != NULL && b < s->bins; b++) {
 			c = &s->hist[j * s->bins + b];
 			if (*c > 0 && *c < k) {
@@ -321,18 +317,22 @@ fl_stats_from_csv_opts(struct fl_stats **sp, const char *path,
 		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* No levels for an image CSV: fl_csv_field has no cells there. */
-	if ((opt == NULL || opt->image_column == NULL) &&
-	    (s->lv = calloc(n ? n : 1, sizeof(*s->lv))) == NULL) {
-		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
-		goto out;
-	}
-	s->cap = 0;	/* stats_reserve sizes lv too */
 	if ((rc = stats_reserve(s, n, err)) < 0)
 		goto out;
 	for (j = 0; j < n; j++)
 		if ((rc = stats_add_col(s, fl_csv_colname(c, j), err)) < 0)
 			goto out;
+	/* The categorical columns: levels recorded, text cells read. */
+	for (j = 0; opt != NULL && j < opt->ncategorical; j++) {
+		if ((rc = fl_csv_text(c, opt->categorical[j], err)) < 0) {
+			if (rc == FL_EFORMAT)
+				fl_err_set(err, rc, "%s: no column '%s' "
+				    "(--categorical)", fl_csv_name(c),
+				    opt->categorical[j]);
+			goto out;
+		}
+		s->lv[fl_csv_find(c, opt->categorical[j])].rec = 1;
+	}
 	if (opt != NULL && opt->grid != NULL && opt->bins > 0) {
 		s->bins = opt->bins;
 		if (fl_size_mul(n, s->bins * sizeof(double), &bytes) < 0 ||
@@ -390,15 +390,17 @@ fl_stats_from_csv_opts(struct fl_stats **sp, const char *path,
 				    s->lo[j], s->hi[j], s->bins)] += 1;
 		for (j = 0; j < n; j++) {
 			x = row[j];
+			/* A level; a text cell is no number (NaN). */
+			if (s->lv[j].rec && !s->lv[j].over &&
+			    (cell = fl_csv_field(c, j, &celln)) != NULL &&
+			    (rc = fl_levels_add_num(&s->lv[j], cell, celln, x,
+			    1, err)) < 0)
+				goto out;
 			if (isnan(x)) {
 				s->v[ST_MISSING][j] += 1;
 				continue;
 			}
 			s->v[ST_COUNT][j] += 1;
-			if (s->lv != NULL && !s->lv[j].over && (cell = fl_csv_field(c, j,
-			    &celln)) != NULL && (rc = fl_levels_add_num(&s->lv[j],
-			    cell, celln, x, 1, err)) < 0)
-				goto out;
 			s->v[ST_SUM][j] += x;
 			s->v[ST_SUMSQ][j] += x * x;
 			if (x < s->v[ST_MIN][j])
@@ -433,7 +435,7 @@ summary_to_archive(const struct fl_stats *s, struct fl_archive *a,
     struct fl_err *err)
 {
 	json_t *man = fl_archive_manifest(a), *p;
-	size_t shape[2];
+	size_t shape[2], i;
 	int rc, bad = 0;
 
 	if (s->hist != NULL) {
@@ -458,13 +460,14 @@ summary_to_archive(const struct fl_stats *s, struct fl_archive *a,
 		    shape, s->km, err)) < 0)
 			return rc;
 	}
-	if (s->lv != NULL) {
-		json_t *l = json_array();
-		size_t j;
+	for (i = 0; i < s->ncols && !s->lv[i].rec; i++)
+		continue;
+	if (i < s->ncols) {	/* some column's levels are recorded */
+		json_t *l = json_object();
 
-		for (j = 0; l != NULL && j < s->ncols; j++)
-			if (json_array_append_new(l,
-			    fl_levels_to_json(&s->lv[j])) < 0) {
+		for (; l != NULL && i < s->ncols; i++)
+			if (s->lv[i].rec && json_object_set_new(l, s->names[i],
+			    fl_levels_to_json(&s->lv[i])) < 0) {
 				json_decref(l);
 				l = NULL;
 			}
@@ -566,16 +569,23 @@ summary_from_archive(struct fl_stats *s, const struct fl_archive *a,
 		*ntensors += 1;
 	}
 	if (lv != NULL) {
-		if (!json_is_array(lv) || json_array_size(lv) != n)
+		const char *key;
+		const json_t *v;
+		long col;
+
+		if (!json_is_object(lv))
 			return fl_err_set(err, FL_EFORMAT, "key 'levels' is not "
-			    "an array of %zu columns", n);
-		if ((s->lv = calloc(s->cap, sizeof(*s->lv))) == NULL)
-			return fl_err_set(err, FL_ENOMEM, "out of memory");
-		for (i = 0; i < n; i++)
-			if ((rc = fl_levels_from_json(&s->lv[i],
-			    json_array_get(lv, i), err)) < 0)
+			    "an object");
+		json_object_foreach((json_t *)lv, key, v) {
+			if ((col = fl_stats_find(s, key)) < 0)
+				return fl_err_set(err, FL_EFORMAT, "key 'levels':"
+				    " no column '%.64s'", key);
+			if ((rc = fl_levels_from_json(&s->lv[col], v,
+			    err)) < 0)
 				return fl_err_prefix(err, "key 'levels': "
-				    "column '%.64s'", s->names[i]);
+				    "column '%.64s'", key);
+			s->lv[col].rec = 1;
+		}
 	}
 	if (pv != NULL) {
 		const json_t *dp = json_object_get(pv, "dp");
@@ -872,12 +882,6 @@ fl_stats_merge(struct fl_stats *dst, const struct fl_stats *src,
 	    dst->km_time != NULL || src->km_time != NULL) &&
 	    (rc = summary_merge(dst, src, err)) < 0)
 		return rc;
-	if (dst->lv != NULL && src->lv == NULL) {	/* levels unknown */
-		for (j = 0; j < dst->ncols; j++)
-			fl_levels_clear(&dst->lv[j]);
-		free(dst->lv);
-		dst->lv = NULL;
-	}
 
 	for (j = 0; j < src->ncols; j++) {
 		/* Sites usually share the column order: try j first. */
@@ -889,6 +893,7 @@ fl_stats_merge(struct fl_stats *dst, const struct fl_stats *src,
 			if ((rc = stats_add_col(dst, src->names[j], err)) < 0)
 				return rc;
 			i = dst->ncols - 1;
+			dst->lv[i].rec = src->lv[j].rec;
 		}
 		dst->v[ST_COUNT][i] += src->v[ST_COUNT][j];
 		dst->v[ST_MISSING][i] += src->v[ST_MISSING][j];
@@ -898,8 +903,12 @@ fl_stats_merge(struct fl_stats *dst, const struct fl_stats *src,
 			dst->v[ST_MIN][i] = src->v[ST_MIN][j];
 		if (src->v[ST_MAX][j] > dst->v[ST_MAX][i])
 			dst->v[ST_MAX][i] = src->v[ST_MAX][j];
-		if (dst->lv != NULL && (rc = fl_levels_merge(&dst->lv[i],
-		    &src->lv[j], err)) < 0)
+		/* Levels pool only where both sides recorded them. */
+		if (!src->lv[j].rec) {
+			fl_levels_clear(&dst->lv[i]);
+			dst->lv[i].rec = dst->lv[i].over = 0;
+		} else if (dst->lv[i].rec && (rc = fl_levels_merge(
+		    &dst->lv[i], &src->lv[j], err)) < 0)
 			return rc;
 	}
 	dst->rows += src->rows;
@@ -934,8 +943,10 @@ long
 fl_stats_levels(const struct fl_stats *s, size_t j,
     const char *const **values, const double **counts)
 {
-	if (s->lv == NULL || j >= s->ncols || s->lv[j].over)
-		return -1;
+	if (j >= s->ncols || !s->lv[j].rec)
+		return FL_LEVELS_NONE;
+	if (s->lv[j].over)
+		return FL_LEVELS_OVER;
 	*values = (const char *const *)s->lv[j].v;
 	*counts = s->lv[j].cnt;
 	return (long)s->lv[j].n;

@@ -36,8 +36,10 @@ show(const struct fl_stats *s, size_t j)
 	long n, i;
 	size_t k = 0;
 
-	if ((n = fl_stats_levels(s, j, &v, &c)) < 0)
+	if ((n = fl_stats_levels(s, j, &v, &c)) == FL_LEVELS_OVER)
 		return "over";
+	if (n < 0)
+		return "none";
 	buf[0] = '\0';
 	for (i = 0; i < n && k < sizeof(buf) - 64; i++)
 		k += (size_t)snprintf(buf + k, sizeof(buf) - k, "%s%.32s:%g",
@@ -56,18 +58,41 @@ show(const struct fl_stats *s, size_t j)
 	}								\
 } while (0)
 
+/* The statistics of path with the levels of every column in its
+ * header (cat NULL), or of the columns in cat, comma-separated. */
 static struct fl_stats *
-stats(const char *path, size_t min_count)
+stats_cat(const char *path, size_t min_count, const char *cat)
 {
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_stats_opts o = { 0 };
 	struct fl_stats *s = NULL;
+	char line[256], *names[8], *p;
+	size_t n = 0;
+	FILE *f;
 
+	if (cat == NULL) {
+		if ((f = fopen(path, "r")) == NULL ||
+		    fgets(line, sizeof(line), f) == NULL)
+			exit(1);
+		fclose(f);
+		line[strcspn(line, "\n")] = '\0';
+	} else
+		snprintf(line, sizeof(line), "%s", cat);
+	for (p = strtok(line, ","); p != NULL && n < 8; p = strtok(NULL, ","))
+		names[n++] = p;
+	o.categorical = names;
+	o.ncategorical = n;
 	o.min_count = min_count;
 	CHECK_OK(fl_stats_from_csv_opts(&s, path, &o, &err), &err);
 	if (s == NULL)
 		exit(1);
 	return s;
+}
+
+static struct fl_stats *
+stats(const char *path, size_t min_count)
+{
+	return stats_cat(path, min_count, NULL);
 }
 
 static void
@@ -83,6 +108,38 @@ test_hand(void)
 	SHOW(s, 0, "1:1 2:3 3:1 3.0:1 10:1");
 	SHOW(s, 1, "1:1 2:1 3:1 4:1 5:1 6:1 7:1 8:1 9:1");
 	fl_stats_free(s);
+
+	/* Only the columns named are recorded, and only they may hold
+	 * text, which is a level but missing as a number. */
+	put("text.csv", "sex,x\nfemale,1\nmale,2\n3,3\nNA,4\nfemale,5\n");
+	s = stats_cat("text.csv", 0, "sex");
+	SHOW(s, 0, "3:1 female:2 male:1");
+	SHOW(s, 1, "none");
+	{
+		struct fl_colstats cs;
+
+		fl_stats_col(s, 0, &cs);
+		CHECK(cs.count == 1 && cs.missing == 4 && cs.sum == 3);
+	}
+	fl_stats_free(s);
+	{
+		struct fl_err err = FL_ERR_INIT;
+		struct fl_stats_opts o = { 0 };
+		char *names[] = { "x", "nope" };
+
+		s = NULL;
+		o.categorical = names;
+		o.ncategorical = 1;
+		CHECK(fl_stats_from_csv_opts(&s, "text.csv", &o, &err) ==
+		    FL_EFORMAT && s == NULL);
+		CHECK(strcmp(err.msg, "text.csv:2: column 'sex': not a "
+		    "number: 'female'") == 0);
+		o.ncategorical = 2;
+		CHECK(fl_stats_from_csv_opts(&s, "text.csv", &o, &err) ==
+		    FL_EFORMAT && s == NULL);
+		CHECK(strcmp(err.msg, "text.csv: no column 'nope' "
+		    "(--categorical)") == 0);
+	}
 }
 
 static void
@@ -208,8 +265,8 @@ test_archive(void)
 		SHOW(t, 1, "5:4 6:1");
 		fl_stats_free(t);
 	}
-	/* An archive without levels (written before them) has none, and a
-	 * merge with one has none either. */
+	/* An archive without levels has none, and a merge with one has
+	 * none either. */
 	{
 		struct fl_archive *a = NULL;
 
@@ -217,43 +274,53 @@ test_archive(void)
 		json_object_del(fl_archive_manifest(a), "levels");
 		CHECK_OK(fl_stats_from_archive(&t, a, &err), &err);
 		fl_archive_free(a);
-		SHOW(t, 0, "over");
+		SHOW(t, 0, "none");
 		u = stats("a.csv", 0);
 		CHECK_OK(fl_stats_merge(u, t, &err), &err);
-		SHOW(u, 0, "over");
-		SHOW(u, 1, "over");
+		SHOW(u, 0, "none");
+		SHOW(u, 1, "none");
 		fl_stats_free(u);
 		fl_stats_free(t);
 	}
-	BAD(json_null(), "key 'levels' is not an array of 2 columns");
-	BAD(json_pack("[n]"), "key 'levels' is not an array of 2 columns");
-	BAD(json_pack("[n,i]", 1), "key 'levels': column 'h': not null or "
-	    "values and counts of the same length (at most 64)");
-	BAD(json_pack("[n,{s:[s],s:[]}]", "values", "1", "counts"),
+	BAD(json_null(), "key 'levels' is not an object");
+	BAD(json_pack("[n]"), "key 'levels' is not an object");
+	BAD(json_pack("{s:n}", "zz"), "key 'levels': no column 'zz'");
+	BAD(json_pack("{s:i}", "h", 1), "key 'levels': column 'h': not null "
+	    "or values and counts of the same length (at most 64)");
+	BAD(json_pack("{s:{s:[s],s:[]}}", "h", "values", "1", "counts"),
 	    "key 'levels': column 'h': not null or values and counts of the "
 	    "same length (at most 64)");
-	BAD(json_pack("[n,{s:[s,s],s:[i,i]}]", "values", "1", "1", "counts",
-	    1, 2), "key 'levels': column 'h': value 1 is a duplicate");
-	BAD(json_pack("[n,{s:[i],s:[i]}]", "values", 1, "counts", 1),
+	BAD(json_pack("{s:{s:[s,s],s:[i,i]}}", "h", "values", "1", "1",
+	    "counts", 1, 2), "key 'levels': column 'h': value 1 is a "
+	    "duplicate");
+	BAD(json_pack("{s:{s:[i],s:[i]}}", "h", "values", 1, "counts", 1),
 	    "key 'levels': column 'h': value 0 is not a level");
-	BAD(json_pack("[n,{s:[s],s:[i]}]", "values", "", "counts", 1),
+	BAD(json_pack("{s:{s:[s],s:[i]}}", "h", "values", "", "counts", 1),
 	    "key 'levels': column 'h': value 0 is not a level");
-	BAD(json_pack("[n,{s:[s],s:[i]}]", "values", "a", "counts", 0),
+	BAD(json_pack("{s:{s:[s],s:[i]}}", "h", "values", "a", "counts", 0),
 	    "key 'levels': column 'h': count 0 is not a positive count");
-	BAD(json_pack("[n,{s:[s],s:[f]}]", "values", "a", "counts", 1.5),
-	    "key 'levels': column 'h': count 0 is not a positive count");
-	BAD(json_pack("[n,{s:[s],s:[s]}]", "values", "a", "counts", "1"),
+	BAD(json_pack("{s:{s:[s],s:[f]}}", "h", "values", "a", "counts",
+	    1.5), "key 'levels': column 'h': count 0 is not a positive count");
+	BAD(json_pack("{s:{s:[s],s:[s]}}", "h", "values", "a", "counts", "1"),
 	    "key 'levels': column 'h': count 0 is not a positive count");
 	memset(big, 'x', 257);
 	big[257] = '\0';
-	BAD(json_pack("[n,{s:[s],s:[i]}]", "values", big, "counts", 1),
+	BAD(json_pack("{s:{s:[s],s:[i]}}", "h", "values", big, "counts", 1),
 	    "key 'levels': column 'h': value 0 is not a level");
-	/* Levels with commas, quotes and '=' survive the archive. */
-	CHECK(strcmp(reread(s, json_pack("[n,{s:[s,s],s:[i,i]}]", "values",
-	    "a,\"b\"", "stage=3", "counts", 2, 3), &t), "") == 0);
+	/* Levels with commas, quotes and '=' survive the archive; null is
+	 * too many; a column absent from "levels" has none. */
+	CHECK(strcmp(reread(s, json_pack("{s:n,s:{s:[s,s],s:[i,i]}}", "g",
+	    "h", "values", "a,\"b\"", "stage=3", "counts", 2, 3), &t),
+	    "") == 0);
 	if (t != NULL) {
 		SHOW(t, 0, "over");
 		SHOW(t, 1, "a,\"b\":2 stage=3:3");
+		fl_stats_free(t);
+	}
+	CHECK(strcmp(reread(s, json_pack("{s:n}", "g"), &t), "") == 0);
+	if (t != NULL) {
+		SHOW(t, 0, "over");
+		SHOW(t, 1, "none");
 		fl_stats_free(t);
 	}
 	fl_stats_free(s);
@@ -274,6 +341,7 @@ main(void)
 	unit_run("suppress_merge", test_suppress_merge);
 	unit_run("archive", test_archive);
 	unlink("hand.csv");
+	unlink("text.csv");
 	unlink("many.csv");
 	unlink("cap.csv");
 	unlink("long.csv");
