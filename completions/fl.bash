@@ -10,7 +10,7 @@ _fl_opts() {
 	case $1 in
 	fl-init)
 		echo "-m --model -l --label -t --task --classes -f --features
-		    --time --event --grid --tmax -s --stats -x --exclude --missing --seed --input --sign -o --output -q --quiet
+		    --time --event --grid --tmax -s --stats -x --exclude --missing --categorical --seed --input --sign -o --output -q --quiet
 		    -v --verbose -h --help -V --version" ;;
 	fl-train)
 		echo "-d --data -e --epochs -b --batch --lr --optimizer
