@@ -30,9 +30,8 @@ struct opts {
 	struct fl_stats_opts so;
 };
 
-enum { OPT_DATA = 256, OPT_TSV, OPT_BINS, OPT_BINS_FROM, OPT_CURVE,
-	OPT_DP, OPT_MINCOUNT, OPT_SITE, OPT_SURV, OPT_TABLE1, OPT_IMAGE,
-	OPT_CAT };
+enum { OPT_DATA = 256, OPT_TSV, OPT_BINS, OPT_BINS_FROM, OPT_CURVE, OPT_DP,
+	OPT_MINCOUNT, OPT_SITE, OPT_SURV, OPT_TABLE1, OPT_IMAGE, OPT_CAT };
 
 static const struct fl_opt options[] = {
 	{ "data", 0, "file.csv", "read the CSV file (- for stdin)", OPT_DATA },
@@ -50,7 +49,8 @@ static const struct fl_opt options[] = {
 	    OPT_TSV },
 	{ "table1", 0, NULL, "print table 1: n missing mean sd median q1 q3\n"
 	    "quantile_error ones percent (quantiles need\nhistograms; "
-	    "a 0/1 column gives ones and percent)", OPT_TABLE1 },
+	    "a 0/1 column and the levels of\na --categorical column give "
+	    "ones and percent)", OPT_TABLE1 },
 	{ "curve", 0, "km", "print the Kaplan-Meier curve: time survival "
 	    "at_risk\nevents", OPT_CURVE },
 	{ "bins-from", 0, "file", "histograms on the grid [min, max] of each "

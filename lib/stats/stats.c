@@ -1059,21 +1059,68 @@ col_binary(const struct fl_stats *s, size_t j)
 	    s->v[ST_MAX][j] <= 1 && s->v[ST_SUMSQ][j] == s->v[ST_SUM][j];
 }
 
+/* A name, or "name=level", with tabs and line ends as blanks. */
+static void
+put_name(FILE *f, const char *name, const char *level)
+{
+	const char *p;
+
+	for (p = name; *p != '\0'; p++)
+		fputc(*p == '\t' || *p == '\n' || *p == '\r' ? ' ' : *p, f);
+	if (level != NULL) {
+		fputc('=', f);
+		put_name(f, level, NULL);
+	}
+}
+
+/*
+ * Table 1's rows of categorical column j (after its name): n, the rows of
+ * its recorded levels, and missing, its other rows (empty or NA, or in a
+ * level suppressed under --min-count); then one row per level, named
+ * "column=level", read as the level's 0/1 indicator: n, and the rows of
+ * the level (ones) and their percent of n.
+ */
+static void
+table1_levels(const struct fl_stats *s, size_t j, FILE *f)
+{
+	const struct fl_levels *l = &s->lv[j];
+	double n = 0;
+	size_t i, k;
+
+	for (i = 0; i < l->n; i++)
+		n += l->cnt[i];
+	put_num(f, n);
+	put_num(f, s->v[ST_COUNT][j] + s->v[ST_MISSING][j] - n);
+	for (k = 0; k < 8; k++)
+		put_num(f, NAN);
+	fputc('\n', f);
+	for (i = 0; i < l->n; i++) {
+		put_name(f, s->names[j], l->v[i]);
+		put_num(f, n);
+		for (k = 0; k < 7; k++)
+			put_num(f, NAN);
+		put_num(f, l->cnt[i]);
+		put_num(f, 100 * l->cnt[i] / n);
+		fputc('\n', f);
+	}
+}
+
 int
 fl_stats_write_table1(const struct fl_stats *s, FILE *f, const char *name,
     struct fl_err *err)
 {
 	size_t j;
-	const char *p;
 	double n;
 	int bin, q;
 
 	fputs("column\tn\tmissing\tmean\tsd\tmedian\tq1\tq3\t"
 	    "quantile_error\tones\tpercent\n", f);
 	for (j = 0; j < s->ncols; j++) {
-		for (p = s->names[j]; *p != '\0'; p++)
-			fputc(*p == '\t' || *p == '\n' || *p == '\r' ? ' ' :
-			    *p, f);
+		put_name(f, s->names[j], NULL);
+		if (s->lv[j].rec && !s->lv[j].over) {
+			table1_levels(s, j, f);
+			continue;
+		}
 		n = s->v[ST_COUNT][j];
 		/* A 0/1 column is a count of 1s, not quartiles. */
 		bin = col_binary(s, j);

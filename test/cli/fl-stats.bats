@@ -415,3 +415,19 @@ differ_levels() {
 	esac
 	case $flat in *'"suppressed":1'*) ;; *) echo "$flat"; false ;; esac
 }
+
+@test "fl-stats --table1: a categorical column is n (%) per level" {
+	printf 'sex,stage\nfemale,1\nmale,2\nfemale,NA\nfemale,2\nNA,1\n' >a.csv
+	printf 'sex,stage\nmale,3\nfemale,2\n' >b.csv
+	fl-stats --data a.csv --categorical sex,stage -o a.fls
+	fl-stats --data b.csv --categorical sex,stage -o b.fls
+	run --separate-stderr bash -c 'fl-aggregate a.fls b.fls | fl-stats --table1'
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${lines[1]}" = "$(printf 'sex\t6\t1\t\t\t\t\t\t\t\t')" ]
+	[ "${lines[2]}" = "$(printf 'sex=female\t6\t\t\t\t\t\t\t\t4\t66.66666667')" ]
+	[ "${lines[3]}" = "$(printf 'sex=male\t6\t\t\t\t\t\t\t\t2\t33.33333333')" ]
+	[ "${lines[4]}" = "$(printf 'stage\t6\t1\t\t\t\t\t\t\t\t')" ]
+	[ "${lines[6]}" = "$(printf 'stage=2\t6\t\t\t\t\t\t\t\t3\t50')" ]
+	[ "${#lines[@]}" -eq 8 ]
+}
