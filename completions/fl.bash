@@ -44,7 +44,7 @@ _fl_opts() {
 		    -v --verbose -h --help -V --version" ;;
 	fl-simulate)
 		echo "--site-column --sites -r --rounds -m --model -l --label
-		    -x --exclude --strategy --test --holdout --seed --init-args
+		    -x --exclude --categorical --strategy --test --holdout --seed --init-args
 		    --train-args --aggregate-args -o --output -q --quiet
 		    -v --verbose -h --help -V --version" ;;
 	fl-keygen)
