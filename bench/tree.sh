@@ -1,31 +1,9 @@
 #!/bin/sh
 # bench/tree.sh: called by bench/run (which sets work, reps, PATH and
-# the best and rss helpers).  Start-up of every tool against /bin/true;
-# fl-aggregate of 8 updates of a model of about 16.8M parameters against
-# cat of the same bytes; 60 updates aggregated as a 3-way tree of
+# the best and rss helpers).  fl-aggregate of 8 updates of a model of
+# about 16.8M parameters against cat of the same bytes; 60 updates aggregated as a 3-way tree of
 # partials against flat.  Every ratio is to a reference of the same run.
 # shellcheck shell=sh disable=SC2154
-
-# --- start-up: N runs of each tool's --version against /bin/true ------------
-n=${FL_BENCH_STARTS:-200}
-loop() {
-	i=0
-	while [ "$i" -lt "$n" ]; do "$@" >/dev/null; i=$((i + 1)); done
-}
-start_time() {
-	s=$(date +%s.%N)
-	loop "$@"
-	e=$(date +%s.%N)
-	awk -v s="$s" -v e="$e" -v n="$n" 'BEGIN { printf "%.2f", (e - s) / n * 1000 }'
-}
-ttrue=$(start_time /bin/true)
-printf 'start-up, ms of wall time per run (mean of %s runs; /bin/true %s ms)\n' "$n" "$ttrue"
-for t in fl-init fl-train fl-aggregate fl-eval fl-pack fl-stats fl-keygen; do
-	tt=$(start_time "$t" --version)
-	awk -v t="$t" -v a="$tt" -v b="$ttrue" \
-	    'BEGIN { printf "  %-13s %6.2f ms  %5.1f x /bin/true\n", t, a, a / b }'
-done
-echo
 
 # --- 8 updates of ~16.8M parameters ------------------------------------------
 feats=$(head -n 1 "$work/train-64-32.csv" | cut -d, -f1-32)

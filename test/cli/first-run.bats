@@ -53,7 +53,7 @@ deps_path() {
 	fake apt-get 'echo "apt-get chatter $*"; [ "$DEBIAN_FRONTEND" = noninteractive ]'
 	run --separate-stderr env PATH="$(deps_path)" "$TOP/test/deps"
 	[ "$status" -eq 0 ]
-	[ "$stderr" = "fl: installing: make gcc libc6-dev pkg-config libopenblas-dev libjansson-dev libarchive-dev libssl-dev libspng-dev bats rsync" ]
+	[ "$stderr" = "fl: installing: make gcc libc6-dev pkg-config libopenblas-dev libjansson-dev libarchive-dev libssl-dev libspng-dev libzstd-dev bats mandoc rsync" ]
 	[ -z "$output" ]
 
 	# shellcheck disable=SC2016

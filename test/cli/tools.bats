@@ -133,6 +133,29 @@ long_options() {
 	[ "$fails" -eq 0 ]
 }
 
+# Start-up (Makefile, STATIC_DEPS): with the static archives installed,
+# no tool asks the dynamic loader for libarchive (and through it libxml2,
+# ICU, libstdc++), libcrypto, Jansson or OpenBLAS.
+@test "every tool: libarchive, libcrypto, Jansson, OpenBLAS linked static" {
+	local t l a
+	command -v readelf >/dev/null || skip "readelf not installed"
+	for a in archive crypto jansson openblas; do
+		l=$(${CC:-cc} -print-file-name="lib$a.a")
+		[ -f "$l" ] || skip "no lib$a.a: the tools link it shared"
+	done
+	for t in $(tools); do
+		l=$(readelf -d "$BUILD/bin/$t" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
+		[ -n "$l" ] || note_fail "$t: readelf found no shared library"
+		for a in libarchive libcrypto libjansson libopenblas libxml2 \
+		    libicu libstdc++ libgfortran; do
+			case " $(echo $l) " in
+			*" $a"*) note_fail "$t loads $a" ;;
+			esac
+		done
+	done
+	[ "$fails" -eq 0 ]
+}
+
 @test "every tool: an unknown option exits 2 and points to --help" {
 	local t
 	for t in $(tools); do
