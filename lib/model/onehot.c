@@ -87,20 +87,71 @@ nomem:
 	return fl_err_set(err, FL_ENOMEM, "out of memory");
 }
 
-/* Whether feature name f is "column=level" for column c's level l. */
+/* Order categorical columns by name. */
 static int
-names_level(const char *f, const struct fl_catcol *c, size_t l)
+cmp_col(const void *a, const void *b)
 {
-	size_t n = strlen(c->column);
+	return strcmp((*(struct fl_catcol *const *)a)->column,
+	    (*(struct fl_catcol *const *)b)->column);
+}
 
-	return strncmp(f, c->column, n) == 0 && f[n] == '=' &&
-	    strcmp(f + n + 1, c->levels[l]) == 0;
+/* The column of ord[0..n) (sorted by name) named s[0..len), or NULL. */
+static const struct fl_catcol *
+find_col(struct fl_catcol *const *ord, size_t n, const char *s, size_t len)
+{
+	size_t lo = 0, hi = n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strncmp(ord[mid]->column, s, len);
+		if (c == 0)
+			c = ord[mid]->column[len] != '\0';
+		if (c == 0)
+			return ord[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * Which column and level feature f names, as "column=level" where the
+ * column may itself hold '=': every '=' in f is tried, with a binary
+ * search of the columns, so that linking costs d log(ncat) searches
+ * however many columns a (hostile) manifest declares.  Returns the
+ * number of (column, level) pairs f names, the last in *k and *l.
+ */
+static size_t
+feature_level(struct fl_catcol *const *ord, size_t n,
+    const struct fl_catcol *cat, const char *f, long *k, size_t *l)
+{
+	const struct fl_catcol *c;
+	const char *eq;
+	size_t hits = 0;
+	long lv;
+
+	for (eq = strchr(f, '='); eq != NULL; eq = strchr(eq + 1, '=')) {
+		if ((c = find_col(ord, n, f, (size_t)(eq - f))) == NULL)
+			continue;
+		lv = fl_catcol_find(c, eq + 1, strlen(eq + 1));
+		if (lv < 0)
+			continue;	/* the reference counts: refused */
+		*k = (long)(c - cat);
+		*l = (size_t)lv;
+		hits++;
+	}
+	return hits;
 }
 
 int
 fl_prep_link(struct fl_prep *p, struct fl_err *err)
 {
-	size_t j, k, l, hits;
+	struct fl_catcol **ord = NULL;
+	size_t j, k, l, hits, *seen = NULL, *base = NULL, total = 0;
+	int rc = 0;
 
 	free(p->fcat);
 	free(p->flevel);
@@ -108,42 +159,56 @@ fl_prep_link(struct fl_prep *p, struct fl_err *err)
 	p->flevel = NULL;
 	if (p->ncat == 0)
 		return 0;
+	for (k = 0; k < p->ncat; k++)
+		total += p->cat[k].nlevels;
 	if ((p->fcat = malloc(p->d * sizeof(*p->fcat))) == NULL ||
-	    (p->flevel = calloc(p->d, sizeof(*p->flevel))) == NULL)
-		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	    (p->flevel = calloc(p->d, sizeof(*p->flevel))) == NULL ||
+	    (ord = malloc(p->ncat * sizeof(*ord))) == NULL ||
+	    (base = malloc(p->ncat * sizeof(*base))) == NULL ||
+	    (seen = calloc(total, sizeof(*seen))) == NULL) {
+		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (k = 0, total = 0; k < p->ncat; k++) {
+		ord[k] = &p->cat[k];
+		base[k] = total;
+		total += p->cat[k].nlevels;
+	}
+	qsort(ord, p->ncat, sizeof(*ord), cmp_col);
 	for (j = 0; j < p->d; j++) {
+		const char *f = p->features[j];
+
 		p->fcat[j] = -1;
-		for (k = hits = 0; k < p->ncat; k++) {
-			if (strcmp(p->features[j], p->cat[k].column) == 0)
-				return fl_err_set(err, FL_EFORMAT, "feature "
-				    "'%.64s' is also a categorical column",
-				    p->features[j]);
-			for (l = 0; l < p->cat[k].nlevels; l++)
-				if ((long)l != p->cat[k].reference &&
-				    names_level(p->features[j], &p->cat[k], l)) {
-					p->fcat[j] = (long)k;
-					p->flevel[j] = l;
-					hits++;
-				}
+		if (find_col(ord, p->ncat, f, strlen(f)) != NULL) {
+			rc = fl_err_set(err, FL_EFORMAT, "feature '%.64s' is "
+			    "also a categorical column", f);
+			goto out;
 		}
-		if (hits > 1)
-			return fl_err_set(err, FL_EFORMAT, "feature '%.64s' "
-			    "names levels of two categorical columns",
-			    p->features[j]);
+		hits = feature_level(ord, p->ncat, p->cat, f, &p->fcat[j],
+		    &p->flevel[j]);
+		if (hits > 1) {
+			rc = fl_err_set(err, FL_EFORMAT, "feature '%.64s' "
+			    "names levels of two categorical columns", f);
+			goto out;
+		}
+		if (hits == 1)
+			seen[base[p->fcat[j]] + p->flevel[j]]++;
 	}
 	/* Each level but the reference is exactly one feature. */
 	for (k = 0; k < p->ncat; k++)
-		for (l = 0; l < p->cat[k].nlevels; l++) {
-			for (j = hits = 0; j < p->d; j++)
-				hits += p->fcat[j] == (long)k &&
-				    p->flevel[j] == l;
-			if (hits != ((long)l != p->cat[k].reference))
-				return fl_err_set(err, FL_EFORMAT, "features "
+		for (l = 0; l < p->cat[k].nlevels; l++)
+			if (seen[base[k] + l] != ((long)l != p->cat[k].reference)) {
+				rc = fl_err_set(err, FL_EFORMAT, "features "
 				    "name level '%.64s' of categorical column "
 				    "'%.64s' %zu times", p->cat[k].levels[l],
-				    p->cat[k].column, hits);
-		}
-	return 0;
+				    p->cat[k].column, seen[base[k] + l]);
+				goto out;
+			}
+out:
+	free(ord);
+	free(base);
+	free(seen);
+	return rc;
 }
 
 int

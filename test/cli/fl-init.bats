@@ -226,6 +226,10 @@ cat_sites() {
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 	case $output in '{"n":5,'*) ;; *) echo "$output"; false ;; esac
+	# fl-value reads the text levels through the model too.
+	run --separate-stderr fl-value -m m.fla -d b.csv --format tsv a.upd b.upd
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
 	# Text elsewhere is still refused, naming file, line and column.
 	printf 'y,sex,grade,age\n1,female,I,old\n' >c.csv
 	run --separate-stderr fl-train -d c.csv -o c.upd r1.fla

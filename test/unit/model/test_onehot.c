@@ -184,6 +184,10 @@ test_link(void)
 	static const char *const f1[] = { "sex", "sex=male" };
 	static const char *const f2[] = { "sex=male", "sex=male" };
 	static const char *const f3[] = { "age" };
+	static const char *const f4[] = { "sex=male", "sex=female" };
+	static const char *const f5[] = { "a=b=c", "x" };
+	static const char *const ab[] = { "a", "c" };
+	static const char *const ab2[] = { "a", "b=c" };
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_model *m = NULL;
 	struct fl_prep *p;
@@ -203,6 +207,26 @@ test_link(void)
 	CHECK(fl_prep_link(p, &err) == FL_EFORMAT);
 	CHECK(strcmp(err.msg, "features name level 'male' of categorical "
 	    "column 'sex' 2 times") == 0);
+	fl_model_free(m);
+	/* A feature naming the reference level. */
+	fl_model_new(&m, "logreg", FL_TASK_BINARY, 0, 2, f4, "y", &err);
+	p = fl_model_prep(m);
+	CHECK(fl_prep_add_categorical(p, "sex", 2, sexes, 0, &err) == 0);
+	CHECK(fl_prep_link(p, &err) == FL_EFORMAT);
+	CHECK(strcmp(err.msg, "features name level 'female' of categorical "
+	    "column 'sex' 1 times") == 0);
+	fl_model_free(m);
+	/* A column whose name holds '=': "a=b" level "c" is "a=b=c". */
+	fl_model_new(&m, "logreg", FL_TASK_BINARY, 0, 2, f5, "y", &err);
+	p = fl_model_prep(m);
+	CHECK(fl_prep_add_categorical(p, "a=b", 2, ab, 0, &err) == 0);
+	CHECK_OK(fl_prep_link(p, &err), &err);
+	CHECK(p->fcat[0] == 0 && p->flevel[0] == 1 && p->fcat[1] == -1);
+	/* ... which a column "a" with level "b=c" would make ambiguous. */
+	CHECK(fl_prep_add_categorical(p, "a", 2, ab2, 0, &err) == 0);
+	CHECK(fl_prep_link(p, &err) == FL_EFORMAT);
+	CHECK(strcmp(err.msg, "feature 'a=b=c' names levels of two "
+	    "categorical columns") == 0);
 	fl_model_free(m);
 	fl_model_new(&m, "logreg", FL_TASK_BINARY, 0, 1, f3, "y", &err);
 	p = fl_model_prep(m);
