@@ -305,6 +305,27 @@ newton_rounds() {
 	[ "$status" -eq 2 ]
 }
 
+@test "newton: examples/categorical.sh prints nwtco's odds ratios by level beside the reference" {
+	skip_under_asan "an example's output"
+	run --separate-stderr "$TOP/examples/categorical.sh"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[[ "$output" == *"2 studies, 8 Newton rounds"* ]]
+	[[ "$output" == *"converged TRUE"* ]]
+	# Stage 4 against stage 1: exp(1.155049566) from R's fixture.
+	[[ "$output" == *"stage=4	3.174 (2.348-4.292)	"* ]]
+	[[ "$output" != *"stage=1	"* ]]
+	# Every row: the federated column equals the reference.
+	n=$(printf '%s\n' "$output" | awk -F'\t' 'NF == 3 && NR > 2 &&
+	    $2 == $3' | wc -l)
+	[ "$n" -eq 5 ]
+	FL_NO_R=1 run --separate-stderr "$TOP/examples/categorical.sh"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"all rows in one place"* ]]
+	run "$TOP/examples/categorical.sh" x
+	[ "$status" -eq 2 ]
+}
+
 # coef_orig MODEL: "feature coefficient" lines of a logreg or cox model,
 # in the features' original units (weight / scale), from its tensors.
 coef_orig() {
