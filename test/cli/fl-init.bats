@@ -266,3 +266,22 @@ cat_sites() {
 	[ "$status" -eq 2 ]
 	[ "${stderr_lines[0]}" = "fl-init: --categorical needs --stats (the levels)" ]
 }
+
+@test "fl-init --categorical: a model with broken levels is refused with one line" {
+	cat_sites
+	fl-init -m logreg -l y -s p.fls --categorical sex,grade -o m.fla
+	fl-pack extract -C x m.fla
+	sed -i 's/"reference": "I"$/"reference": "IV"/' x/manifest.json
+	fl-pack create -C x -o bad.fla
+	run --separate-stderr fl-train -d a.csv -o a.upd bad.fla
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "fl-train: bad.fla: preprocess.categorical.grade: the reference is none of its levels" ]
+	[ ! -e a.upd ]
+	sed -i -e 's/"reference": "IV"$/"reference": "I"/' \
+	    -e 's/"grade=II",$/"grade=I",/' x/manifest.json
+	fl-pack create -C x -o bad.fla
+	run --separate-stderr fl-eval -d a.csv bad.fla
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-eval: bad.fla: features name level 'I' of categorical column 'grade' 1 times" ]
+}
