@@ -203,15 +203,16 @@ fl_dataset_load_image(struct fl_dataset **dsp, const char *path,
 		 * The raw features: numbers, or a categorical column's
 		 * indicators, 1 for the cell's level and 0 for the others
 		 * (all 0 for a level the model does not know); NaN for a
-		 * missing cell.
+		 * missing cell.  Without categorical columns they are the
+		 * row's cells, read in place.
 		 */
 		for (j = 0; j < pp->ncat; j++) {
 			cell = fl_csv_field(c, (size_t)lvl[pp->ncat + j],
 			    &celln);
 			lvl[j] = fl_catcol_find(&pp->cat[j], cell, celln);
 		}
-		for (j = 0; j < d; j++) {
-			if (pp->fcat == NULL || pp->fcat[j] < 0)
+		for (j = 0; pp->ncat > 0 && j < d; j++) {
+			if (pp->fcat[j] < 0)
 				raw[j] = row[idx[j]];
 			else if ((f = lvl[pp->fcat[j]]) == FL_CAT_MISSING)
 				raw[j] = NAN;
@@ -219,7 +220,8 @@ fl_dataset_load_image(struct fl_dataset **dsp, const char *path,
 				raw[j] = f == (long)pp->flevel[j];
 		}
 		if (pp->drop_missing && need_label) {
-			for (j = 0; j < d && !isnan(raw[j]); j++)
+			for (j = 0; j < d && !isnan(pp->ncat > 0 ? raw[j] :
+			    row[idx[j]]); j++)
 				;
 			if (j < d) {
 				ds->dropped++;
@@ -230,7 +232,7 @@ fl_dataset_load_image(struct fl_dataset **dsp, const char *path,
 			goto out;
 		xr = ds->X + ds->n * d;
 		for (j = 0; j < d; j++) {
-			x = raw[j];
+			x = pp->ncat > 0 ? raw[j] : row[idx[j]];
 			if (isnan(x))
 				x = pp->impute[j];
 			x = (x - pp->mean[j]) / pp->scale[j];
