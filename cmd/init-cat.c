@@ -78,7 +78,8 @@ init_cat_expand(const struct opts *o, const struct fl_stats *st,
 		goto fail;
 	}
 	for (j = 0; j < *d; j++) {
-		if (!init_listed(o->categorical, o->ncategorical, (*feats)[j])) {
+		if (!init_listed(o->categorical, o->ncategorical,
+		    (*feats)[j])) {
 			out[n++] = (*feats)[j];
 			continue;
 		}

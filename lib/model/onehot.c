@@ -196,14 +196,16 @@ fl_prep_link(struct fl_prep *p, struct fl_err *err)
 	}
 	/* Each level but the reference is exactly one feature. */
 	for (k = 0; k < p->ncat; k++)
-		for (l = 0; l < p->cat[k].nlevels; l++)
-			if (seen[base[k] + l] != ((long)l != p->cat[k].reference)) {
-				rc = fl_err_set(err, FL_EFORMAT, "features "
-				    "name level '%.64s' of categorical column "
-				    "'%.64s' %zu times", p->cat[k].levels[l],
-				    p->cat[k].column, seen[base[k] + l]);
-				goto out;
-			}
+		for (l = 0; l < p->cat[k].nlevels; l++) {
+			hits = (long)l != p->cat[k].reference;
+			if (seen[base[k] + l] == hits)
+				continue;
+			rc = fl_err_set(err, FL_EFORMAT, "features name level "
+			    "'%.64s' of categorical column '%.64s' %zu times",
+			    p->cat[k].levels[l], p->cat[k].column,
+			    seen[base[k] + l]);
+			goto out;
+		}
 out:
 	free(ord);
 	free(base);
