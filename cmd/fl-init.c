@@ -172,6 +172,7 @@ main(int argc, char **argv)
 	}
 	init_cnn_stats(m, st, feats);	/* per channel, for a CNN */
 	init_report(&o, st, feats, d);
+	init_cat_report(&o, m);
 	if (task == FL_TASK_SURVIVAL && (rc = survival(m, &o, st, &err)) < 0)
 		goto out;
 	fl_model_init_params(m, o.seed);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fl.h"
 #include "cli.h"
@@ -107,6 +108,27 @@ fail:
 	free(mk);
 	free(out);
 	return rc;
+}
+
+void
+init_cat_report(const struct opts *o, const struct fl_model *m)
+{
+	const struct fl_prep *p = fl_model_prep_const(m);
+	const struct fl_catcol *c;
+	size_t k;
+
+	if (o->verbose == 0 || (o->verbose < 0 && !isatty(2)))
+		return;
+	for (k = 0; k < p->ncat; k++) {
+		c = &p->cat[k];
+		if (c->reference >= 0)
+			fprintf(stderr, "%s: %s: %zu levels, reference %s (all "
+			    "zeros)\n", fl_progname(), c->column, c->nlevels,
+			    c->levels[c->reference]);
+		else
+			fprintf(stderr, "%s: %s: %zu levels, a feature each\n",
+			    fl_progname(), c->column, c->nlevels);
+	}
 }
 
 int

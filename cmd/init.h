@@ -56,5 +56,8 @@ int	init_cat_expand(const struct opts *o, const struct fl_stats *st,
 	    const char ***feats, size_t *d, char ***made, struct fl_err *err);
 int	init_cat_prep(const struct opts *o, const struct fl_stats *st,
 	    struct fl_model *m, struct fl_err *err);
+/* Say on stderr, as init_report does, each categorical column's levels
+ * and reference. */
+void	init_cat_report(const struct opts *o, const struct fl_model *m);
 
 #endif

@@ -189,10 +189,12 @@ cat_sites() {
 
 @test "fl-init --categorical: features col=level, the first level left out" {
 	cat_sites
-	run --separate-stderr fl-init -m logreg -l y -s p.fls \
+	run --separate-stderr fl-init -v -m logreg -l y -s p.fls \
 	    --categorical grade,sex -o m.fla
 	[ "$status" -eq 0 ]
-	[ -z "$stderr" ]
+	[ "${stderr_lines[0]}" = "fl-init: 4 features: sex=male, grade=II, grade=III, age; excluded: y (the label)" ]
+	[ "${stderr_lines[1]}" = "fl-init: grade: 3 levels, reference I (all zeros)" ]
+	[ "${stderr_lines[2]}" = "fl-init: sex: 2 levels, reference female (all zeros)" ]
 	run fl-pack manifest m.fla
 	flat=$(printf '%s' "$output" | tr -d ' \n')
 	case $flat in *'"features":["sex=male","grade=II","grade=III","age"]'*) ;;
