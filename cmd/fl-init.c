@@ -78,6 +78,7 @@ main(int argc, char **argv)
 	struct fl_stats *st = NULL;
 	struct fl_model *m = NULL;
 	const char **feats = NULL;
+	char **made = NULL;
 	struct fl_colstats cs;
 	struct fl_prep *p;
 	struct opts o;
@@ -136,6 +137,8 @@ main(int argc, char **argv)
 		rc = fl_err_set(&err, FL_EUSAGE, "no features left");
 		goto out;
 	}
+	if ((rc = init_cat_expand(&o, st, &feats, &d, &made, &err)) < 0)
+		goto out;
 	if (task == FL_TASK_MULTICLASS && o.classes == 0 && st == NULL) {
 		rc = fl_err_set(&err, FL_EUSAGE, "multiclass needs --classes, "
 		    "or --stats holding the label");
@@ -146,7 +149,11 @@ main(int argc, char **argv)
 		goto out;
 	p = fl_model_prep(m);
 	p->drop_missing = o.drop_missing;
+	if ((rc = init_cat_prep(&o, st, m, &err)) < 0)
+		goto out;
 	for (j = 0; st != NULL && j < d; j++) {
+		if (p->fcat != NULL && p->fcat[j] >= 0)
+			continue;	/* a level's indicator */
 		if ((col = fl_stats_find(st, feats[j])) < 0) {
 			rc = fl_err_set(&err, FL_EFORMAT, "%s: no column '%s'",
 			    o.stats, feats[j]);
@@ -165,6 +172,7 @@ main(int argc, char **argv)
 	}
 	init_cnn_stats(m, st, feats);	/* per channel, for a CNN */
 	init_report(&o, st, feats, d);
+	init_cat_report(&o, m);
 	if (task == FL_TASK_SURVIVAL && (rc = survival(m, &o, st, &err)) < 0)
 		goto out;
 	fl_model_init_params(m, o.seed);
@@ -201,7 +209,11 @@ out:
 	fl_stats_free(st);
 	fl_model_free(m);
 	free(feats);
+	for (j = 0; made != NULL && made[j] != NULL; j++)
+		free(made[j]);
+	free(made);
 	free(o.features);
 	free(o.exclude);
+	free(o.categorical);
 	return rc;
 }

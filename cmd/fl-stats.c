@@ -16,29 +16,30 @@ static const char usage[] =
     "usage: fl-stats [-qv] [--tsv | --table1 | --curve km] [-o file]\n"
     "                [--bins-from pooled.fls [--bins n]] [--survival time,event]\n"
     "                [--min-count k] [--dp-epsilon e] [--site name]\n"
+    "                [--categorical a,b,...]\n"
     "                [--data file.csv [--image-column col] | archive]";
 
 struct opts {
 	const char	*data;		/* CSV to compute, or NULL */
 	const char	*archive;	/* stats archive to read, or NULL */
-	const char	*out;		/* NULL: stdout */
-	int		 quiet, verbose;
-	int		 tsv;		/* 1: table, 2: table 1, 3: KM curve */
-	const char	*bins_from;
+	const char	*out, *bins_from;	/* out NULL: stdout */
+	int		 quiet, verbose, tsv;	/* tsv 1 table, 2 table 1, 3 KM */
 	const char	*site;		/* named in the archive written */
 	char		 sitebuf[FL_NAME_MAX + 1];
 	json_t		*from;		/* the archive read's manifest */
 	struct fl_stats_opts so;
 };
 
-enum { OPT_DATA = 256, OPT_TSV, OPT_BINS, OPT_BINS_FROM, OPT_CURVE,
-	OPT_DP, OPT_MINCOUNT, OPT_SITE, OPT_SURV, OPT_TABLE1, OPT_IMAGE };
+enum { OPT_DATA = 256, OPT_TSV, OPT_BINS, OPT_BINS_FROM, OPT_CURVE, OPT_DP,
+	OPT_MINCOUNT, OPT_SITE, OPT_SURV, OPT_TABLE1, OPT_IMAGE, OPT_CAT };
 
 static const struct fl_opt options[] = {
 	{ "data", 0, "file.csv", "read the CSV file (- for stdin)", OPT_DATA },
 	{ "image-column", 0, "col", "column COL of the CSV names PNG files (relative\n"
 	    "to the CSV) whose pixels are the columns px0,\npx1, ... "
 	    "(CxHxW order)", OPT_IMAGE },
+	{ "categorical", 0, "a,b", "record these columns' levels (up to 64 "
+	    "each);\ntheir cells may be text", OPT_CAT },
 	{ "output", 'o', "file", "write to file, atomically (default: stdout)",
 	    0 },
 	{ "quiet", 'q', NULL, "print nothing on stderr but errors", 0 },
@@ -48,7 +49,8 @@ static const struct fl_opt options[] = {
 	    OPT_TSV },
 	{ "table1", 0, NULL, "print table 1: n missing mean sd median q1 q3\n"
 	    "quantile_error ones percent (quantiles need\nhistograms; "
-	    "a 0/1 column gives ones and percent)", OPT_TABLE1 },
+	    "a 0/1 column and the levels of\na --categorical column give "
+	    "ones and percent)", OPT_TABLE1 },
 	{ "curve", 0, "km", "print the Kaplan-Meier curve: time survival "
 	    "at_risk\nevents", OPT_CURVE },
 	{ "bins-from", 0, "file", "histograms on the grid [min, max] of each "
@@ -100,6 +102,11 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_IMAGE:
 			o->so.image_column = optarg;
+			break;
+		case OPT_CAT:
+			free((void *)o->so.categorical);
+			o->so.categorical = fl_opt_list(usage, "--categorical",
+			    optarg, &o->so.ncategorical);
 			break;
 		case OPT_TSV:
 			o->tsv = 1;
@@ -159,13 +166,13 @@ parse_args(int argc, char **argv, struct opts *o)
 		fl_usage_error(usage, "--tsv, --table1 and --curve conflict");
 	if (o->data == NULL && (o->bins_from != NULL || o->so.time != NULL ||
 	    o->so.min_count > 0 || o->so.epsilon > 0 ||
-	    o->so.image_column != NULL))
+	    o->so.image_column != NULL || o->so.categorical != NULL))
 		fl_usage_error(usage, "--bins-from, --survival, --min-count, "
-		    "--dp-epsilon and --image-column need --data");
+		    "--dp-epsilon, --categorical and --image-column need "
+		    "--data");
 	if (o->so.bins > 0 && o->bins_from == NULL)
 		fl_usage_error(usage, "--bins needs --bins-from");
-	if (o->so.bins == 0)
-		o->so.bins = 100;
+	o->so.bins = o->so.bins > 0 ? o->so.bins : 100;
 	if (o->site != NULL && (o->data == NULL || o->tsv))
 		fl_usage_error(usage, "--site needs --data and an archive to "
 		    "write");
@@ -272,11 +279,10 @@ main(int argc, char **argv)
 {
 	struct fl_err err = FL_ERR_INIT;
 	struct fl_stats *s = NULL;
-	struct opts o;
+	struct opts o = { 0 };
 	int rc;
 
 	fl_setprogname(argv[0]);
-	memset(&o, 0, sizeof(o));
 	parse_args(argc, argv, &o);
 	if (!o.tsv)
 		fl_refuse_tty(o.out);
@@ -287,6 +293,7 @@ main(int argc, char **argv)
 		    fl_in_name(o.data != NULL ? o.data : o.archive),
 		    fl_stats_rows(s), fl_stats_ncols(s));
 	fl_stats_free(s);
+	free((void *)o.so.categorical);
 	json_decref(o.from);
 	return rc;
 }

@@ -16,8 +16,8 @@
 const char init_usage[] =
     "usage: fl-init [-qv] -m spec -l column [-t task] [--classes k]\n"
     "               [-f a,b,... | -s stats] [-x a,b,...] [--seed n]\n"
-    "               [--missing impute|drop] [--input CxHxW] [--sign key]\n"
-    "               [-o file]\n"
+    "               [--missing impute|drop] [--categorical a,b,...]\n"
+    "               [--input CxHxW] [--sign key] [-o file]\n"
     "       fl-init [-qv] -m cox|mlp:H... --time column --event column\n"
     "               [--grid n] [--tmax t] [-f a,b,... | -s stats] ...";
 
@@ -26,7 +26,7 @@ static const char about[] =
     "applies.\n";
 
 enum { OPT_CLASSES = 256, OPT_SEED, OPT_SIGN, OPT_TIME, OPT_EVENT, OPT_GRID,
-	OPT_TMAX, OPT_MISSING, OPT_INPUT };
+	OPT_TMAX, OPT_MISSING, OPT_INPUT, OPT_CAT };
 
 static const struct fl_opt options[] = {
 	{ "model", 'm', "SPEC", "logreg, softmax, linear, cox,\n"
@@ -53,6 +53,9 @@ static const struct fl_opt options[] = {
 	    "them; features default to every column but\n"
 	    "the label and --exclude", 0 },
 	{ "exclude", 'x', "LIST", "columns never to use as features", 0 },
+	{ "categorical", 0, "LIST", "one-hot encode these feature columns with\n"
+	    "the levels in --stats (the first level left\n"
+	    "out for logreg, softmax, linear and cox)", OPT_CAT },
 	{ "missing", 0, "HOW", "a row missing a feature: impute (the pooled\n"
 	    "mean from --stats) or drop (R's na.omit)\n"
 	    "(default impute)", OPT_MISSING },
@@ -147,6 +150,11 @@ init_parse_args(int argc, char **argv, struct opts *o)
 		case OPT_INPUT:
 			o->input = optarg;
 			break;
+		case OPT_CAT:
+			free(o->categorical);
+			o->categorical = fl_opt_list(init_usage, "--categorical",
+			    optarg, &o->ncategorical);
+			break;
 		case OPT_TMAX:
 			o->tmax = fl_opt_double(init_usage, "--tmax", optarg, 1e-300,
 			    1e300);
@@ -179,5 +187,11 @@ init_parse_args(int argc, char **argv, struct opts *o)
 		fl_usage_error(init_usage, "--label is required");
 	if (o->features == NULL && o->stats == NULL)
 		fl_usage_error(init_usage, "give --features or --stats");
+	if (o->categorical != NULL && o->stats == NULL)
+		fl_usage_error(init_usage, "--categorical needs --stats (the "
+		    "levels)");
+	if (o->categorical != NULL && (o->input != NULL ||
+	    strncmp(o->spec, "cnn", 3) == 0))
+		fl_usage_error(init_usage, "--categorical is not for a cnn");
 	fl_refuse_tty(o->out);
 }

@@ -14,8 +14,8 @@ struct opts {
 	int		 grid_set;
 	long		 grid;
 	double		 tmax;
-	char		**features, **exclude;
-	size_t		 nfeatures, nexclude;
+	char		**features, **exclude, **categorical;
+	size_t		 nfeatures, nexclude, ncategorical;
 	long		 classes;
 	uint64_t	 seed;
 	int		 verbose;	/* -v 1, -q 0, else -1: if a terminal */
@@ -45,5 +45,19 @@ void	init_report(const struct opts *o, const struct fl_stats *st,
 const char *init_cnn_spec(const struct opts *o, char *buf, size_t len);
 void	init_cnn_stats(struct fl_model *m, const struct fl_stats *st,
 	    const char **feats);
+
+/* init-cat.c: --categorical.  Replace each categorical column among
+ * feats[0..*d) by its features "column=level" (a new *feats, the old one
+ * freed; the names made in *made, NULL-terminated, for the caller to
+ * free), then record the columns' levels in m's prep.  Errors name the
+ * statistics file: FL_EFORMAT (no levels recorded, too many, fewer than
+ * two), FL_EUSAGE (not a feature), FL_ENOMEM. */
+int	init_cat_expand(const struct opts *o, const struct fl_stats *st,
+	    const char ***feats, size_t *d, char ***made, struct fl_err *err);
+int	init_cat_prep(const struct opts *o, const struct fl_stats *st,
+	    struct fl_model *m, struct fl_err *err);
+/* Say on stderr, as init_report does, each categorical column's levels
+ * and reference. */
+void	init_cat_report(const struct opts *o, const struct fl_model *m);
 
 #endif

@@ -38,6 +38,9 @@ sim_pool_stats(const struct sim *s, struct fl_err *err)
 		    s->sp.site[i].name);
 		sim_argv_addf(&a, "--output=%s/%s.fls", s->dir,
 		    s->sp.site[i].name);
+		if (s->o.categorical != NULL)
+			sim_argv_addf(&a, "--categorical=%s",
+			    s->o.categorical);
 		if ((rc = tool(&a, NULL, err)) != 0)
 			return rc;
 	}
@@ -68,6 +71,8 @@ sim_init_model(const struct sim *s, struct fl_err *err)
 		sim_argv_addf(&a, "--exclude=%s%s%s", x ? x : "",
 		    x && col ? "," : "", col ? col : "");
 	sim_argv_addf(&a, "--stats=%s/stats.fls", s->dir);
+	if (s->o.categorical != NULL)
+		sim_argv_addf(&a, "--categorical=%s", s->o.categorical);
 	sim_argv_addf(&a, "--seed=%llu", (unsigned long long)s->o.seed);
 	sim_argv_addf(&a, "--output=%s/r0.fla", s->dir);
 	return tool(&a, NULL, err);

@@ -16,6 +16,7 @@
 static const char usage[] =
     "usage: fl-simulate [-qv] (--site-column col | --sites n) [-r rounds]\n"
     "                   [-m spec] [-l column] [-x a,b,...] [--strategy name]\n"
+    "                   [--categorical a,b,...]\n"
     "                   [--test file | --holdout f] [--seed n]\n"
     "                   [--init-args args] [--train-args args]\n"
     "                   [--aggregate-args args] [-o dir] data.csv";
@@ -29,7 +30,7 @@ static const char about[] =
     "to stdout, tab-separated (lined up on a terminal).\n";
 
 enum { OPT_SITECOL = 256, OPT_SITES, OPT_TEST, OPT_HOLD, OPT_STRAT,
-	OPT_SEED, OPT_IARGS, OPT_TARGS, OPT_AARGS };
+	OPT_SEED, OPT_IARGS, OPT_TARGS, OPT_AARGS, OPT_CAT };
 
 static const struct fl_opt options[] = {
 	{ "site-column", 0, "COL", "one site per value of COL (then left "
@@ -41,6 +42,8 @@ static const struct fl_opt options[] = {
 	{ "label", 'l', "COL", "fl-init's label column", 0 },
 	{ "exclude", 'x', "LIST", "fl-init: columns that are not features",
 	    0 },
+	{ "categorical", 0, "LIST", "fl-stats and fl-init: one-hot encode "
+	    "these\ncolumns", OPT_CAT },
 	{ "strategy", 0, "NAME", "fl-aggregate's strategy (default fedavg)",
 	    OPT_STRAT },
 	{ "test", 0, "FILE", "score on FILE; all of data.csv trains",
@@ -125,6 +128,10 @@ sim_parse_args(int argc, char **argv, struct sim_opts *o)
 			break;
 		case 'x':
 			o->exclude = optarg;
+			break;
+		case OPT_CAT:
+			free(fl_opt_list(usage, "--categorical", optarg, &n));
+			o->categorical = optarg;
 			break;
 		case OPT_SITECOL:
 			o->site_col = optarg;

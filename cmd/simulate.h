@@ -27,6 +27,7 @@ struct sim_opts {
 	long		 rounds;	/* -r (default 5) */
 	uint64_t	 seed;		/* --seed (default 1) */
 	const char	*model, *label, *exclude, *strategy;
+	const char	*categorical;	/* --categorical LIST, or NULL */
 	int		 exclude_has_site;	/* -x names --site-column */
 	char		**init_args, **train_args, **agg_args;
 	const char	*outdir;	/* -o DIR, or NULL: a temporary one */

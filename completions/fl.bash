@@ -10,7 +10,7 @@ _fl_opts() {
 	case $1 in
 	fl-init)
 		echo "-m --model -l --label -t --task --classes -f --features
-		    --time --event --grid --tmax -s --stats -x --exclude --missing --seed --input --sign -o --output -q --quiet
+		    --time --event --grid --tmax -s --stats -x --exclude --missing --categorical --seed --input --sign -o --output -q --quiet
 		    -v --verbose -h --help -V --version" ;;
 	fl-train)
 		echo "-d --data -e --epochs -b --batch --lr --optimizer
@@ -39,12 +39,12 @@ _fl_opts() {
 		    --select --clip --min-updates --key --sign --report
 		    --coalitions --from-metrics -o --output -q --quiet -h --help -V --version" ;;
 	fl-stats)
-		echo "--data --image-column --tsv --table1 --curve --bins-from --bins
+		echo "--data --image-column --categorical --tsv --table1 --curve --bins-from --bins
 		    --survival --min-count --dp-epsilon --site -o --output -q --quiet
 		    -v --verbose -h --help -V --version" ;;
 	fl-simulate)
 		echo "--site-column --sites -r --rounds -m --model -l --label
-		    -x --exclude --strategy --test --holdout --seed --init-args
+		    -x --exclude --categorical --strategy --test --holdout --seed --init-args
 		    --train-args --aggregate-args -o --output -q --quiet
 		    -v --verbose -h --help -V --version" ;;
 	fl-keygen)

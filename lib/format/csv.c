@@ -59,6 +59,12 @@ struct fl_csv {
 	double	*prow;
 	const char *cell;
 	size_t	 celln;
+	/* The raw text of each field of the row last read (fl_csv_field),
+	 * pointing into buf; fn[j] 0 for an empty or NA cell. */
+	const char **fs;
+	size_t	*fn;
+	/* text[j] 1 where column j may hold text (fl_csv_text), or NULL. */
+	unsigned char *text;
 };
 
 /* Bytes that may appear in a number: digits, sign, point, exponent. */
@@ -429,6 +435,9 @@ parse_header(struct fl_csv *c, char *line, size_t len, struct fl_err *err)
 	}
 	c->ncols = c->pcols = n;
 	c->pnames = c->names;
+	if ((c->fs = calloc(n, sizeof(*c->fs))) == NULL ||
+	    (c->fn = calloc(n, sizeof(*c->fn))) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	if ((tmp = malloc(n * sizeof(*tmp))) == NULL)
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	sort_idx(c->sorted, tmp, n, c->names);
@@ -557,6 +566,8 @@ parse_row(struct fl_csv *c, char *line, size_t len, double *row,
 			    "%s:%zu: column '%.64s': unbalanced quotes",
 			    c->name, c->line, c->pnames[j]);
 		n = (size_t)(t - s);
+		c->fs[j] = s;
+		c->fn[j] = n;
 		if ((long)j == c->img) {	/* a file name, read later */
 			c->cell = s;
 			c->celln = n;
@@ -564,6 +575,7 @@ parse_row(struct fl_csv *c, char *line, size_t len, double *row,
 			continue;
 		}
 		if (n == 0 || (n == 2 && s[0] == 'N' && s[1] == 'A')) {
+			c->fn[j] = 0;
 			row[j] = NAN;
 			continue;
 		}
@@ -571,6 +583,10 @@ parse_row(struct fl_csv *c, char *line, size_t len, double *row,
 		if ((c->fastnum && fl_csv_number_fast(s, t, &v)) ||
 		    fl_csv_number_strtod(s, t, &v) == 0) {
 			row[j] = v;
+			continue;
+		}
+		if (c->text != NULL && c->text[j]) {	/* a level */
+			row[j] = NAN;
 			continue;
 		}
 		show_cell(shown, sizeof(shown), s, n);
@@ -693,6 +709,36 @@ fail:
 	return rc;
 }
 
+const char *
+fl_csv_field(const struct fl_csv *c, size_t j, size_t *len)
+{
+	if (c->img >= 0 || c->line < 2 || j >= c->pcols || c->fn[j] == 0) {
+		*len = 0;
+		return NULL;
+	}
+	*len = c->fn[j];
+	return c->fs[j];
+}
+
+/* Let column col hold text; see format.h. */
+int
+fl_csv_text(struct fl_csv *c, const char *col, struct fl_err *err)
+{
+	long j;
+
+	if (c->img >= 0)
+		return fl_err_set(err, FL_EUSAGE, "%s: text columns and an "
+		    "image column do not mix", c->name);
+	if ((j = fl_csv_find(c, col)) < 0)
+		return fl_err_set(err, FL_EFORMAT, "%s: missing column '%.64s'",
+		    c->name, col);
+	if (c->text == NULL && (c->text = calloc(c->pcols,
+	    sizeof(*c->text))) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	c->text[j] = 1;
+	return 0;
+}
+
 size_t
 fl_csv_line(const struct fl_csv *c)
 {
@@ -717,6 +763,9 @@ fl_csv_free(struct fl_csv *c)
 	free(c->dir);
 	free(c->path);
 	free(c->prow);
+	free(c->fs);
+	free(c->fn);
+	free(c->text);
 	free(c->name);
 	free(c->buf);
 	free(c->names);
@@ -823,6 +872,9 @@ fl_csv_image(struct fl_csv *c, const char *col, struct fl_err *err)
 	if ((img = fl_csv_find(c, col)) < 0)
 		return fl_err_set(err, FL_EFORMAT, "%s: no column '%.64s' "
 		    "(--image-column)", c->name, col);
+	if (c->text != NULL)
+		return fl_err_set(err, FL_EUSAGE, "%s: text columns and an "
+		    "image column do not mix", c->name);
 	if (c->img >= 0)
 		return fl_err_set(err, FL_EUSAGE, "%s: one image column only",
 		    c->name);

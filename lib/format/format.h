@@ -307,7 +307,8 @@ int		 fl_json_get_str(const json_t *obj, const char *key,
 
 /*
  * A streaming reader of a numeric CSV file: one header row of names, then
- * rows of numbers separated by commas.  "NA" and empty cells read as NaN.
+ * rows of numbers separated by commas (text only in columns made text
+ * columns with fl_csv_text).  "NA" and empty cells read as NaN.
  * Quoted fields are accepted around names and numbers.  Lines end in LF or
  * CRLF.  Errors name the file, line and column:
  * "data.csv:17: column 'age': not a number".
@@ -323,6 +324,20 @@ long		 fl_csv_find(const struct fl_csv *c, const char *name);
 /* Read the next row into row[ncols]; 1 when read, 0 at end of file, or a
  * negative FL_E* code (FL_EFORMAT for a short row or a non-number). */
 int		 fl_csv_next(struct fl_csv *c, double *row, struct fl_err *err);
+/* The text of column j in the row last read (quotes removed, not
+ * NUL-terminated, len bytes), valid until the next fl_csv_next; NULL for an
+ * empty or NA cell, and for every column of a CSV with an image column. */
+const char	*fl_csv_field(const struct fl_csv *c, size_t j, size_t *len);
+/*
+ * Let column col (a header name) hold text as well as numbers: a cell
+ * there that is not a number reads as NaN in the row, as a missing cell
+ * does, and fl_csv_field gives its text (a categorical column's level).
+ * Every other column still refuses a non-number.  Call before the first
+ * fl_csv_next; not with an image column.  Errors: FL_EFORMAT (no such
+ * column, "FILE: missing column 'col'"), FL_EUSAGE, FL_ENOMEM.
+ */
+int		 fl_csv_text(struct fl_csv *c, const char *col,
+		    struct fl_err *err);
 /* The line number of the row last read (the header is line 1). */
 size_t		 fl_csv_line(const struct fl_csv *c);
 const char	*fl_csv_name(const struct fl_csv *c);

@@ -105,7 +105,10 @@ fl_dataset_load_image(struct fl_dataset **dsp, const char *path,
 	struct fl_dataset *ds = NULL;
 	struct fl_csv *c = NULL;
 	long *idx = NULL, lab = -1, f, tcol = -1;
-	double *row = NULL, x;
+	long *lvl = NULL;	/* ncat cells' levels, then ncat columns */
+	double *row = NULL, *raw = NULL, x;
+	const char *cell;
+	size_t celln;
 	float *xr;
 	int rc;
 
@@ -119,16 +122,26 @@ fl_dataset_load_image(struct fl_dataset **dsp, const char *path,
 	ncols = fl_csv_ncols(c);
 	if ((ds = calloc(1, sizeof(*ds))) == NULL ||
 	    (idx = calloc(d == 0 ? 1 : d, sizeof(*idx))) == NULL ||
+	    (raw = calloc(d == 0 ? 1 : d, sizeof(*raw))) == NULL ||
+	    (lvl = calloc(2 * pp->ncat + 1, sizeof(*lvl))) == NULL ||
 	    (row = malloc(ncols * sizeof(*row))) == NULL) {
 		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
 		goto out;
 	}
 	ds->d = d;
+	/* A categorical column's cells may be text (its levels). */
+	for (j = 0; j < pp->ncat; j++) {
+		if ((rc = fl_csv_text(c, pp->cat[j].column, err)) < 0)
+			goto out;
+		lvl[pp->ncat + j] = fl_csv_find(c, pp->cat[j].column);
+	}
 	for (j = 0; j < d; j++) {
-		if ((f = fl_csv_find(c, pp->features[j])) < 0) {
+		const char *col = pp->fcat != NULL && pp->fcat[j] >= 0 ?
+		    pp->cat[pp->fcat[j]].column : pp->features[j];
+
+		if ((f = fl_csv_find(c, col)) < 0) {
 			rc = fl_err_set(err, FL_EFORMAT,
-			    "%s: missing column '%.64s'", fl_csv_name(c),
-			    pp->features[j]);
+			    "%s: missing column '%.64s'", fl_csv_name(c), col);
 			goto out;
 		}
 		idx[j] = f;
@@ -186,8 +199,29 @@ fl_dataset_load_image(struct fl_dataset **dsp, const char *path,
 		} else if ((rc = check_label(c, pp->label, task, k, yv,
 		    err)) < 0)
 			goto out;
+		/*
+		 * The raw features: numbers, or a categorical column's
+		 * indicators, 1 for the cell's level and 0 for the others
+		 * (all 0 for a level the model does not know); NaN for a
+		 * missing cell.  Without categorical columns they are the
+		 * row's cells, read in place.
+		 */
+		for (j = 0; j < pp->ncat; j++) {
+			cell = fl_csv_field(c, (size_t)lvl[pp->ncat + j],
+			    &celln);
+			lvl[j] = fl_catcol_find(&pp->cat[j], cell, celln);
+		}
+		for (j = 0; pp->ncat > 0 && j < d; j++) {
+			if (pp->fcat[j] < 0)
+				raw[j] = row[idx[j]];
+			else if ((f = lvl[pp->fcat[j]]) == FL_CAT_MISSING)
+				raw[j] = NAN;
+			else
+				raw[j] = f == (long)pp->flevel[j];
+		}
 		if (pp->drop_missing && need_label) {
-			for (j = 0; j < d && !isnan(row[idx[j]]); j++)
+			for (j = 0; j < d && !isnan(pp->ncat > 0 ? raw[j] :
+			    row[idx[j]]); j++)
 				;
 			if (j < d) {
 				ds->dropped++;
@@ -198,7 +232,7 @@ fl_dataset_load_image(struct fl_dataset **dsp, const char *path,
 			goto out;
 		xr = ds->X + ds->n * d;
 		for (j = 0; j < d; j++) {
-			x = row[idx[j]];
+			x = pp->ncat > 0 ? raw[j] : row[idx[j]];
 			if (isnan(x))
 				x = pp->impute[j];
 			x = (x - pp->mean[j]) / pp->scale[j];
@@ -223,6 +257,8 @@ fl_dataset_load_image(struct fl_dataset **dsp, const char *path,
 	rc = 0;
 out:
 	free(idx);
+	free(raw);
+	free(lvl);
 	free(row);
 	fl_csv_free(c);
 	fl_dataset_free(ds);

@@ -121,6 +121,7 @@ prep_release(struct fl_prep *p)
 	free(p->impute);
 	free(p->time);
 	free(p->grid);
+	fl_prep_cat_release(p);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -182,6 +183,8 @@ prep_copy(struct fl_prep *dst, const struct fl_prep *src)
 		memcpy(dst->grid, src->grid, src->ngrid * sizeof(double));
 		dst->ngrid = src->ngrid;
 	}
+	if (fl_prep_cat_copy(dst, src, NULL) < 0)
+		goto nomem;
 	return 0;
 nomem:
 	prep_release(dst);

@@ -54,7 +54,60 @@ struct fl_prep {
 	char		*time;
 	size_t		 ngrid;
 	double		*grid;
+	/* Categorical columns (lib/model/onehot.c; none: 0 and NULL):
+	 * feature j is the 0/1 indicator of level flevel[j] of column
+	 * cat[fcat[j]] where fcat[j] >= 0, else a number. */
+	size_t		 ncat;
+	struct fl_catcol *cat;
+	long		*fcat;		/* d */
+	size_t		*flevel;	/* d */
 };
+
+/*
+ * A categorical column: its levels in order (as fl-stats sorts them, R's
+ * factor() order), each a feature "column=level" but for the reference
+ * level, which the other indicators' zeros stand for (reference coding);
+ * reference -1: every level is a feature (full one-hot).  A cell that is
+ * none of the levels (a level this model never saw) is all zeros; an
+ * empty or NA cell is missing (imputed or dropped as any feature).
+ */
+#define FL_MAX_CAT_LEVELS	64
+#define FL_MAX_CAT_LEVEL_LEN	256
+struct fl_catcol {
+	char	 *column;
+	size_t	  nlevels;
+	char	**levels;
+	long	  reference;
+};
+/* Add categorical column column (copied) with levels[0..nlevels) (2 to
+ * FL_MAX_CAT_LEVELS distinct, 1 to FL_MAX_CAT_LEVEL_LEN bytes each) and
+ * reference (-1 or a level's index) to p; then fl_prep_link.  Errors:
+ * FL_EFORMAT (naming the column), FL_ENOMEM. */
+int		 fl_prep_add_categorical(struct fl_prep *p,
+		    const char *column, size_t nlevels,
+		    const char *const *levels, long reference,
+		    struct fl_err *err);
+/* Match p's features to its categorical columns (fcat, flevel): each
+ * level but the reference must be exactly one feature named
+ * "column=level", and no other feature may be named like a categorical
+ * column or match two.  Errors: FL_EFORMAT, FL_ENOMEM. */
+int		 fl_prep_link(struct fl_prep *p, struct fl_err *err);
+/* Copy src's categorical columns into dst (same features) and link. */
+int		 fl_prep_cat_copy(struct fl_prep *dst,
+		    const struct fl_prep *src, struct fl_err *err);
+void		 fl_prep_cat_release(struct fl_prep *p);
+/* The index of the level a cell (len bytes, not NUL-terminated; NULL for
+ * an empty or NA cell) is, or FL_CAT_MISSING or FL_CAT_UNKNOWN. */
+#define FL_CAT_MISSING	(-2)
+#define FL_CAT_UNKNOWN	(-1)
+long		 fl_catcol_find(const struct fl_catcol *c, const char *cell,
+		    size_t len);
+/* The manifest's preprocess "categorical" {column: {"levels": [...],
+ * "reference": level or null}}, and back (then linked).  NULL: out of
+ * memory.  Errors: FL_EFORMAT, FL_ENOMEM. */
+json_t		*fl_prep_cat_json(const struct fl_prep *p);
+int		 fl_prep_cat_from_json(struct fl_prep *p, const json_t *j,
+		    struct fl_err *err);
 
 /*
  * A new model from a spec ("logreg", "softmax", "linear", "mlp:H1[,H2...]")
@@ -244,7 +297,10 @@ struct fl_dataset {
  * skipped (and counted in skipped); with the prep's drop_missing, so
  * are rows missing a feature (counted in dropped).  With need_label 0 (prediction) the
  * label and time columns may be absent (NaN) and no row is skipped: a
- * missing label stays NaN in y.
+ * missing label stays NaN in y.  A categorical column's cells (which may
+ * be text there only) become its features' 0/1 indicators (struct
+ * fl_catcol): a level the model does not know is all zeros, an empty or
+ * NA cell is missing.
  */
 int		 fl_dataset_load(struct fl_dataset **ds, const char *path,
 		    const struct fl_model *m, int need_label,

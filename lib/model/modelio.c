@@ -77,6 +77,9 @@ fl_model_describe(const struct fl_model *m, json_t *manifest,
 		if (p->drop_missing)
 			bad |= json_object_set_new(prep, "missing",
 			    json_string("drop")) < 0;
+		if (p->ncat > 0)
+			bad |= json_object_set_new(prep, "categorical",
+			    fl_prep_cat_json(p)) < 0;
 		/* Survival columns and grid (lib/train/cox.c). */
 		bad |= fl_survival_describe(m, model, NULL) < 0;
 		bad |= json_object_set_new(manifest, "model", model) < 0;
@@ -372,6 +375,9 @@ fl_model_from_archive(struct fl_model **mp, const struct fl_archive *a,
 	}
 	fl_model_prep(m)->drop_missing = v != NULL &&
 	    strcmp(json_string_value(v), "drop") == 0;
+	if ((v = json_object_get(prep, "categorical")) != NULL &&
+	    (rc = fl_prep_cat_from_json(fl_model_prep(m), v, err)) < 0)
+		goto out;
 	buf = fl_model_params(m);
 	if ((rc = fl_archive_params(a, m, &buf, &data, err)) < 0)
 		goto out;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "stats/stats.h"
+#include "stats/levels_int.h"
 
 /* The six per-column quantities, in archive order. */
 enum { ST_COUNT, ST_MISSING, ST_SUM, ST_SUMSQ, ST_MIN, ST_MAX, ST_N };
@@ -23,6 +24,8 @@ struct fl_stats {
 	size_t	  rows;
 	char	**names;	/* ncols owned strings */
 	double	 *v[ST_N];	/* ncols each */
+	struct fl_levels *lv;	/* cap: each column's levels, where
+				 * recorded (--categorical) */
 	/* Clinical summary (issue 5): histograms on a common grid, a
 	 * Kaplan-Meier table, and what was done to protect them. */
 	size_t	  bins;		/* 0: no histograms */
@@ -50,6 +53,10 @@ stats_reserve(struct fl_stats *s, size_t cap, struct fl_err *err)
 	if ((p = realloc(s->names, cap * sizeof(*s->names))) == NULL)
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	s->names = p;
+	if ((p = realloc(s->lv, cap * sizeof(*s->lv))) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	s->lv = p;
+	memset(&s->lv[s->cap], 0, (cap - s->cap) * sizeof(*s->lv));
 	for (k = 0; k < ST_N; k++) {
 		if ((p = realloc(s->v[k], bytes)) == NULL)
 			return fl_err_set(err, FL_ENOMEM, "out of memory");
@@ -77,6 +84,7 @@ stats_add_col(struct fl_stats *s, const char *name, struct fl_err *err)
 	s->v[ST_SUMSQ][j] = 0;
 	s->v[ST_MIN][j] = INFINITY;
 	s->v[ST_MAX][j] = -INFINITY;
+	memset(&s->lv[j], 0, sizeof(s->lv[j]));
 	s->ncols++;
 	return 0;
 }
@@ -94,9 +102,12 @@ fl_stats_free(struct fl_stats *s)
 
 	if (s == NULL)
 		return;
-	for (j = 0; j < s->ncols; j++)
+	for (j = 0; j < s->ncols; j++) {
 		free(s->names[j]);
+		fl_levels_clear(&s->lv[j]);
+	}
 	free(s->names);
+	free(s->lv);
 	for (k = 0; k < ST_N; k++)
 		free(s->v[k]);
 	free(s->lo);
@@ -187,6 +198,7 @@ suppress(struct fl_stats *s, double k)
 			s->v[ST_MAX][j] = -INFINITY;
 			s->suppressed++;
 		}
+		s->suppressed += fl_levels_suppress(&s->lv[j], k);
 		for (b = 0; s->hist != NULL && b < s->bins; b++) {
 			c = &s->hist[j * s->bins + b];
 			if (*c > 0 && *c < k) {
@@ -281,7 +293,8 @@ fl_stats_from_csv_opts(struct fl_stats **sp, const char *path,
 	struct fl_csv *c = NULL;
 	double *row = NULL, x;
 	struct obs *obs = NULL;
-	size_t j, n, nobs = 0, cap = 0, bytes;
+	const char *cell = NULL;
+	size_t j, n, nobs = 0, cap = 0, bytes, celln;
 	long ti = -1, ei = -1, g;
 	int rc;
 
@@ -309,6 +322,17 @@ fl_stats_from_csv_opts(struct fl_stats **sp, const char *path,
 	for (j = 0; j < n; j++)
 		if ((rc = stats_add_col(s, fl_csv_colname(c, j), err)) < 0)
 			goto out;
+	/* The categorical columns: levels recorded, text cells read. */
+	for (j = 0; opt != NULL && j < opt->ncategorical; j++) {
+		if ((rc = fl_csv_text(c, opt->categorical[j], err)) < 0) {
+			if (rc == FL_EFORMAT)
+				fl_err_set(err, rc, "%s: no column '%s' "
+				    "(--categorical)", fl_csv_name(c),
+				    opt->categorical[j]);
+			goto out;
+		}
+		s->lv[fl_csv_find(c, opt->categorical[j])].rec = 1;
+	}
 	if (opt != NULL && opt->grid != NULL && opt->bins > 0) {
 		s->bins = opt->bins;
 		if (fl_size_mul(n, s->bins * sizeof(double), &bytes) < 0 ||
@@ -366,6 +390,12 @@ fl_stats_from_csv_opts(struct fl_stats **sp, const char *path,
 				    s->lo[j], s->hi[j], s->bins)] += 1;
 		for (j = 0; j < n; j++) {
 			x = row[j];
+			/* A level; a text cell is no number (NaN). */
+			if (s->lv[j].rec && !s->lv[j].over &&
+			    (cell = fl_csv_field(c, j, &celln)) != NULL &&
+			    (rc = fl_levels_add_num(&s->lv[j], cell, celln, x,
+			    1, err)) < 0)
+				goto out;
 			if (isnan(x)) {
 				s->v[ST_MISSING][j] += 1;
 				continue;
@@ -405,7 +435,7 @@ summary_to_archive(const struct fl_stats *s, struct fl_archive *a,
     struct fl_err *err)
 {
 	json_t *man = fl_archive_manifest(a), *p;
-	size_t shape[2];
+	size_t shape[2], i;
 	int rc, bad = 0;
 
 	if (s->hist != NULL) {
@@ -430,6 +460,20 @@ summary_to_archive(const struct fl_stats *s, struct fl_archive *a,
 		    shape, s->km, err)) < 0)
 			return rc;
 	}
+	for (i = 0; i < s->ncols && !s->lv[i].rec; i++)
+		continue;
+	if (i < s->ncols) {	/* some column's levels are recorded */
+		json_t *l = json_object();
+
+		for (; l != NULL && i < s->ncols; i++)
+			if (s->lv[i].rec && json_object_set_new(l, s->names[i],
+			    fl_levels_to_json(&s->lv[i])) < 0) {
+				json_decref(l);
+				l = NULL;
+			}
+		if (l == NULL || json_object_set_new(man, "levels", l) < 0)
+			return fl_err_set(err, FL_ENOMEM, "out of memory");
+	}
 	if (s->min_count > 0 || s->epsilon > 0) {
 		p = json_pack("{s:f, s:f}", "min_count", s->min_count,
 		    "suppressed", s->suppressed);
@@ -451,6 +495,7 @@ summary_from_archive(struct fl_stats *s, const struct fl_archive *a,
 	json_t *man = fl_archive_manifest((struct fl_archive *)a);
 	const json_t *sv = json_object_get(man, "survival");
 	const json_t *pv = json_object_get(man, "privacy");
+	const json_t *lv = json_object_get(man, "levels");
 	struct fl_tensor t;
 	int64_t bins;
 	size_t i, n = s->ncols;
@@ -522,6 +567,25 @@ summary_from_archive(struct fl_stats *s, const struct fl_archive *a,
 				    "'km': row %zu is not a time in order with "
 				    "counts", i);
 		*ntensors += 1;
+	}
+	if (lv != NULL) {
+		const char *key;
+		const json_t *v;
+		long col;
+
+		if (!json_is_object(lv))
+			return fl_err_set(err, FL_EFORMAT, "key 'levels' is not "
+			    "an object");
+		json_object_foreach((json_t *)lv, key, v) {
+			if ((col = fl_stats_find(s, key)) < 0)
+				return fl_err_set(err, FL_EFORMAT, "key 'levels':"
+				    " no column '%.64s'", key);
+			if ((rc = fl_levels_from_json(&s->lv[col], v,
+			    err)) < 0)
+				return fl_err_prefix(err, "key 'levels': "
+				    "column '%.64s'", key);
+			s->lv[col].rec = 1;
+		}
 	}
 	if (pv != NULL) {
 		const json_t *dp = json_object_get(pv, "dp");
@@ -829,6 +893,7 @@ fl_stats_merge(struct fl_stats *dst, const struct fl_stats *src,
 			if ((rc = stats_add_col(dst, src->names[j], err)) < 0)
 				return rc;
 			i = dst->ncols - 1;
+			dst->lv[i].rec = src->lv[j].rec;
 		}
 		dst->v[ST_COUNT][i] += src->v[ST_COUNT][j];
 		dst->v[ST_MISSING][i] += src->v[ST_MISSING][j];
@@ -838,6 +903,13 @@ fl_stats_merge(struct fl_stats *dst, const struct fl_stats *src,
 			dst->v[ST_MIN][i] = src->v[ST_MIN][j];
 		if (src->v[ST_MAX][j] > dst->v[ST_MAX][i])
 			dst->v[ST_MAX][i] = src->v[ST_MAX][j];
+		/* Levels pool only where both sides recorded them. */
+		if (!src->lv[j].rec) {
+			fl_levels_clear(&dst->lv[i]);
+			dst->lv[i].rec = dst->lv[i].over = 0;
+		} else if (dst->lv[i].rec && (rc = fl_levels_merge(
+		    &dst->lv[i], &src->lv[j], err)) < 0)
+			return rc;
 	}
 	dst->rows += src->rows;
 	return 0;
@@ -865,6 +937,19 @@ fl_stats_col(const struct fl_stats *s, size_t j, struct fl_colstats *out)
 	out->sumsq = s->v[ST_SUMSQ][j];
 	out->min = s->v[ST_MIN][j];
 	out->max = s->v[ST_MAX][j];
+}
+
+long
+fl_stats_levels(const struct fl_stats *s, size_t j,
+    const char *const **values, const double **counts)
+{
+	if (j >= s->ncols || !s->lv[j].rec)
+		return FL_LEVELS_NONE;
+	if (s->lv[j].over)
+		return FL_LEVELS_OVER;
+	*values = (const char *const *)s->lv[j].v;
+	*counts = s->lv[j].cnt;
+	return (long)s->lv[j].n;
 }
 
 long
@@ -974,21 +1059,68 @@ col_binary(const struct fl_stats *s, size_t j)
 	    s->v[ST_MAX][j] <= 1 && s->v[ST_SUMSQ][j] == s->v[ST_SUM][j];
 }
 
+/* A name, or "name=level", with tabs and line ends as blanks. */
+static void
+put_name(FILE *f, const char *name, const char *level)
+{
+	const char *p;
+
+	for (p = name; *p != '\0'; p++)
+		fputc(*p == '\t' || *p == '\n' || *p == '\r' ? ' ' : *p, f);
+	if (level != NULL) {
+		fputc('=', f);
+		put_name(f, level, NULL);
+	}
+}
+
+/*
+ * Table 1's rows of categorical column j (after its name): n, the rows of
+ * its recorded levels, and missing, its other rows (empty or NA, or in a
+ * level suppressed under --min-count); then one row per level, named
+ * "column=level", read as the level's 0/1 indicator: n, and the rows of
+ * the level (ones) and their percent of n.
+ */
+static void
+table1_levels(const struct fl_stats *s, size_t j, FILE *f)
+{
+	const struct fl_levels *l = &s->lv[j];
+	double n = 0;
+	size_t i, k;
+
+	for (i = 0; i < l->n; i++)
+		n += l->cnt[i];
+	put_num(f, n);
+	put_num(f, s->v[ST_COUNT][j] + s->v[ST_MISSING][j] - n);
+	for (k = 0; k < 8; k++)
+		put_num(f, NAN);
+	fputc('\n', f);
+	for (i = 0; i < l->n; i++) {
+		put_name(f, s->names[j], l->v[i]);
+		put_num(f, n);
+		for (k = 0; k < 7; k++)
+			put_num(f, NAN);
+		put_num(f, l->cnt[i]);
+		put_num(f, 100 * l->cnt[i] / n);
+		fputc('\n', f);
+	}
+}
+
 int
 fl_stats_write_table1(const struct fl_stats *s, FILE *f, const char *name,
     struct fl_err *err)
 {
 	size_t j;
-	const char *p;
 	double n;
 	int bin, q;
 
 	fputs("column\tn\tmissing\tmean\tsd\tmedian\tq1\tq3\t"
 	    "quantile_error\tones\tpercent\n", f);
 	for (j = 0; j < s->ncols; j++) {
-		for (p = s->names[j]; *p != '\0'; p++)
-			fputc(*p == '\t' || *p == '\n' || *p == '\r' ? ' ' :
-			    *p, f);
+		put_name(f, s->names[j], NULL);
+		if (s->lv[j].rec && !s->lv[j].over) {
+			table1_levels(s, j, f);
+			continue;
+		}
 		n = s->v[ST_COUNT][j];
 		/* A 0/1 column is a count of 1s, not quartiles. */
 		bin = col_binary(s, j);

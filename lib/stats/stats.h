@@ -44,6 +44,25 @@ void		 fl_stats_col(const struct fl_stats *s, size_t j,
 		    struct fl_colstats *out);
 /* Index of column name, or -1. */
 long		 fl_stats_find(const struct fl_stats *s, const char *name);
+/*
+ * The levels of column j (lib/stats/levels.c), recorded only for the
+ * columns named in fl_stats_opts.categorical: its distinct non-missing
+ * cells as written in the CSV (quotes and surrounding blanks removed;
+ * compared as strings: 3 and 3.0 differ), sorted (numbers first in
+ * numeric order, ties and other text in byte order), with counts.
+ * Returns the number of levels and sets *values and *counts;
+ * FL_LEVELS_NONE when the column's levels were not recorded (at some
+ * site, once merged); FL_LEVELS_OVER when it has too many (more than
+ * FL_MAX_LEVELS, or one longer than FL_MAX_LEVEL_LEN bytes).  Under
+ * min_count K, a level seen fewer than K times at a site is dropped from
+ * that site's levels (not merged into another level).
+ */
+#define FL_MAX_LEVELS		64
+#define FL_MAX_LEVEL_LEN	256
+#define FL_LEVELS_NONE		(-1)
+#define FL_LEVELS_OVER		(-2)
+long		 fl_stats_levels(const struct fl_stats *s, size_t j,
+		    const char *const **values, const double **counts);
 /* Mean and sample standard deviation of column j (NaN when undefined). */
 double		 fl_stats_mean(const struct fl_stats *s, size_t j);
 double		 fl_stats_sd(const struct fl_stats *s, size_t j);
@@ -74,6 +93,12 @@ struct fl_stats_opts {
 	size_t			 min_count;	/* 0 or 1: none */
 	double			 epsilon;	/* 0: none */
 	const char		*image_column;	/* or NULL (fl_csv_image) */
+	/* Columns whose levels are recorded and whose cells may be text
+	 * (fl_csv_text): a text cell counts as missing in the numeric
+	 * statistics and as its level in the levels.  FL_EFORMAT for a
+	 * column the CSV lacks. */
+	char *const		*categorical;
+	size_t			 ncategorical;
 };
 int		 fl_stats_from_csv_opts(struct fl_stats **s, const char *path,
 		    const struct fl_stats_opts *opt, struct fl_err *err);

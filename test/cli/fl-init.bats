@@ -152,9 +152,11 @@ bats_require_minimum_version 1.5.0
 	[ "$status" -eq 0 ]
 	[ "$stderr" = "fl-init: 11 features: rx, sex, age, obstruct, perfor, adhere, nodes, differ, extent, surg, node4; excluded: id, recur_time, recur, death_time, death (by -x), death_5y (the label)" ]
 	run --separate-stderr fl-init -m logreg -l death_5y -s s.fls -o m.fla
-	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
 	run --separate-stderr fl-init -v -q -m logreg -l death_5y -s s.fls -o m.fla
-	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
 	run --separate-stderr fl-init -v -m cox --time death_time --event death \
 	    -f age,nodes,id -x id -o m.fla
 	[ "$status" -eq 0 ]
@@ -173,4 +175,115 @@ bats_require_minimum_version 1.5.0
 	run --separate-stderr fl-init -m logreg -l y -s d.fls -x row,k -v -o m.fla
 	[ "$status" -eq 0 ]
 	[ "$stderr" = "fl-init: 1 feature: age; excluded: row, k (by -x), y (the label)" ]
+}
+
+# Two sites of a small table with text levels: sex, grade (I, II, III) and
+# site b's grade IV, which site a never saw.
+cat_sites() {
+	printf 'y,sex,grade,age\n1,female,II,61\n0,male,I,40\n1,male,III,55\n0,female,I,38\n1,female,III,70\n0,male,II,45\n' >a.csv
+	printf 'y,sex,grade,age\n1,male,III,66\n0,female,I,NA\n1,female,NA,59\n0,male,II,41\n' >b.csv
+	fl-stats --data a.csv --categorical sex,grade -o a.fls
+	fl-stats --data b.csv --categorical sex,grade -o b.fls
+	fl-aggregate -o p.fls a.fls b.fls
+}
+
+@test "fl-init --categorical: features col=level, the first level left out" {
+	cat_sites
+	run --separate-stderr fl-init -v -m logreg -l y -s p.fls \
+	    --categorical grade,sex -o m.fla
+	[ "$status" -eq 0 ]
+	[ "${stderr_lines[0]}" = "fl-init: 4 features: sex=male, grade=II, grade=III, age; excluded: y (the label)" ]
+	[ "${stderr_lines[1]}" = "fl-init: grade: 3 levels, reference I (all zeros)" ]
+	[ "${stderr_lines[2]}" = "fl-init: sex: 2 levels, reference female (all zeros)" ]
+	run fl-pack manifest m.fla
+	flat=$(printf '%s' "$output" | tr -d ' \n')
+	case $flat in *'"features":["sex=male","grade=II","grade=III","age"]'*) ;;
+	*) echo "$flat"; false ;; esac
+	case $flat in *'"grade":{"levels":["I","II","III"],"reference":"I"}'*) ;;
+	*) echo "$flat"; false ;; esac
+	# Missing cells impute each level's share: grade II is 3 of 9.
+	case $flat in *'"impute":[0.5,0.33333333333333331,0.33333333333333331,'*) ;;
+	*) echo "$flat"; false ;; esac
+	# With hidden layers every level is a feature.
+	fl-init -m mlp:4 -l y -s p.fls --categorical grade,sex -o h.fla
+	run fl-pack manifest h.fla
+	flat=$(printf '%s' "$output" | tr -d ' \n')
+	case $flat in *'"features":["sex=female","sex=male","grade=I","grade=II","grade=III","age"]'*) ;;
+	*) echo "$flat"; false ;; esac
+	case $flat in *'"reference":null'*) ;; *) false ;; esac
+}
+
+@test "fl-init --categorical: sites train and score text levels, unknown ones too" {
+	cat_sites
+	fl-init -m logreg -l y -s p.fls --categorical sex,grade -o m.fla
+	printf '1,female,IV,50\n' >>b.csv
+	run --separate-stderr fl-train -q -d a.csv -e 2 -o a.upd m.fla
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	run --separate-stderr fl-train -q -d b.csv -e 2 -o b.upd m.fla
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	fl-aggregate -m m.fla -o r1.fla a.upd b.upd
+	run --separate-stderr fl-eval -d b.csv r1.fla
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	case $output in '{"n":5,'*) ;; *) echo "$output"; false ;; esac
+	# fl-value reads the text levels through the model too.
+	run --separate-stderr fl-value -m m.fla -d b.csv --format tsv a.upd b.upd
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	# Text elsewhere is still refused, naming file, line and column.
+	printf 'y,sex,grade,age\n1,female,I,old\n' >c.csv
+	run --separate-stderr fl-train -d c.csv -o c.upd r1.fla
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-train: c.csv:2: column 'age': not a number: 'old'" ]
+	[ ! -e c.upd ]
+}
+
+@test "fl-init --categorical: refused without levels, with too many, off the features" {
+	cat_sites
+	cut -d, -f1,4 a.csv >n.csv
+	fl-stats --data n.csv -o plain.fls
+	run --separate-stderr fl-init -m logreg -l y -s plain.fls --categorical age
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "fl-init: plain.fls: column 'age' has no recorded levels (every site needs fl-stats --categorical age)" ]
+	seq 0 70 | awk 'BEGIN { print "y,id" } { print $1 % 2 "," $1 }' >many.csv
+	fl-stats --data many.csv --categorical id -o many.fls
+	run --separate-stderr fl-init -m logreg -l y -s many.fls --categorical id
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-init: many.fls: column 'id' has too many levels for --categorical (over 64)" ]
+	printf 'y,g\n1,a\n0,a\n' >one.csv
+	fl-stats --data one.csv --categorical g -o one.fls
+	run --separate-stderr fl-init -m logreg -l y -s one.fls --categorical g
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-init: one.fls: column 'g' has 1 level; --categorical needs 2 or more" ]
+	run --separate-stderr fl-init -m logreg -l y -s p.fls -x sex --categorical sex
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "fl-init: --categorical: 'sex' is not a feature" ]
+	run --separate-stderr fl-init -m logreg -l y -s p.fls --categorical nope
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-init: p.fls: no column 'nope' (--categorical)" ]
+	run --separate-stderr fl-init -m logreg -l y -f age,sex --categorical sex
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "fl-init: --categorical needs --stats (the levels)" ]
+}
+
+@test "fl-init --categorical: a model with broken levels is refused with one line" {
+	cat_sites
+	fl-init -m logreg -l y -s p.fls --categorical sex,grade -o m.fla
+	fl-pack extract -C x m.fla
+	sed -i 's/"reference": "I"$/"reference": "IV"/' x/manifest.json
+	fl-pack create -C x -o bad.fla
+	run --separate-stderr fl-train -d a.csv -o a.upd bad.fla
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "fl-train: bad.fla: preprocess.categorical.grade: the reference is none of its levels" ]
+	[ ! -e a.upd ]
+	sed -i -e 's/"reference": "IV"$/"reference": "I"/' \
+	    -e 's/"grade=II",$/"grade=I",/' x/manifest.json
+	fl-pack create -C x -o bad.fla
+	run --separate-stderr fl-eval -d a.csv bad.fla
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-eval: bad.fla: features name level 'I' of categorical column 'grade' 1 times" ]
 }

@@ -79,6 +79,18 @@ sim() {
 	    "$DATA/breast_gbsg_rotterdam.csv" >/dev/null
 }
 
+@test "fl-simulate: --categorical reaches fl-stats and fl-init" {
+	run --separate-stderr fl-simulate --site-column site -l rel \
+	    -x seqno,edrel,in_subcohort,instit --categorical histol,stage \
+	    -r 1 -o s "$DATA/nwtco.csv"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	f=$(fl-pack manifest s/r0.fla | tr -d ' \n' |
+	    grep -o '"features":\[[^]]*\]')
+	[ "$f" = '"features":["histol=2","stage=2","stage=3","stage=4","age_months"]' ]
+	fl-pack manifest s/site1.fls | grep -q '"levels"'
+}
+
 @test "fl-simulate: --strategy and the -args options reach the tools" {
 	sim -r 1 --strategy fedadam --train-args '-e 3 --lr 0.05' \
 	    --init-args '--seed 7' >/dev/null

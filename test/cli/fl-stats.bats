@@ -217,7 +217,7 @@ mkcsv() {
 	[ "$status" -eq 2 ]
 	[ -z "$output" ]
 	[ "${stderr_lines[0]}" = "fl-stats: unknown option '--bogus'" ]
-	[ "${stderr_lines[5]}" = "Try 'fl-stats --help'." ]
+	[ "${stderr_lines[6]}" = "Try 'fl-stats --help'." ]
 	run --separate-stderr fl-stats --site x </dev/null
 	[ "$status" -eq 2 ]
 	[ "${stderr_lines[0]}" = "fl-stats: --site needs --data and an archive to write" ]
@@ -345,4 +345,89 @@ summary_sites() {
 	[ "$stderr" = "fl-stats: a.csv: no column 'nope'" ]
 	run --separate-stderr fl-stats --curve km --data a.csv
 	[ "$status" -eq 2 ]
+}
+
+# The levels of colon.csv's differ (1, 2, 3, some NA) as fl-stats must
+# record them: counted here with awk over the given files.
+differ_levels() {
+	awk -F, 'FNR > 1 && $9 != "NA" && $9 != "" { n[$9]++ }
+	END { printf "{\"counts\":[%d,%d,%d],\"values\":[\"1\",\"2\",\"3\"]}",
+	    n[1], n[2], n[3] }' "$@"
+}
+
+@test "fl-stats --categorical records levels; fl-aggregate unions them" {
+	colon_sites
+	fl-stats --data a.csv --categorical differ,id -o a.fls
+	fl-stats --data b.csv --categorical differ,id -o b.fls
+	fl-aggregate -o pooled.fls a.fls b.fls
+	want=$(differ_levels a.csv b.csv)
+	run --separate-stderr fl-pack manifest pooled.fls
+	[ "$status" -eq 0 ]
+	flat=$(printf '%s' "$output" | tr -d ' \n')
+	case $flat in *"\"differ\":$want"*) ;; *) echo "want $want in $flat"; false ;; esac
+	# id has over 64 distinct values: null; no other column is recorded.
+	case $flat in *'"id":null}'*) ;; *) false ;; esac
+	case $flat in *'"age":{'*) false ;; esac
+}
+
+@test "fl-stats records no levels by default; a site without them: none" {
+	colon_sites
+	fl-stats --data a.csv -o a.fls
+	run --separate-stderr fl-pack manifest a.fls
+	[ "$status" -eq 0 ]
+	case $output in *levels*) false ;; esac
+	fl-stats --data b.csv --categorical differ -o b.fls
+	fl-aggregate -o pooled.fls a.fls b.fls
+	run --separate-stderr fl-pack manifest pooled.fls
+	case $output in *levels*) false ;; esac
+}
+
+@test "fl-stats --categorical reads text cells there only, refuses them elsewhere" {
+	printf 'sex,age\nfemale,40\nmale,51\n"female",NA\n' >t.csv
+	run --separate-stderr fl-stats --data t.csv --categorical sex --tsv
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "$(printf 'sex\t0\t3\t\t\t\t')" ]
+	fl-stats --data t.csv --categorical sex -o t.fls
+	run --separate-stderr fl-pack manifest t.fls
+	flat=$(printf '%s' "$output" | tr -d ' \n')
+	case $flat in *'"levels":{"sex":{"counts":[2,1],"values":["female","male"]}}'*) ;;
+	*) echo "$flat"; false ;; esac
+	run --separate-stderr fl-stats --data t.csv --tsv
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-stats: t.csv:2: column 'sex': not a number: 'female'" ]
+	run --separate-stderr fl-stats --data t.csv --categorical nope -o x.fls
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "fl-stats: t.csv: no column 'nope' (--categorical)" ]
+	[ ! -e x.fls ]
+	run --separate-stderr fl-stats --categorical sex t.fls
+	[ "$status" -eq 2 ]
+}
+
+@test "fl-stats --min-count drops a site's rare levels" {
+	printf 'g\n1\n1\n1\n2\n3\n3\n3\n' >s.csv
+	fl-stats --data s.csv --categorical g --min-count 3 -o s.fls
+	run --separate-stderr fl-pack manifest s.fls
+	[ "$status" -eq 0 ]
+	flat=$(printf '%s' "$output" | tr -d ' \n')
+	case $flat in
+	*'"levels":{"g":{"counts":[3,3],"values":["1","3"]}}'*) ;;
+	*) echo "$flat"; false ;;
+	esac
+	case $flat in *'"suppressed":1'*) ;; *) echo "$flat"; false ;; esac
+}
+
+@test "fl-stats --table1: a categorical column is n (%) per level" {
+	printf 'sex,stage\nfemale,1\nmale,2\nfemale,NA\nfemale,2\nNA,1\n' >a.csv
+	printf 'sex,stage\nmale,3\nfemale,2\n' >b.csv
+	fl-stats --data a.csv --categorical sex,stage -o a.fls
+	fl-stats --data b.csv --categorical sex,stage -o b.fls
+	run --separate-stderr bash -c 'fl-aggregate a.fls b.fls | fl-stats --table1'
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${lines[1]}" = "$(printf 'sex\t6\t1\t\t\t\t\t\t\t\t')" ]
+	[ "${lines[2]}" = "$(printf 'sex=female\t6\t\t\t\t\t\t\t\t4\t66.66666667')" ]
+	[ "${lines[3]}" = "$(printf 'sex=male\t6\t\t\t\t\t\t\t\t2\t33.33333333')" ]
+	[ "${lines[4]}" = "$(printf 'stage\t6\t1\t\t\t\t\t\t\t\t')" ]
+	[ "${lines[6]}" = "$(printf 'stage=2\t6\t\t\t\t\t\t\t\t3\t50')" ]
+	[ "${#lines[@]}" -eq 8 ]
 }

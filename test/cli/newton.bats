@@ -17,14 +17,15 @@ split_sites() {
 	  print > f }' "$1"
 }
 
-# fit ROUNDS FL-INIT-ARGS...: pooled statistics of site*.csv, fl-init with
-# the arguments (and --missing drop), then ROUNDS Newton rounds into
-# r<ROUNDS>.fla.
+# fit ROUNDS FL-INIT-ARGS...: pooled statistics of site*.csv (the levels
+# of the columns in $CAT, if set), fl-init with the arguments (and
+# --missing drop), then ROUNDS Newton rounds into r<ROUNDS>.fla.
 fit() {
 	local rounds=$1 r s
 	shift
 	for s in site*.csv; do
-		fl-stats --data "$s" -o "${s%.csv}.fls"
+		fl-stats --data "$s" ${CAT:+--categorical "$CAT"} \
+		    -o "${s%.csv}.fls"
 	done
 	fl-aggregate -o pooled.fls site*.fls
 	fl-init -q -s pooled.fls --missing drop "$@" -o r0.fla
@@ -110,6 +111,25 @@ agree() {
 	head -1 table.tsv | grep -q 'ci_high$'
 }
 
+@test "newton: nwtco, factors histol and stage, logistic matches R's glm" {
+	split_sites "$DATA/nwtco.csv" site
+	CAT=histol,stage fit 8 -m logreg -l rel \
+	    -x site,seqno,instit,edrel,in_subcohort --categorical histol,stage
+	fl-eval --coef --format tsv r8.fla > table.tsv
+	agree "$FIX/newton/nwtco.tsv" table.tsv
+	# Reference coding: the first levels, histol=1 and stage=1, are out.
+	[ "$(cut -f1 table.tsv | sed -n 2,6p | tr '\n' ' ')" = \
+	    "(Intercept) histol=2 stage=2 stage=3 stage=4 " ]
+}
+
+@test "newton: nwtco, factors histol and stage, Cox matches R's coxph" {
+	split_sites "$DATA/nwtco.csv" site
+	CAT=histol,stage fit 8 -m cox --time edrel --event rel \
+	    -x site,seqno,instit,in_subcohort --categorical histol,stage
+	fl-eval --coef --format tsv r8.fla > table.tsv
+	agree "$FIX/newton/nwtco_cox.tsv" table.tsv
+}
+
 @test "newton: the fixtures are R's (regen.R), when R is installed" {
 	skip_under_asan "R's fixtures"
 	command -v Rscript >/dev/null 2>&1 || skip "R is not installed"
@@ -117,7 +137,7 @@ agree() {
 	    skip "R's survival package is not installed"
 	mkdir fresh
 	Rscript "$FIX/newton/regen.R" "$DATA" fresh
-	for f in colon breast pbc3 breast_lm; do
+	for f in colon breast pbc3 breast_lm nwtco nwtco_cox; do
 		# Equal to 8 significant digits (BLAS builds differ below).
 		paste "$FIX/newton/$f.tsv" "fresh/$f.tsv" | awk -F'\t' '
 		NR > 1 { for (i = 2; i <= 5; i++) { a = $i; b = $(i + 5)
@@ -282,6 +302,27 @@ newton_rounds() {
 	[[ "$output" == *"tment	0.540 (0.287-1.014)	0.535 (0.293-0.975)"* ]]
 	[[ "$output" == *"one stratum"* ]]
 	run "$TOP/examples/clinical-table.sh" x
+	[ "$status" -eq 2 ]
+}
+
+@test "newton: examples/categorical.sh prints nwtco's odds ratios by level beside the reference" {
+	skip_under_asan "an example's output"
+	run --separate-stderr "$TOP/examples/categorical.sh"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[[ "$output" == *"2 studies, 8 Newton rounds"* ]]
+	[[ "$output" == *"converged TRUE"* ]]
+	# Stage 4 against stage 1: exp(1.155049566) from R's fixture.
+	[[ "$output" == *"stage=4	3.174 (2.348-4.292)	"* ]]
+	[[ "$output" != *"stage=1	"* ]]
+	# Every row: the federated column equals the reference.
+	n=$(printf '%s\n' "$output" | awk -F'\t' 'NF == 3 && NR > 2 &&
+	    $2 == $3' | wc -l)
+	[ "$n" -eq 5 ]
+	FL_NO_R=1 run --separate-stderr "$TOP/examples/categorical.sh"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"all rows in one place"* ]]
+	run "$TOP/examples/categorical.sh" x
 	[ "$status" -eq 2 ]
 }
 

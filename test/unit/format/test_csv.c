@@ -138,6 +138,67 @@ test_good(void)
  * Cells on either side of the number parser's fast path (see
  * test_number.c) read through a file as strtod reads them, bit for bit.
  */
+/* The text of each cell (fl_csv_field), for fl-stats' levels. */
+static void
+test_field(void)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_csv *c = NULL;
+	const char *p;
+	double row[2];
+	size_t n;
+
+	PUT("field.csv", "a,b\n3.0,\"2\"\nNA,\n 7 ,1\n");
+	CHECK_OK(fl_csv_open(&c, "field.csv", &err), &err);
+	if (c == NULL)
+		return;
+	CHECK(fl_csv_field(c, 0, &n) == NULL && n == 0);	/* no row yet */
+	CHECK(fl_csv_next(c, row, &err) == 1);
+	p = fl_csv_field(c, 0, &n);
+	CHECK(p != NULL && n == 3 && memcmp(p, "3.0", 3) == 0);
+	p = fl_csv_field(c, 1, &n);
+	CHECK(p != NULL && n == 1 && p[0] == '2');	/* quotes removed */
+	CHECK(fl_csv_field(c, 2, &n) == NULL);
+	CHECK(fl_csv_next(c, row, &err) == 1);		/* NA and empty */
+	CHECK(fl_csv_field(c, 0, &n) == NULL && fl_csv_field(c, 1, &n) ==
+	    NULL);
+	CHECK(fl_csv_next(c, row, &err) == 1);
+	p = fl_csv_field(c, 0, &n);
+	CHECK(p != NULL && n == 1 && p[0] == '7');	/* blanks trimmed */
+	fl_csv_free(c);
+}
+
+/* A text column (fl_csv_text) reads text cells as NaN with their text;
+ * the other columns still refuse them, naming file, line and column. */
+static void
+test_text(void)
+{
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_csv *c = NULL;
+	const char *p;
+	double row[2];
+	size_t n;
+
+	PUT("text.csv", "sex,age\nfemale,40\n\"stage=III\",NA\n2,x\n");
+	CHECK_OK(fl_csv_open(&c, "text.csv", &err), &err);
+	if (c == NULL)
+		return;
+	CHECK(fl_csv_text(c, "nope", &err) == FL_EFORMAT);
+	CHECK(strcmp(err.msg, "text.csv: missing column 'nope'") == 0);
+	CHECK_OK(fl_csv_text(c, "sex", &err), &err);
+	CHECK(fl_csv_next(c, row, &err) == 1 && isnan(row[0]) &&
+	    row[1] == 40);
+	p = fl_csv_field(c, 0, &n);
+	CHECK(p != NULL && n == 6 && memcmp(p, "female", 6) == 0);
+	CHECK(fl_csv_next(c, row, &err) == 1 && isnan(row[0]));
+	p = fl_csv_field(c, 0, &n);
+	CHECK(p != NULL && n == 9 && memcmp(p, "stage=III", 9) == 0);
+	CHECK(fl_csv_next(c, row, &err) == FL_EFORMAT && row[0] == 2);
+	CHECK(strcmp(err.msg, "text.csv:4: column 'age': not a number: "
+	    "'x'") == 0);
+	fl_csv_free(c);
+}
+
 static void
 test_numbers(void)
 {
@@ -338,6 +399,8 @@ main(void)
 		return 1;
 	}
 	unit_run("good", test_good);
+	unit_run("field", test_field);
+	unit_run("text", test_text);
 	unit_run("numbers", test_numbers);
 	unit_run("long_line", test_long_line);
 	unit_run("errors", test_errors);
