@@ -278,7 +278,7 @@ long_options() {
 
 @test "every long option is in the completions and the man page" {
 	skip_under_asan "a documentation check"
-	local t o name bash zsh
+	local t out bash zsh
 	bash=$TOP/completions/fl.bash
 	zsh=$TOP/completions/_fl
 	[ -f "$bash" ] || note_fail "no completions/fl.bash"
@@ -286,19 +286,28 @@ long_options() {
 	for t in $(tools); do
 		grep -q -- "$t" "$bash" || note_fail "$t: not in completions/fl.bash"
 		grep -q -- "$t" "$zsh" || note_fail "$t: not in completions/_fl"
-		for o in $(long_options "$t"); do
-			name=${o#--}
-			grep -qE -- "(^|[^a-z0-9-])--$name([^a-z0-9-]|\$)" \
-			    "$bash" || note_fail "$t $o: not in completions/fl.bash"
-			grep -qE -- "(^|[^a-z0-9-])--$name([^a-z0-9-]|\$)" \
-			    "$zsh" || note_fail "$t $o: not in completions/_fl"
-			# mdoc writes --name as "Fl \-name", "Fl -name" or
-			# "Fl Fl name".
-			[ -f "$TOP/man/$t.1" ] &&
-			    ! grep -qE -- \
-			    "Fl ((\\\\)?-|Fl )$name([^a-z0-9-]|\$)" \
-			    "$TOP/man/$t.1" && note_fail "$t $o: not in man/$t.1"
-		done
+		# One awk a tool: each of its long options against both
+		# completions and, where there is one, its man page; mdoc
+		# writes --name as "Fl \-name", "Fl -name" or "Fl Fl name".
+		out=$(long_options "$t" | awk -v t="$t" -v bash="$bash" \
+		    -v zsh="$zsh" -v man="$TOP/man/$t.1" '
+		function slurp(f,   l, s) {
+			s = "\n"
+			while ((getline l < f) > 0) s = s l "\n"
+			close(f)
+			return s
+		}
+		BEGIN { B = slurp(bash); Z = slurp(zsh); M = slurp(man)
+			hasman = (M != "\n") }
+		{
+			name = substr($0, 3)
+			opt = "[^a-z0-9-]--" name "([^a-z0-9-]|$)"
+			if (B !~ opt) print t " " $0 ": not in completions/fl.bash"
+			if (Z !~ opt) print t " " $0 ": not in completions/_fl"
+			if (hasman && M !~ ("Fl ([\\\\]?-|Fl )" name "([^a-z0-9-]|$)"))
+				print t " " $0 ": not in man/" t ".1"
+		}')
+		[ -z "$out" ] || note_fail "$out"
 	done
 	[ "$fails" -eq 0 ]
 }
