@@ -2,8 +2,8 @@
  * init-check.c: fl-init's checks of the pooled statistics before it
  * writes anything: the label must be a column of them and fit the task;
  * and, when asked, a summary on stderr of the features chosen and left
- * out, with warnings about columns that look like row numbers or
- * constants.
+ * out, with warnings about columns that look like row numbers,
+ * identifiers or constants.
  */
 #include <math.h>
 #include <stdio.h>
@@ -83,25 +83,55 @@ left_out(size_t *k, const char *name, const char *why)
 }
 
 /*
+ * Whether the statistics cs look like a row number or an identifier:
+ * whole values, none missing, at least 20 of them, over a range of width
+ * w = max - min + 1 with count <= w <= 3 count (room for each value
+ * about once), spread over it evenly: the mean within 5% of w of the
+ * range's middle and the standard deviation within 8% of that of every
+ * whole value of the range, sqrt((w^2 - 1) / 12).  A row number 1..n and
+ * sequence numbers with gaps (nwtco's seqno, colon's id, the pid and
+ * ptno of the GBSG and PBC3 tables, with test rows held out) qualify; the
+ * statistics cannot tell distinct values apart, hence "looks like".  Smaller columns: the exact row number
+ * only (0 or 1 up to the count, summing to the triangular number).
+ */
+static int
+looks_like_id(const struct fl_colstats *cs)
+{
+	double n = cs->count, w, mean, var, sd_u;
+
+	if (cs->missing != 0 || !whole(cs->min) || !whole(cs->max) || n < 2)
+		return 0;
+	if (n < 20)
+		return (cs->min == 0 || cs->min == 1) &&
+		    cs->max == n - 1 + cs->min &&
+		    cs->sum == cs->max * (cs->max + 1) / 2;
+	w = cs->max - cs->min + 1;
+	if (w < n || w > 3 * n)
+		return 0;
+	mean = cs->sum / n;
+	var = (cs->sumsq - cs->sum * mean) / (n - 1);
+	sd_u = sqrt((w * w - 1) / 12);
+	return fabs(mean - (cs->min + cs->max) / 2) <= 0.05 * w &&
+	    var > 0 && fabs(sqrt(var) - sd_u) <= 0.08 * sd_u;
+}
+
+/*
  * Warn about the feature named name if its statistics cs look like a row
- * number (whole values from 0 or 1 up to the count, none missing, summing
- * to the count's triangular number) or a constant.
+ * number or an identifier (looks_like_id), or a constant.
  */
 static void
 warn_col(const struct opts *o, const struct fl_colstats *cs)
 {
-	double n = cs->count, lo = cs->min;
-
-	if (n < 1)
+	if (cs->count < 1)
 		return;
 	if (cs->min == cs->max)
 		fprintf(stderr, "%s: warning: %s: column '%s' is constant "
 		    "(%g)\n", fl_progname(), o->stats, cs->name, cs->min);
-	else if (cs->missing == 0 && (lo == 0 || lo == 1) &&
-	    cs->max == n - 1 + lo && cs->sum == cs->max * (cs->max + 1) / 2)
+	else if (looks_like_id(cs))
 		fprintf(stderr, "%s: warning: %s: column '%s' looks like a row "
-		    "number (%g..%g); exclude it with -x\n", fl_progname(),
-		    o->stats, cs->name, cs->min, cs->max);
+		    "number or identifier (%g..%g, each value about once); "
+		    "exclude it with -x\n", fl_progname(), o->stats, cs->name,
+		    cs->min, cs->max);
 }
 
 /*

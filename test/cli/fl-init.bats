@@ -170,11 +170,23 @@ bats_require_minimum_version 1.5.0
 	[ "$status" -eq 0 ]
 	[ "${#stderr_lines[@]}" -eq 3 ]
 	[ "${stderr_lines[0]}" = "fl-init: 3 features: row, k, age; excluded: y (the label)" ]
-	[ "${stderr_lines[1]}" = "fl-init: warning: d.fls: column 'row' looks like a row number (1..4); exclude it with -x" ]
+	[ "${stderr_lines[1]}" = "fl-init: warning: d.fls: column 'row' looks like a row number or identifier (1..4, each value about once); exclude it with -x" ]
 	[ "${stderr_lines[2]}" = "fl-init: warning: d.fls: column 'k' is constant (5)" ]
 	run --separate-stderr fl-init -m logreg -l y -s d.fls -x row,k -v -o m.fla
 	[ "$status" -eq 0 ]
 	[ "$stderr" = "fl-init: 1 feature: age; excluded: row, k (by -x), y (the label)" ]
+}
+
+@test "fl-init: -v warns about an identifier with gaps, not a measurement" {
+	# 50 patients numbered 1..60 with every sixth number unused, and an
+	# age that is whole but not spread evenly over its range.
+	awk 'BEGIN { print "pid,age,y"; for (i = 1; i <= 60; i++)
+	    if (i % 6) print i "," 40 + int(i * i / 200) "," i % 2 }' > d.csv
+	fl-stats --data d.csv -o d.fls
+	run --separate-stderr fl-init -v -m logreg -l y -s d.fls -o m.fla
+	[ "$status" -eq 0 ]
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[ "${stderr_lines[1]}" = "fl-init: warning: d.fls: column 'pid' looks like a row number or identifier (1..59, each value about once); exclude it with -x" ]
 }
 
 # Two sites of a small table with text levels: sex, grade (I, II, III) and
