@@ -120,7 +120,51 @@ take_base(struct fl_combine *c, struct fl_archive *a, const char *name,
 	 * model held all through the round. */
 	fl_archive_free(c->base_a);
 	c->base_a = NULL;
+	/* A streaming round (stream.c) holds the sum only: the base's
+	 * parameters wait in a file (a partial never needs them). */
+	if (c->nw == NULL && fl_agg_streams(c->agg)) {
+		if (!c->partial && (rc = fl_agg_spool_base(c->agg, err)) < 0)
+			return rc;
+		free(fl_model_take_params(c->base));
+	}
 	return 0;
+}
+
+/* The sink's begin (format.h): stream an update or a partial into the
+ * round's sums when fl_combine_add would give it to fl_agg_add or
+ * fl_agg_add_partial; anything else is read whole. */
+static int
+combine_begin(void *ctx, const struct fl_archive *a, struct fl_err *err)
+{
+	struct fl_combine *c = ctx;
+	enum fl_kind k = fl_archive_kind(a);
+
+	if (c->agg == NULL || c->nw != NULL || c->sec != NULL ||
+	    !fl_agg_streams(c->agg))
+		return 0;
+	if ((k == FL_KIND_UPDATE && !fl_update_is_masked(a)) ||
+	    (k == FL_KIND_PARTIAL && c->bl == NULL))
+		return fl_agg_stream_begin(c->agg, a, err);
+	return 0;
+}
+
+static int
+combine_data(void *ctx, size_t t, size_t at, const void *p, size_t n,
+    struct fl_err *err)
+{
+	struct fl_combine *c = ctx;
+	struct fl_sink s;
+
+	fl_agg_sink(c->agg, &s);
+	return s.data(s.ctx, t, at, p, n, err);
+}
+
+void
+fl_combine_sink(struct fl_combine *c, struct fl_sink *s)
+{
+	s->begin = combine_begin;
+	s->data = combine_data;
+	s->ctx = c;
 }
 
 /* The most tensor bytes an update may declare once the base model is

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "exact_int.h"
 
@@ -21,7 +22,34 @@ struct fl_xacc {
 
 __extension__ typedef __int128 i128;
 
+#define HUGE_PAGE	((size_t)2 << 20)
 #define TWO62	4611686018427387904.0	/* 2^62 */
+
+void *
+fl_xacc_big(size_t n, size_t size)
+{
+	uintptr_t a, b;
+	void *p;
+
+	if ((p = calloc(n, size)) == NULL)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	/* Huge pages for the 2 MiB-aligned inside of a large buffer: the
+	 * first touch of fresh memory costs a fault per 4 KiB page
+	 * otherwise, which on these machines is slower than reading the
+	 * updates.  calloc has touched nothing of a buffer this large (it
+	 * maps zero pages), so a model-sized sum costs memory only as the
+	 * updates fill it. */
+	a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	b = ((uintptr_t)p + n * size) & ~(uintptr_t)(HUGE_PAGE - 1);
+	if (n * size >= 4 * HUGE_PAGE && b > a)
+		(void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+	(void)a;
+	(void)b;
+#endif
+	return p;
+}
 
 int
 fl_xacc_new(struct fl_xacc **xp, size_t n, struct fl_err *err)
@@ -33,7 +61,7 @@ fl_xacc_new(struct fl_xacc **xp, size_t n, struct fl_err *err)
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
 	x->n = n;
 	x->nblocks = (n + FL_XACC_BLOCK - 1) / FL_XACC_BLOCK;
-	if ((x->lo = calloc(n + 1, sizeof(int64_t))) == NULL ||
+	if ((x->lo = fl_xacc_big(n + 1, sizeof(int64_t))) == NULL ||
 	    (x->hi = calloc(x->nblocks + 1, sizeof(int64_t *))) == NULL) {
 		fl_xacc_free(x);
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
@@ -233,4 +261,156 @@ fl_xacc_hi(const struct fl_xacc *x, int64_t *hi)
 		else
 			memset(hi + b * FL_XACC_BLOCK, 0, k * sizeof(int64_t));
 	}
+}
+
+/* The first index i < n whose F32 at p (unaligned) is not finite, or n. */
+size_t
+fl_f32_first_nonfinite(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint32_t u;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memcpy(&u, b + 4 * i, 4);
+		if ((u & 0x7f800000u) == 0x7f800000u)
+			return i;
+	}
+	return n;
+}
+
+/*
+ * The fast path of fl_xacc_add_f32le: every term of p[0..n) is finite
+ * and under 2^51 grid units, so that the rounding below is add_term's,
+ * and no sum leaves int64; then the chunk is added and 1 returned.  Else
+ * nothing changes and 0 is returned.  The rounding adds 1.5 * 2^52, so
+ * that the double's low mantissa bits are the rounded term.
+ */
+static int
+add_fast(struct fl_xacc *x, size_t off, const unsigned char *p, size_t n,
+    double w)
+{
+	const double scale = 1099511627776.0, big = 6755399441055744.0;
+	int64_t *lo = x->lo + off, q, s, ovf = 0;
+	uint64_t ub, uc;
+	double t, r, tmax = 0;
+	size_t i;
+	float v;
+
+	memcpy(&uc, &big, 8);
+	for (i = 0; i < n; i++) {
+		memcpy(&v, p + 4 * i, 4);
+		t = w * (double)v * scale;
+		/* fabs(NaN) compares false, so NaN fails below. */
+		r = fabs(t);
+		tmax = r > tmax || r != r ? r : tmax;
+	}
+	if (!(tmax < 2251799813685248.0))	/* 2^51, and not NaN */
+		return 0;
+	for (i = 0; i < n; i++) {
+		memcpy(&v, p + 4 * i, 4);
+		t = w * (double)v * scale;
+		r = t + big;
+		memcpy(&ub, &r, 8);
+		q = (int64_t)(ub - uc);
+		s = (int64_t)((uint64_t)lo[i] + (uint64_t)q);
+		ovf |= (lo[i] ^ s) & (q ^ s);
+		lo[i] = s;
+	}
+	if (ovf >= 0)
+		return 1;
+	/* A sum left int64 (wrapped): take the terms back out, exactly
+	 * (wrapping addition is a group), for add_term to redo. */
+	for (i = 0; i < n; i++) {
+		memcpy(&v, p + 4 * i, 4);
+		t = w * (double)v * scale;
+		r = t + big;
+		memcpy(&ub, &r, 8);
+		q = (int64_t)(ub - uc);
+		lo[i] = (int64_t)((uint64_t)lo[i] - (uint64_t)q);
+	}
+	return 0;
+}
+
+int
+fl_xacc_add_f32le(struct fl_xacc *x, size_t off, const void *p, size_t n,
+    double w, size_t *nf, size_t *bad, struct fl_err *err)
+{
+	const unsigned char *b = p;
+	size_t i, k;
+	float v;
+	int rc;
+
+	for (i = 0; i < n; i += k) {
+		k = n - i < 1024 ? n - i : 1024;
+		if (add_fast(x, off + i, b + 4 * i, k, w))
+			continue;
+		/* The slow path, term by term, as fl_xacc_add. */
+		for (k = 0; i + k < n && k < 1024; k++) {
+			memcpy(&v, b + 4 * (i + k), 4);
+			if (!isfinite(v)) {
+				if (*nf == (size_t)-1)
+					*nf = i + k;
+				continue;
+			}
+			if ((rc = add_term(x, off + i + k, w * v, err)) < 0) {
+				*bad = i + k;
+				return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+int
+fl_xacc_add_hi(struct fl_xacc *x, size_t off, const int64_t *hi,
+    size_t len, struct fl_err *err)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < len; i++) {
+		if (hi[i] == 0)
+			continue;
+		if (hi[i] > ((int64_t)1 << 62) || hi[i] < -((int64_t)1 << 62))
+			return fl_err_set(err, FL_ENUM, "weighted sum out of "
+			    "range at parameter %zu", off + i);
+		if ((rc = add128(x, off + i, (i128)hi[i] * ((i128)1 << 64),
+		    err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+void
+fl_xacc_get_range(const struct fl_xacc *x, size_t off, size_t len,
+    double *out)
+{
+	const int64_t *h;
+	size_t i, b;
+
+	for (i = 0; i < len; i++) {
+		b = (off + i) / FL_XACC_BLOCK;
+		h = x->hi[b];
+		out[i] = h == NULL ? ldexp((double)x->lo[off + i],
+		    -FL_XACC_BITS) : fl_xacc_get(x, off + i);
+	}
+}
+
+void *
+fl_xacc_mem(struct fl_xacc *x)
+{
+	return x->lo;
+}
+
+void *
+fl_xacc_take(struct fl_xacc *x, size_t bytes)
+{
+	void *p = x->lo, *q;
+
+	x->lo = NULL;
+	if (bytes < (x->n + 1) * sizeof(int64_t) &&
+	    (q = realloc(p, bytes > 0 ? bytes : 1)) != NULL)
+		p = q;
+	return p;
 }

@@ -130,6 +130,7 @@ fl_archive_clear_tensors(struct fl_archive *a)
 		free(a->t[i].name);
 	a->nt = 0;
 	a->len = 0;
+	a->streamed = 0;
 }
 
 /* Drop all extra members. */
@@ -195,10 +196,45 @@ fl_archive_reserve(struct fl_archive *a, size_t need, struct fl_err *err)
 	return 0;
 }
 
+int
+fl_archive_adopt(struct fl_archive *a, void *data, size_t cap,
+    struct fl_err *err)
+{
+	if (a->nt != 0 || a->len != 0) {
+		free(data);
+		return fl_err_set(err, FL_EUSAGE, "adopt: the archive holds "
+		    "tensors");
+	}
+	free(a->data);
+	a->data = data;
+	a->cap = cap;
+	return 0;
+}
+
+static void *add_entry(struct fl_archive *, const char *, enum fl_dtype,
+    size_t, const size_t *, int, struct fl_err *);
+
 void *
 fl_archive_add_tensor_uninit(struct fl_archive *a, const char *name,
     enum fl_dtype dtype, size_t ndim, const size_t *shape,
     struct fl_err *err)
+{
+	return add_entry(a, name, dtype, ndim, shape, 1, err);
+}
+
+void *
+fl_archive_add_tensor_at(struct fl_archive *a, const char *name,
+    enum fl_dtype dtype, size_t ndim, const size_t *shape,
+    struct fl_err *err)
+{
+	return add_entry(a, name, dtype, ndim, shape, 0, err);
+}
+
+/* Append a table entry for the next bytes of a's buffer, zeroed when
+ * zero is set, else left as they are. */
+static void *
+add_entry(struct fl_archive *a, const char *name, enum fl_dtype dtype,
+    size_t ndim, const size_t *shape, int zero, struct fl_err *err)
 {
 	struct fl_tent *te;
 	size_t i, count = 1, nbytes;
@@ -255,7 +291,8 @@ fl_archive_add_tensor_uninit(struct fl_archive *a, const char *name,
 	te->nbytes = nbytes;
 	a->nt++;
 	a->len += nbytes;
-	memset(a->data + te->off, 0, nbytes);
+	if (zero)
+		memset(a->data + te->off, 0, nbytes);
 	return a->data + te->off;
 toobig:
 	fl_err_set(err, FL_EUSAGE, "%s: tensor too large", name);
@@ -302,7 +339,13 @@ fl_archive_tensor(const struct fl_archive *a, size_t i, struct fl_tensor *t)
 	for (k = 0; k < FL_MAX_DIMS; k++)
 		t->shape[k] = k < te->ndim ? te->shape[k] : 0;
 	t->nbytes = te->nbytes;
-	t->data = a->data + te->off;
+	t->data = a->streamed ? NULL : a->data + te->off;
+}
+
+int
+fl_archive_streamed(const struct fl_archive *a)
+{
+	return a->streamed;
 }
 
 int
@@ -707,6 +750,12 @@ struct fl_reader {
 	size_t		 hcap;
 	unsigned char	*sbuf;		/* a sig/ member */
 	size_t		 scap;
+	struct fl_sink	 sink;		/* fl_reader_set_sink; begin NULL: none */
+	const unsigned char *bp;	/* blk_next: the rest of a block */
+	size_t		 bn;
+	int64_t		 boff;		/* its offset in the member */
+	int64_t		 moff;		/* bytes of the member given out */
+	int		 mend;		/* the member's data is all read */
 	unsigned char	 buf[65536];
 };
 
@@ -896,6 +945,15 @@ fl_max_bytes_default(uint64_t *bytes, struct fl_err *err)
 		return fl_err_set(err, FL_EUSAGE, "FL_MAX_BYTES: '%s' is not "
 		    "a size (bytes, or a number and K, M, G or T)", s);
 	return 0;
+}
+
+void
+fl_reader_set_sink(struct fl_reader *r, const struct fl_sink *s)
+{
+	if (s != NULL)
+		r->sink = *s;
+	else
+		memset(&r->sink, 0, sizeof(r->sink));
 }
 
 void
@@ -1093,7 +1151,175 @@ bad:
 	return rc;
 }
 
-/* Read tensors.safetensors (the current member) into a, hashing it. */
+/*
+ * The tensors member is read block by block from libarchive's buffer
+ * (archive_read_data_block), so that the data can go where it is used
+ * without a copy.  blk_next gives the member's next bytes, at most max:
+ * *p (valid until the next call) and *n, 0 at the member's end.  The
+ * holes of a sparse member come as zeros, as archive_read_data gives
+ * them.
+ */
+static int
+blk_next(struct fl_reader *r, const unsigned char **p, size_t *n,
+    size_t max, struct fl_err *err)
+{
+	static const unsigned char zeros[4096];
+	const void *b;
+	size_t len;
+	la_int64_t off;
+	int rc;
+
+	*n = 0;
+	while (r->bn == 0) {
+		if (r->mend)
+			return 0;
+		rc = archive_read_data_block(r->ar, &b, &len, &off);
+		if (rc == ARCHIVE_EOF) {
+			r->mend = 1;
+			return 0;
+		}
+		if (rc != ARCHIVE_OK)
+			return la_error(r, err);
+		if (off < r->moff)
+			return fl_err_set(err, FL_EFORMAT, "%s: %s: blocks out "
+			    "of order", r->name, MEMBER_TENSORS);
+		r->bp = b;
+		r->bn = len;
+		r->boff = off;
+	}
+	if (r->boff > r->moff) {
+		*p = zeros;
+		*n = (uint64_t)(r->boff - r->moff) < sizeof(zeros) ?
+		    (size_t)(r->boff - r->moff) : sizeof(zeros);
+		if (*n > max)
+			*n = max;
+	} else {
+		*p = r->bp;
+		*n = r->bn < max ? r->bn : max;
+		r->bp += *n;
+		r->bn -= *n;
+	}
+	r->moff += (int64_t)*n;
+	return 0;
+}
+
+/* read_into for the tensors member, from blk_next. */
+static int
+blk_into(struct fl_reader *r, unsigned char **buf, size_t *cap,
+    size_t *lenp, size_t want, size_t limit, EVP_MD_CTX *md,
+    struct fl_err *err)
+{
+	const unsigned char *p;
+	unsigned char *nb;
+	size_t len = 0, ncap, room, n;
+	int rc;
+
+	while (len < want) {
+		if (len > limit)
+			return fl_err_set(err, FL_EFORMAT, "%s: %s: over the "
+			    "limit of %zu bytes", r->name, MEMBER_TENSORS,
+			    limit);
+		if (len == *cap) {
+			ncap = *cap < 65536 ? 65536 : *cap > (size_t)-1 / 2 ?
+			    (size_t)-1 : *cap * 2;
+			if (ncap > want)
+				ncap = want;
+			if (ncap > limit + 1)
+				ncap = limit + 1;
+			if ((nb = realloc(*buf, ncap)) == NULL)
+				return fl_err_set(err, FL_ENOMEM,
+				    "out of memory");
+			*buf = nb;
+			*cap = ncap;
+		}
+		room = (*cap < want ? *cap : want) - len;
+		if ((rc = blk_next(r, &p, &n, room, err)) < 0)
+			return rc;
+		if (n == 0)
+			break;
+		memcpy(*buf + len, p, n);
+		if (md != NULL && EVP_DigestUpdate(md, p, n) != 1)
+			return fl_err_set(err, FL_ENOMEM, "sha256 failed");
+		len += n;
+	}
+	if (len < want)
+		return fl_err_set(err, FL_EFORMAT, "%s: %s: truncated",
+		    r->name, MEMBER_TENSORS);
+	*lenp = len;
+	return 0;
+}
+
+/*
+ * Give the want bytes of a's data, as they arrive, to r's sink: whole
+ * elements of one tensor at a time (an element split between two
+ * blocks is put together in carry), hashing every byte.
+ */
+static int
+stream_data(struct fl_reader *r, struct fl_archive *a, size_t want,
+    EVP_MD_CTX *md, struct fl_err *err)
+{
+	const struct fl_tent *te;
+	const unsigned char *p;
+	unsigned char carry[8];
+	size_t got = 0, t = 0, tin = 0, nc = 0, n, es, k, whole;
+	int rc;
+
+	while (got < want) {
+		if ((rc = blk_next(r, &p, &n, want - got, err)) < 0)
+			return rc;
+		if (n == 0)
+			return fl_err_set(err, FL_EFORMAT, "%s: %s: truncated",
+			    r->name, MEMBER_TENSORS);
+		if (EVP_DigestUpdate(md, p, n) != 1)
+			return fl_err_set(err, FL_ENOMEM, "sha256 failed");
+		got += n;
+		while (n > 0) {
+			while (t < a->nt && tin == a->t[t].nbytes) {
+				t++;
+				tin = 0;
+			}
+			if (t == a->nt)	/* fl_st_parse_header rules it out */
+				return fl_err_set(err, FL_EFORMAT, "%s: %s: "
+				    "data after the last tensor", r->name,
+				    MEMBER_TENSORS);
+			te = &a->t[t];
+			es = fl_dtype_size(te->dtype);
+			if (nc > 0) {
+				k = es - nc < n ? es - nc : n;
+				memcpy(carry + nc, p, k);
+				nc += k;
+				p += k;
+				n -= k;
+				if (nc < es)
+					continue;
+				if ((rc = r->sink.data(r->sink.ctx, t,
+				    tin / es, carry, 1, err)) < 0)
+					return rc;
+				tin += es;
+				nc = 0;
+				continue;
+			}
+			k = te->nbytes - tin < n ? te->nbytes - tin : n;
+			whole = k / es * es;
+			if (whole > 0 && (rc = r->sink.data(r->sink.ctx, t,
+			    tin / es, p, whole / es, err)) < 0)
+				return rc;
+			tin += whole;
+			p += whole;
+			n -= whole;
+			if (k > whole) {	/* the start of a split element */
+				nc = k - whole;
+				memcpy(carry, p, nc);
+				p += nc;
+				n -= nc;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Read tensors.safetensors (the current member) into a, or to r's sink,
+ * hashing it. */
 static int
 read_tensors(struct fl_reader *r, struct fl_archive *a, EVP_MD_CTX *md,
     la_int64_t size, struct fl_err *err)
@@ -1104,15 +1330,17 @@ read_tensors(struct fl_reader *r, struct fl_archive *a, EVP_MD_CTX *md,
 	uint64_t n;
 	int rc;
 
-	if ((rc = read_into(r, &pp, &pcap, &plen, 8, 8, md, MEMBER_TENSORS,
-	    err)) < 0)
+	r->bn = 0;
+	r->moff = 0;
+	r->mend = 0;
+	if ((rc = blk_into(r, &pp, &pcap, &plen, 8, 8, md, err)) < 0)
 		return rc;
 	memcpy(&n, pre, 8);
 	if (n == 0 || n > FL_MAX_ST_HEADER || n > (uint64_t)size - 8)
 		return fl_err_set(err, FL_EFORMAT, "%s: %s: bad header length "
 		    "%llu", r->name, MEMBER_TENSORS, (unsigned long long)n);
-	if ((rc = read_into(r, &r->hbuf, &r->hcap, &hlen, (size_t)n,
-	    FL_MAX_ST_HEADER, md, MEMBER_TENSORS, err)) < 0)
+	if ((rc = blk_into(r, &r->hbuf, &r->hcap, &hlen, (size_t)n,
+	    FL_MAX_ST_HEADER, md, err)) < 0)
 		return rc;
 	/* Check the header against the declared data size before reading
 	 * any data, so that a lying header costs no memory; the data must
@@ -1121,10 +1349,18 @@ read_tensors(struct fl_reader *r, struct fl_archive *a, EVP_MD_CTX *md,
 	if ((rc = fl_st_parse_header(a, (const char *)r->hbuf, hlen, want,
 	    err)) < 0)
 		return fl_err_prefix(err, "%s: %s", r->name, MEMBER_TENSORS);
-	if ((rc = read_into(r, &a->data, &a->cap, &dlen, want, FL_MAX_DATA,
-	    md, MEMBER_TENSORS, err)) < 0)
-		return rc;
-	a->len = dlen;
+	if (r->sink.begin != NULL &&
+	    (rc = r->sink.begin(r->sink.ctx, a, err)) != 0) {
+		if (rc < 0 || (rc = stream_data(r, a, want, md, err)) < 0)
+			return rc;
+		a->len = 0;
+		a->streamed = 1;
+	} else {
+		if ((rc = blk_into(r, &a->data, &a->cap, &dlen, want,
+		    FL_MAX_DATA, md, err)) < 0)
+			return rc;
+		a->len = dlen;
+	}
 	/* fl/1 stores the canonical header only, so that the id is a
 	 * function of the tensors themselves. */
 	if ((rc = fl_st_header(a, &canon, &clen, err)) < 0)

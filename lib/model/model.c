@@ -333,6 +333,15 @@ fl_model_dup(const struct fl_model *m)
 	return c;
 }
 
+float *
+fl_model_take_params(struct fl_model *m)
+{
+	float *p = m->params;
+
+	m->params = NULL;
+	return p;
+}
+
 /* Free m and everything it owns; NULL is fine. */
 void
 fl_model_free(struct fl_model *m)

@@ -124,6 +124,40 @@ fail:
 	return rc;
 }
 
+int
+fl_model_to_archive_with(const struct fl_model *m, enum fl_kind kind,
+    float *params, struct fl_archive **ap, struct fl_err *err)
+{
+	const struct fl_param_tensor *t;
+	struct fl_archive *a;
+	size_t i;
+	int rc;
+
+	*ap = NULL;
+	if ((a = fl_archive_new(kind)) == NULL) {
+		free(params);
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	}
+	if ((rc = fl_archive_adopt(a, params, fl_model_nparams(m) *
+	    sizeof(float), err)) < 0 ||
+	    (rc = fl_model_describe(m, fl_archive_manifest(a), err)) < 0)
+		goto fail;
+	/* The layer table's tensors, in layout order: params as it is. */
+	for (i = 0; i < fl_model_ntensors(m); i++) {
+		t = fl_model_tensor(m, i);
+		if (fl_archive_add_tensor_at(a, t->name, FL_DTYPE_F32,
+		    t->ndim, t->shape, err) == NULL) {
+			rc = err->code;
+			goto fail;
+		}
+	}
+	*ap = a;
+	return 0;
+fail:
+	fl_archive_free(a);
+	return rc;
+}
+
 /* Read an array of d finite doubles (scale also > 0) from prep[key]. */
 static int
 read_reals(const json_t *prep, const char *key, size_t d, int positive,
