@@ -196,6 +196,30 @@ tensors_of() {
 	cmp want.tsv got.tsv
 }
 
+@test "fl-aggregate: updates streamed into the sum give the model of updates read whole" {
+	# --clip far above any norm reads each update whole (the norm comes
+	# first) and scales nothing: the same tensors as the streamed sum.
+	fl-aggregate -m r0.fla -o want.fla a.upd b.upd
+	fl-aggregate --clip 1e30 -m r0.fla -o whole.fla a.upd b.upd
+	tensors_of want.fla want.st
+	tensors_of whole.fla whole.st
+	cmp want.st whole.st
+	# Compressed, and one stream on stdin with the model first.
+	gzip -c a.upd > a.upd.gz
+	zstd -q -c b.upd > b.upd.zst
+	fl-aggregate -m r0.fla -o z.fla a.upd.gz b.upd.zst
+	cat r0.fla a.upd b.upd | fl-aggregate -o s.fla
+	for f in z s; do
+		tensors_of $f.fla $f.st
+		cmp want.st $f.st
+	done
+	# A partial streamed in.
+	fl-aggregate --partial -m r0.fla -o p.part a.upd.gz
+	fl-aggregate -m r0.fla -o p.fla p.part b.upd
+	tensors_of p.fla p.st
+	cmp want.st p.st
+}
+
 @test "fl-aggregate: refuses a transposed or renamed weight, naming it" {
 	rewrite_tensors a.upd tr.upd transpose
 	run --separate-stderr fl-aggregate -m r0.fla -o r1.fla b.upd tr.upd
