@@ -85,15 +85,25 @@ static int
 take_base(struct fl_combine *c, struct fl_archive *a, const char *name,
     struct fl_err *err)
 {
+	struct fl_tensor t;
 	int64_t round;
-	int rc;
+	size_t i;
+	int rc, state;
 
 	c->base_a = a;
 	snprintf(c->base_id, sizeof(c->base_id), "%s", fl_archive_id(a) !=
 	    NULL ? fl_archive_id(a) : "");
 	if ((rc = fl_update_max_bytes(a, &c->cap, err)) < 0)
 		return rc;
-	if ((rc = fl_model_from_archive(&c->base, a, err)) < 0 ||
+	/* Without state vectors the archive's tensors are the parameters
+	 * alone, and the model may take their buffer instead of a copy. */
+	for (i = 0, state = 0; i < fl_archive_ntensors(a); i++) {
+		fl_archive_tensor(a, i, &t);
+		state |= strncmp(t.name, "state/", 6) == 0;
+	}
+	if ((rc = !state && strcmp(c->strategy, "newton") != 0 ?
+	    fl_model_from_archive_take(&c->base, a, err) :
+	    fl_model_from_archive(&c->base, a, err)) < 0 ||
 	    (rc = fl_json_get_int(fl_archive_manifest(a), "round", &round,
 	    err)) < 0)
 		return fl_err_prefix(err, "%s", name);

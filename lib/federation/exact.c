@@ -8,7 +8,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "exact_int.h"
 
@@ -22,32 +21,18 @@ struct fl_xacc {
 
 __extension__ typedef __int128 i128;
 
-#define HUGE_PAGE	((size_t)2 << 20)
 #define TWO62	4611686018427387904.0	/* 2^62 */
 
 void *
 fl_xacc_big(size_t n, size_t size)
 {
-	uintptr_t a, b;
 	void *p;
 
-	if ((p = calloc(n, size)) == NULL)
-		return NULL;
-#ifdef MADV_HUGEPAGE
-	/* Huge pages for the 2 MiB-aligned inside of a large buffer: the
-	 * first touch of fresh memory costs a fault per 4 KiB page
-	 * otherwise, which on these machines is slower than reading the
-	 * updates.  calloc has touched nothing of a buffer this large (it
-	 * maps zero pages), so a model-sized sum costs memory only as the
-	 * updates fill it. */
-	a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-	b = ((uintptr_t)p + n * size) & ~(uintptr_t)(HUGE_PAGE - 1);
-	if (n * size >= 4 * HUGE_PAGE && b > a)
-		(void)madvise((void *)a, b - a, MADV_HUGEPAGE);
-#else
-	(void)a;
-	(void)b;
-#endif
+	/* calloc touches nothing of a buffer this large (it maps zero
+	 * pages), so a model-sized sum costs memory as updates fill it. */
+	if ((p = calloc(n, size)) != NULL && size != 0 &&
+	    n <= (size_t)-1 / size)
+		fl_mem_huge(p, n * size);
 	return p;
 }
 
@@ -280,36 +265,32 @@ fl_f32_first_nonfinite(const void *p, size_t n)
 }
 
 /*
- * The fast path of fl_xacc_add_f32le: every term of p[0..n) is finite
- * and under 2^51 grid units, so that the rounding below is add_term's,
- * and no sum leaves int64; then the chunk is added and 1 returned.  Else
- * nothing changes and 0 is returned.  The rounding adds 1.5 * 2^52, so
- * that the double's low mantissa bits are the rounded term.
+ * The fast path of fl_xacc_add_f32le: when every term of p[0..n) is
+ * finite and under 2^51 grid units (so that the rounding below is
+ * add_term's) and no sum leaves int64, the chunk is added in one pass
+ * and 1 returned.  Else its additions are taken back, exactly (wrapping
+ * addition is a group), and 0 returned for add_term to redo them.  The
+ * rounding adds 1.5 * 2^52, so that the double's low mantissa bits are
+ * the rounded term.
  */
 static int
 add_fast(struct fl_xacc *x, size_t off, const unsigned char *p, size_t n,
     double w)
 {
 	const double scale = 1099511627776.0, big = 6755399441055744.0;
+	const double lim = 2251799813685248.0;		/* 2^51 */
 	int64_t *lo = x->lo + off, q, s, ovf = 0;
 	uint64_t ub, uc;
-	double t, r, tmax = 0;
+	double t, r;
 	size_t i;
 	float v;
+	int out = 0;
 
 	memcpy(&uc, &big, 8);
 	for (i = 0; i < n; i++) {
 		memcpy(&v, p + 4 * i, 4);
 		t = w * (double)v * scale;
-		/* fabs(NaN) compares false, so NaN fails below. */
-		r = fabs(t);
-		tmax = r > tmax || r != r ? r : tmax;
-	}
-	if (!(tmax < 2251799813685248.0))	/* 2^51, and not NaN */
-		return 0;
-	for (i = 0; i < n; i++) {
-		memcpy(&v, p + 4 * i, 4);
-		t = w * (double)v * scale;
+		out |= !(fabs(t) < lim);	/* NaN too */
 		r = t + big;
 		memcpy(&ub, &r, 8);
 		q = (int64_t)(ub - uc);
@@ -317,10 +298,8 @@ add_fast(struct fl_xacc *x, size_t off, const unsigned char *p, size_t n,
 		ovf |= (lo[i] ^ s) & (q ^ s);
 		lo[i] = s;
 	}
-	if (ovf >= 0)
+	if (!out && ovf >= 0)
 		return 1;
-	/* A sum left int64 (wrapped): take the terms back out, exactly
-	 * (wrapping addition is a group), for add_term to redo. */
 	for (i = 0; i < n; i++) {
 		memcpy(&v, p + 4 * i, 4);
 		t = w * (double)v * scale;
@@ -392,8 +371,10 @@ fl_xacc_get_range(const struct fl_xacc *x, size_t off, size_t len,
 	for (i = 0; i < len; i++) {
 		b = (off + i) / FL_XACC_BLOCK;
 		h = x->hi[b];
-		out[i] = h == NULL ? ldexp((double)x->lo[off + i],
-		    -FL_XACC_BITS) : fl_xacc_get(x, off + i);
+		/* 2^-40 times a double of an integer is exact (no result
+		 * is subnormal): ldexp's value, without its call. */
+		out[i] = h == NULL ? (double)x->lo[off + i] *
+		    9.094947017729282379150390625e-13 : fl_xacc_get(x, off + i);
 	}
 }
 

@@ -109,6 +109,8 @@ int		 fl_archive_add_tensor(struct fl_archive *a, const char *name,
 void		*fl_archive_add_tensor_uninit(struct fl_archive *a,
 		    const char *name, enum fl_dtype dtype, size_t ndim,
 		    const size_t *shape, struct fl_err *err);
+/* a's buffer, for the caller to free; a is left without tensors. */
+void		*fl_archive_take_data(struct fl_archive *a);
 /* Make data (malloc'd, cap bytes; a owns it from here, also on failure)
  * a's buffer, for fl_archive_add_tensor_at to describe: a model written
  * where it was computed, without a copy.  a must hold no tensors.

@@ -323,9 +323,28 @@ first_nonfinite(const float *v, size_t n)
 	return n;
 }
 
+static int from_archive(struct fl_model **, const struct fl_archive *,
+    struct fl_archive *, struct fl_err *);
+
 int
 fl_model_from_archive(struct fl_model **mp, const struct fl_archive *a,
     struct fl_err *err)
+{
+	return from_archive(mp, a, NULL, err);
+}
+
+int
+fl_model_from_archive_take(struct fl_model **mp, struct fl_archive *a,
+    struct fl_err *err)
+{
+	return from_archive(mp, a, a, err);
+}
+
+/* fl_model_from_archive; with take (a itself), a's buffer becomes the
+ * parameters when they lie in it as fl writes them. */
+static int
+from_archive(struct fl_model **mp, const struct fl_archive *a,
+    struct fl_archive *take, struct fl_err *err)
 {
 	json_t *man = fl_archive_manifest((struct fl_archive *)a);
 	const json_t *model, *feats, *prep, *v;
@@ -409,7 +428,11 @@ fl_model_from_archive(struct fl_model **mp, const struct fl_archive *a,
 	buf = fl_model_params(m);
 	if ((rc = fl_archive_params(a, m, &buf, &data, err)) < 0)
 		goto out;
-	if (data != buf)
+	if (take != NULL && data != buf &&
+	    (const void *)data == fl_archive_data(a, NULL)) {
+		free(fl_model_take_params(m));
+		fl_model_set_params(m, fl_archive_take_data(take));
+	} else if (data != buf)
 		memcpy(buf, data, fl_model_nparams(m) * sizeof(float));
 	bad = first_nonfinite(fl_model_params(m), fl_model_nparams(m));
 	if (bad != fl_model_nparams(m)) {
