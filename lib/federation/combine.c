@@ -132,7 +132,7 @@ take_base(struct fl_combine *c, struct fl_archive *a, const char *name,
 	c->base_a = NULL;
 	/* A streaming round (stream.c) holds the sum only: the base's
 	 * parameters wait in a file (a partial never needs them). */
-	if (c->nw == NULL && fl_agg_streams(c->agg)) {
+	if (c->nw == NULL && fl_agg_inplace(c->agg)) {
 		if (!c->partial && (rc = fl_agg_spool_base(c->agg, err)) < 0)
 			return rc;
 		free(fl_model_take_params(c->base));

@@ -112,11 +112,15 @@ int		 fl_agg_finish_partial(struct fl_agg *g,
  * the sum's memory: the caller may free the base's parameters
  * (fl_model_take_params) and the round holds one model-sized sum of 8
  * bytes per parameter and no other model-sized buffer (fedavg; a server
- * optimizer adds its moments).  1 when spooled, 0 when g does not
- * stream (a robust strategy, or --clip).  Errors: FL_EIO, FL_ENOMEM.
+ * optimizer adds its moments).  fl_agg_streams: whether g takes
+ * streamed archives; fl_agg_inplace: whether its model is written over
+ * the sum (the mean strategies, with --clip too).  fl_agg_spool_base
+ * returns 1 when spooled, 0 when g is not in place (a robust strategy).
+ * Errors: FL_EIO, FL_ENOMEM.
  */
 void		 fl_agg_sink(struct fl_agg *g, struct fl_sink *s);
 int		 fl_agg_streams(const struct fl_agg *g);
+int		 fl_agg_inplace(const struct fl_agg *g);
 int		 fl_agg_stream_begin(struct fl_agg *g,
 		    const struct fl_archive *a, struct fl_err *err);
 int		 fl_agg_spool_base(struct fl_agg *g, struct fl_err *err);

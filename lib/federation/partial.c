@@ -220,9 +220,11 @@ fl_agg_add_partial(struct fl_agg *g, const struct fl_archive *p,
 	return 0;
 }
 
-/* Append sum x as I64 tensor tname, and tname_hi when it has high words. */
+/* Append sum x as I64 tensor tname, and tname_hi when it has high words.
+ * The first sum of an archive (a holds no tensors) is not copied: a
+ * takes its memory. */
 static int
-put_sum(struct fl_archive *a, const struct fl_xacc *x, const char *tname,
+put_sum(struct fl_archive *a, struct fl_xacc *x, const char *tname,
     struct fl_err *err)
 {
 	size_t n = fl_xacc_len(x), shape[1];
@@ -231,9 +233,18 @@ put_sum(struct fl_archive *a, const struct fl_xacc *x, const char *tname,
 	int rc;
 
 	shape[0] = n;
-	if ((rc = fl_archive_add_tensor(a, tname, FL_DTYPE_I64, 1, shape,
-	    fl_xacc_lo(x), err)) < 0 || !fl_xacc_has_hi(x))
+	if (fl_archive_ntensors(a) == 0) {
+		if ((rc = fl_archive_adopt(a, fl_xacc_take(x, n *
+		    sizeof(int64_t)), n * sizeof(int64_t), err)) < 0)
+			return rc;
+		if (fl_archive_add_tensor_at(a, tname, FL_DTYPE_I64, 1, shape,
+		    err) == NULL)
+			return err->code;
+	} else if ((rc = fl_archive_add_tensor(a, tname, FL_DTYPE_I64, 1,
+	    shape, fl_xacc_lo(x), err)) < 0)
 		return rc;
+	if (!fl_xacc_has_hi(x))
+		return 0;
 	snprintf(hname, sizeof(hname), "%s_hi", tname);
 	if ((hi = fl_archive_add_tensor_uninit(a, hname, FL_DTYPE_I64, 1,
 	    shape, err)) == NULL)

@@ -25,6 +25,14 @@ fl_agg_streams(const struct fl_agg *g)
 	return !IS_ROBUST(g->strategy) && !(g->o.clip > 0) && g->acc != NULL;
 }
 
+/* Whether the round's model can be written over its sum (the mean
+ * strategies, --clip too), so that the base may wait in a file. */
+int
+fl_agg_inplace(const struct fl_agg *g)
+{
+	return !IS_ROBUST(g->strategy) && g->acc != NULL;
+}
+
 /* The model tensor named name, or -1. */
 static long
 param_index(const struct fl_model *m, const char *name)
@@ -299,7 +307,7 @@ fl_agg_spool_base(struct fl_agg *g, struct fl_err *err)
 	char path[4096];
 	ssize_t r;
 
-	if (!fl_agg_streams(g) || g->bspool >= 0)
+	if (!fl_agg_inplace(g) || g->bspool >= 0)
 		return 0;
 	snprintf(path, sizeof(path), "%s/fl-aggregate.XXXXXX",
 	    dir != NULL && *dir != '\0' ? dir : "/tmp");
