@@ -1353,6 +1353,13 @@ blk_next(struct fl_reader *r, const unsigned char **p, size_t *n,
 	return 0;
 }
 
+struct hasher;
+static struct hasher *hasher_start(void);
+static void	hasher_post(struct hasher *, EVP_MD_CTX *,
+		    const unsigned char *, size_t);
+static int	hasher_wait(struct hasher *);
+static void	hasher_stop(struct hasher *);
+
 /* read_into for the tensors member, from blk_next. */
 static int
 blk_into(struct fl_reader *r, unsigned char **buf, size_t *cap,
@@ -1388,9 +1395,22 @@ blk_into(struct fl_reader *r, unsigned char **buf, size_t *cap,
 			return rc;
 		if (n == 0)
 			break;
-		memcpy(*buf + len, p, n);
-		if (md != NULL && EVP_DigestUpdate(md, p, n) != 1)
-			return fl_err_set(err, FL_ENOMEM, "sha256 failed");
+		/* A large block is hashed on the second thread while it is
+		 * copied (the base model, an update read whole). */
+		if (md != NULL && n >= HASH_ASIDE && r->hs == NULL)
+			r->hs = hasher_start();
+		if (md != NULL && n >= HASH_ASIDE && r->hs != NULL) {
+			hasher_post(r->hs, md, p, n);
+			memcpy(*buf + len, p, n);
+			if (hasher_wait(r->hs) < 0)
+				return fl_err_set(err, FL_ENOMEM,
+				    "sha256 failed");
+		} else {
+			memcpy(*buf + len, p, n);
+			if (md != NULL && EVP_DigestUpdate(md, p, n) != 1)
+				return fl_err_set(err, FL_ENOMEM,
+				    "sha256 failed");
+		}
 		len += n;
 	}
 	if (len < want)
@@ -1399,13 +1419,6 @@ blk_into(struct fl_reader *r, unsigned char **buf, size_t *cap,
 	*lenp = len;
 	return 0;
 }
-
-struct hasher;
-static struct hasher *hasher_start(void);
-static void	hasher_post(struct hasher *, EVP_MD_CTX *,
-		    const unsigned char *, size_t);
-static int	hasher_wait(struct hasher *);
-static void	hasher_stop(struct hasher *);
 
 /* Hand the n bytes at p, the next of a's data, to r's sink: whole
  * elements of one tensor at a time; an element split between two blocks
