@@ -45,6 +45,20 @@ param_index(const struct fl_model *m, const char *name)
 	return -1;
 }
 
+/* A state vector's name, as fl_archive_params takes it: 1 to 64 of
+ * [a-z0-9_]. */
+static int
+state_name_ok(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name[i] != '\0'; i++)
+		if (i >= 64 || !((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+			return 0;
+	return i > 0;
+}
+
 static int
 is_vec(const struct fl_tensor *t, enum fl_dtype dt, size_t n)
 {
@@ -81,7 +95,7 @@ route_update(struct fl_agg *g, const struct fl_archive *a)
 			g->st.route[i].to = FL_TO_ACC;
 			g->st.route[i].off = p->off;
 		} else if (strncmp(t.name, "state/", 6) == 0 &&
-		    is_vec(&t, FL_DTYPE_F32, n)) {
+		    state_name_ok(t.name + 6) && is_vec(&t, FL_DTYPE_F32, n)) {
 			if (strcmp(t.name, "state/scaffold_dc") == 0) {
 				g->st.route[i].to = FL_TO_DC;
 				g->st.route[i].off = 0;

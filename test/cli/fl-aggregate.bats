@@ -133,7 +133,8 @@ edit_manifest() {
 
 # Rewrite archive $1 into $2 with its tensors' data in name order
 # (fc0.bias before fc0.weight), or, with $3, fc0.weight transposed
-# ("transpose") or renamed fc0.w ("rename"); fl-pack create keeps the
+# ("transpose") or renamed fc0.w ("rename"), or with a state vector
+# of a name state/ does not allow ("badstate"); fl-pack create keeps the
 # data order it is given and computes a new id.
 rewrite_tensors() {
 	command -v python3 > /dev/null || skip "python3 is not installed"
@@ -158,6 +159,10 @@ for name in sorted(head):
     out[name] = {"dtype": e["dtype"], "shape": shape,
                  "data_offsets": [len(body), len(body) + end - b]}
     body += data[b:end]
+if how == "badstate":
+    out["state/Bad"] = {"dtype": "F32", "shape": [len(data) // 4],
+                        "data_offsets": [len(body), len(body) + len(data)]}
+    body += data
 text = json.dumps(out, sort_keys=True, separators=(",", ":")).encode()
 text += b" " * ((8 - (8 + len(text)) % 8) % 8)
 open(path, "wb").write(struct.pack("<Q", len(text)) + text + body)
@@ -232,6 +237,13 @@ tensors_of() {
 	[ "$status" -eq 1 ]
 	assert_one_line_naming rn.upd
 	[[ "$stderr" == *"tensor 'fc0.w' "* ]]
+	[ ! -e r1.fla ]
+	# Streamed or read whole, the same refusal.
+	rewrite_tensors a.upd bs.upd badstate
+	run --separate-stderr fl-aggregate -m r0.fla -o r1.fla b.upd bs.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming bs.upd
+	[[ "$stderr" == *"tensor 'state/Bad' is neither a parameter"* ]]
 	[ ! -e r1.fla ]
 }
 
