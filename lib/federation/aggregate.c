@@ -1,7 +1,9 @@
 /*
  * aggregate.c: aggregation of updates into the next model, streaming.
- * Updates are added one at a time.  The mean strategies keep one double
- * accumulator, so memory stays O(model size) however many arrive:
+ * Updates are added one at a time.  The mean strategies keep one exact
+ * sum (lib/federation/exact.c), fed while the updates are read
+ * (lib/federation/stream.c), and write the model over it, so memory
+ * stays twice the model however many arrive:
  *
  *   fedavg      the sample-weighted mean delta (McMahan et al. 2017)
  *   fedavgm     server momentum on that mean (Hsu et al. 2019)
