@@ -28,15 +28,33 @@ many() {	# many SRC DIR COUNT
 many "$work/h0.upd" "$work/h8" 8
 set -- "$work"/h8/*.upd
 bytes=$(cat "$@" | wc -c)
+# cpu CMD...: CPU seconds (user + system) of one run.
+cpu() {
+	"$work/maxrss" "$@" 2>"$work/rss.txt" >/dev/null
+	sed -n 's/.*cpu=\([0-9.]*\).*/\1/p' "$work/rss.txt" | tail -n 1
+}
 tcat=$(best cat "$@")
+ccat=$(cpu cat "$@")
+# The floor of hashing every byte once, on one core, with the library
+# fl uses (coreutils' sha256sum is several times slower here).
+tsha=0
+command -v openssl >/dev/null && tsha=$(best openssl dgst -sha256 "$@")
 tagg=$(best fl-aggregate -m "$work/huge.fla" -o "$work/next.fla" "$@")
+cagg=$(cpu fl-aggregate -m "$work/huge.fla" -o "$work/next.fla" "$@")
 r8=$(rss fl-aggregate -m "$work/huge.fla" -o "$work/next.fla" "$@")
+r2=$(rss fl-aggregate -m "$work/huge.fla" -o "$work/next.fla" "$1" "$2")
+rs=$(sh -c 'cat "$@" | "$0" fl-aggregate -o "$1.out"' "$work/maxrss" "$work/huge.fla" "$@" 2>&1 >/dev/null |
+    sed -n 's/.*maxrss=\([0-9]*\).*/\1/p' | tail -n 1)
+rm -f "$work/huge.fla.out"
 printf 'fl-aggregate of 8 updates of %s parameters (%s bytes)\n' "$params" "$bytes"
-awk -v t="$tagg" -v c="$tcat" -v b="$bytes" -v r="$r8" -v p="$params" 'BEGIN {
-	printf "  cat of the same bytes: %.3f s (%.0f MB/s)\n", c, b / c / 1e6
-	printf "  fl-aggregate:          %.3f s (%.0f MB/s), %.1f x cat time\n", t, b / t / 1e6, t / c
+awk -v t="$tagg" -v c="$tcat" -v h="$tsha" -v b="$bytes" -v r="$r8" -v r2="$r2" -v rs="$rs" \
+    -v p="$params" -v cc="$ccat" -v ca="$cagg" 'BEGIN {
+	printf "  cat of the same bytes:       %.3f s (%.0f MB/s), %.2f s CPU\n", c, b / c / 1e6, cc
+	if (h > 0) printf "  openssl dgst -sha256 of them: %.3f s, %.1f x cat time (hashing every byte on one core)\n", h, h / c
+	printf "  fl-aggregate:                %.3f s (%.0f MB/s), %.1f x cat time, %.2f s CPU\n", t, b / t / 1e6, t / c, ca
 	m = p * 4 / 1048576
-	printf "  peak RSS %.1f MiB = %.2f x the model (%.1f MiB of float32); goal 2 x + 48 MiB = %.1f MiB\n", r / 1024, r / 1024 / m, m, 2 * m + 48 }'
+	printf "  peak RSS %.1f MiB = %.2f x the model (%.1f MiB of float32); goal 2 x + 48 MiB = %.1f MiB\n", r / 1024, r / 1024 / m, m, 2 * m + 48
+	printf "  peak RSS of 2 updates %.1f MiB; model and 8 updates on one stdin stream %.1f MiB\n", r2 / 1024, rs / 1024 }'
 rm -rf "$work/h8" "$work/h0.upd" "$work/huge.fla"
 
 # --- 60 updates: a 3-way tree of partials against flat ------------------------

@@ -23,10 +23,14 @@ read_inputs(struct fl_combine *c, const struct opts *o,
 {
 	struct fl_archive *a = NULL;
 	struct fl_reader *r;
+	struct fl_sink sink;
 	const char *name;
 	FILE *f;
 	int i, rc = 0;
 
+	/* Updates are added to the sums as they are read: no update is
+	 * held whole (lib/federation/stream.c). */
+	fl_combine_sink(c, &sink);
 	for (i = 0; i < o->ninputs && rc >= 0; i++) {
 		name = fl_in_name(o->inputs[i]);
 		if ((f = fl_in_open(o->inputs[i], err)) == NULL)
@@ -35,6 +39,7 @@ read_inputs(struct fl_combine *c, const struct opts *o,
 			fl_in_close(f);
 			break;
 		}
+		fl_reader_set_sink(r, &sink);
 		/* Once the model is known, nothing after it may declare more
 		 * tensor bytes than an update of it holds. */
 		for (;;) {

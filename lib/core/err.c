@@ -2,6 +2,8 @@
  * err.c: error records.  The library fills a struct fl_err and returns its
  * code; only cmd/ (through lib/cli.c) prints it.  See fl.h.
  */
+#include <stdint.h>
+#include <sys/mman.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,6 +55,22 @@ fl_article(const char *word)
 }
 
 /* Overflow-checked multiplication of sizes. */
+void
+fl_mem_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t h = (uintptr_t)2 << 20;
+	uintptr_t a = ((uintptr_t)p + h - 1) & ~(h - 1);
+	uintptr_t b = ((uintptr_t)p + n) & ~(h - 1);
+
+	if (p != NULL && n >= 4 * h && b > a)
+		(void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)n;
+#endif
+}
+
 int
 fl_size_mul(size_t a, size_t b, size_t *out)
 {

@@ -1,7 +1,9 @@
 /*
  * aggregate.c: aggregation of updates into the next model, streaming.
- * Updates are added one at a time.  The mean strategies keep one double
- * accumulator, so memory stays O(model size) however many arrive:
+ * Updates are added one at a time.  The mean strategies keep one exact
+ * sum (lib/federation/exact.c), fed while the updates are read
+ * (lib/federation/stream.c), and write the model over it, so memory
+ * stays twice the model however many arrive:
  *
  *   fedavg      the sample-weighted mean delta (McMahan et al. 2017)
  *   fedavgm     server momentum on that mean (Hsu et al. 2019)
@@ -70,6 +72,8 @@ fl_agg_new(struct fl_agg **gp, const struct fl_model *base,
 	g->o = defaults;
 	resolve(&g->o, g->strategy);
 	g->spool = -1;
+	g->bspool = -1;
+	g->st.kind = -1;
 	g->base = base;
 	g->base_round = base_round;
 	g->base_id = strdup(base_id);
@@ -247,6 +251,12 @@ check_update(struct fl_agg *g, const struct fl_archive *u,
 		    json_object_get(man, fl_agg_describe_keys[k])))
 			return fl_err_set(err, FL_ESHAPE, "%s: '%s' differs "
 			    "from the model's", name, fl_agg_describe_keys[k]);
+	/* A streamed update was bound by name, dtype and shape when it
+	 * began (stream.c) and is in the sum already. */
+	if (fl_archive_streamed(u)) {
+		*delta = NULL;
+		return 0;
+	}
 	if (fl_archive_params(u, g->base, IS_ROBUST(g->strategy) ?
 	    &g->scratch : &g->gather, delta, err) < 0)
 		return fl_err_prefix(err, "%s", name);
@@ -285,6 +295,41 @@ spool_write(struct fl_agg *g, const float *v, size_t n, struct fl_err *err)
 	return 0;
 }
 
+/* The rest of fl_agg_add for an update streamed into the sums already
+ * (stream.c): its checks, in the same order, and its records. */
+static int
+add_streamed(struct fl_agg *g, const struct fl_archive *u, const char *name,
+    const char *signer, int64_t samples, struct fl_err *err)
+{
+	const char *site;
+	json_t *c;
+	int rc;
+
+	g->st.kind = -1;
+	if ((rc = fl_agg_stream_nonfinite(g, name, err)) < 0 ||
+	    (rc = fl_agg_stream_dc_nonfinite(g, name, err)) < 0)
+		return rc;
+	if ((rc = fl_archive_site(u, &site, err)) < 0)
+		return fl_err_prefix(err, "%s", name);
+	if (json_object_get(g->sites, site) != NULL)
+		return fl_err_set(err, FL_EFORMAT, "%s: a second update from "
+		    "site '%s' in round %d", name, site, g->base_round);
+	c = json_pack("{s:s, s:s, s:I, s:s?}", "id", fl_archive_id(u),
+	    "site", site, "samples", (json_int_t)samples, "signer", signer);
+	if (c == NULL || json_array_append_new(g->contributors, c) < 0 ||
+	    json_object_set_new(g->sites, site, json_true()) < 0)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	if ((rc = fl_agg_stream_added(g, 0, name, NULL, err)) < 0)
+		return rc;
+	if ((rc = fl_agg_stream_added(g, 1, name, "scaffold_dc", err)) < 0)
+		return rc;
+	g->ndc += g->st.has_dc;
+	g->total += g->o.dp_noise > 0 ? 1 : samples;
+	g->samples += samples;
+	g->count++;
+	return 0;
+}
+
 int
 fl_agg_add(struct fl_agg *g, const struct fl_archive *u, const char *name,
     const char *signer, struct fl_err *err)
@@ -297,6 +342,9 @@ fl_agg_add(struct fl_agg *g, const struct fl_archive *u, const char *name,
 	double w, scale = 1, norm = 0;
 	int rc;
 
+	if (fl_archive_streamed(u) && g->st.kind != FL_KIND_UPDATE)
+		return fl_err_set(err, FL_EUSAGE, "%s: not streamed into this "
+		    "round", name);
 	if ((rc = check_update(g, u, name, &samples, &delta, err)) < 0)
 		return rc;
 	/* A weight is a row count: at most 2^53, exact in a double, and the
@@ -308,6 +356,8 @@ fl_agg_add(struct fl_agg *g, const struct fl_archive *u, const char *name,
 		return fl_err_set(err, FL_EFORMAT, "%s: the round's samples "
 		    "would overflow (%lld + %lld)", name,
 		    (long long)g->samples, (long long)samples);
+	if (delta == NULL)
+		return add_streamed(g, u, name, signer, samples, err);
 	for (i = 0; i < n; i++) {
 		if (!isfinite(delta[i]))
 			return fl_err_set(err, FL_ENUM, "%s: update holds %s "
@@ -574,13 +624,86 @@ combine(struct fl_agg *g, float *d, float *p, float *m, float *v,
 	return 0;
 }
 
+/* Read len bytes at off of fd into buf. */
+static int
+pread_full(int fd, void *buf, size_t len, off_t off, struct fl_err *err)
+{
+	size_t got;
+	ssize_t r;
+
+	for (got = 0; got < len; got += (size_t)r) {
+		r = pread(fd, (char *)buf + got, len - got, off + (off_t)got);
+		if (r < 0 && errno == EINTR) {
+			r = 0;
+			continue;
+		}
+		if (r <= 0)
+			return fl_err_set(err, FL_EIO, "spool: read: %s",
+			    r < 0 ? strerror(errno) : "short");
+	}
+	return 0;
+}
+
+/*
+ * combine() for a base spooled by fl_agg_spool_base: the new parameters,
+ * a piece at a time, written over the sum's memory where it is read (the
+ * float of coordinate i at byte 4 i, once words 0 .. i are read), and
+ * that memory given to *p: beside the sum, no model-sized buffer.  *bad
+ * is set when a parameter is not finite.
+ */
+#define PIECE	2048
+int
+fl_agg_finish_inplace(struct fl_agg *g, float **p, float *m, float *v,
+    int *bad, struct fl_err *err)
+{
+	const struct fl_agg_opts *o = &g->o;
+	const struct fl_strategy *s = g->strategy;
+	size_t i, j, k, n = fl_model_nparams(g->base);
+	unsigned char *mem = fl_xacc_mem(g->acc);
+	struct fl_noise *ns = NULL;
+	double x, z, xd[PIECE], sd = o->dp_noise * o->clip;
+	float b[PIECE], f[PIECE];
+	int rc = 0;
+
+	*p = NULL;
+	if (sd > 0 && (rc = fl_noise_new(&ns, o->seeded, o->seed, "dp-noise",
+	    err)) < 0)
+		return rc;
+	for (i = 0; i < n; i += k) {
+		k = n - i < PIECE ? n - i : PIECE;
+		if ((rc = pread_full(g->bspool, b, k * sizeof(float),
+		    (off_t)(i * sizeof(float)), err)) < 0)
+			goto out;
+		fl_xacc_get_range(g->acc, i, k, xd);
+		for (j = 0; j < k; j++) {
+			x = xd[j];
+			if (sd > 0) {
+				if ((rc = fl_noise_normal(ns, &z, err)) < 0)
+					goto out;
+				x += sd * z;
+			}
+			x /= (double)g->total;
+			if (s->step != NULL)
+				x = s->step(o, i + j, x, g->m0, g->v0, m, v);
+			f[j] = (float)((double)b[j] + (float)x);
+			if (!isfinite(f[j]))
+				*bad = 1;
+		}
+		memcpy(mem + i * sizeof(float), f, k * sizeof(float));
+	}
+	*p = fl_xacc_take(g->acc, n * sizeof(float));
+out:
+	fl_noise_free(ns);
+	return rc;
+}
+
 int
 fl_agg_finish(struct fl_agg *g, struct fl_archive **out, struct fl_err *err)
 {
 	const struct fl_strategy *s = g->strategy;
 	struct fl_model *model = NULL;
 	json_t *man, *sp = NULL, *pj = NULL;
-	float *p, *d = NULL, *m = NULL, *v = NULL, *c = NULL;
+	float *p, *d = NULL, *m = NULL, *v = NULL, *c = NULL, *own = NULL;
 	int *chosen = NULL;
 	size_t i, n = fl_model_nparams(g->base), sites;
 	double eps = 0, order = 0;
@@ -605,22 +728,31 @@ fl_agg_finish(struct fl_agg *g, struct fl_archive **out, struct fl_err *err)
 		v = malloc(n * sizeof(float) + 1);
 	if (g->dc != NULL || g->c0 != NULL)
 		c = malloc(n * sizeof(float) + 1);
-	model = fl_model_dup(g->base);
-	if ((IS_ROBUST(s) && d == NULL) || chosen == NULL || model == NULL ||
+	if (g->bspool < 0)
+		model = fl_model_dup(g->base);
+	if ((IS_ROBUST(s) && d == NULL) || chosen == NULL ||
+	    (g->bspool < 0 && model == NULL) ||
 	    (s->moments >= 1 && m == NULL) ||
 	    (s->moments >= 2 && v == NULL) ||
 	    ((g->dc != NULL || g->c0 != NULL) && c == NULL)) {
 		rc = fl_err_set(err, FL_ENOMEM, "out of memory");
 		goto out;
 	}
-	p = fl_model_params(model);
-	if ((rc = combine(g, d, p, m, v, chosen, err)) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (d != NULL)
-			p[i] = (float)((double)p[i] + d[i]);
-		if (!isfinite(p[i]))
-			bad = 1;
+	if (g->bspool >= 0) {
+		/* The base waits in a file; the model takes the sum's place. */
+		if ((rc = fl_agg_finish_inplace(g, &own, m, v, &bad,
+		    err)) < 0)
+			goto out;
+	} else {
+		p = fl_model_params(model);
+		if ((rc = combine(g, d, p, m, v, chosen, err)) < 0)
+			goto out;
+		for (i = 0; i < n; i++) {
+			if (d != NULL)
+				p[i] = (float)((double)p[i] + d[i]);
+			if (!isfinite(p[i]))
+				bad = 1;
+		}
 	}
 	/* The sum is spent: give its memory back before the archive is
 	 * built. */
@@ -641,7 +773,15 @@ fl_agg_finish(struct fl_agg *g, struct fl_archive **out, struct fl_err *err)
 		    "(a parameter is not finite)");
 		goto out;
 	}
-	if ((rc = fl_model_to_archive(model, FL_KIND_MODEL, out, err)) < 0 ||
+	if (own != NULL) {
+		rc = fl_model_to_archive_with(g->base, FL_KIND_MODEL, own, out,
+		    err);
+		own = NULL;	/* the archive's now */
+		if (rc < 0)
+			goto out;
+	}
+	if ((own == NULL && model != NULL && (rc = fl_model_to_archive(model,
+	    FL_KIND_MODEL, out, err)) < 0) ||
 	    (m != NULL && (rc = fl_archive_add_state(*out, "fedopt_m", m, n,
 	    err)) < 0) ||
 	    (v != NULL && (rc = fl_archive_add_state(*out, "fedopt_v", v, n,
@@ -682,6 +822,7 @@ out:
 	json_decref(sp);
 	json_decref(pj);
 	fl_model_free(model);
+	free(own);
 	free(d);
 	free(m);
 	free(v);
@@ -697,6 +838,9 @@ fl_agg_free(struct fl_agg *g)
 		return;
 	if (g->spool >= 0)
 		close(g->spool);
+	if (g->bspool >= 0)
+		close(g->bspool);
+	free(g->st.route);
 	free(g->base_id);
 	json_decref(g->ref);
 	json_decref(g->contributors);

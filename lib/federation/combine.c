@@ -85,15 +85,25 @@ static int
 take_base(struct fl_combine *c, struct fl_archive *a, const char *name,
     struct fl_err *err)
 {
+	struct fl_tensor t;
 	int64_t round;
-	int rc;
+	size_t i;
+	int rc, state;
 
 	c->base_a = a;
 	snprintf(c->base_id, sizeof(c->base_id), "%s", fl_archive_id(a) !=
 	    NULL ? fl_archive_id(a) : "");
 	if ((rc = fl_update_max_bytes(a, &c->cap, err)) < 0)
 		return rc;
-	if ((rc = fl_model_from_archive(&c->base, a, err)) < 0 ||
+	/* Without state vectors the archive's tensors are the parameters
+	 * alone, and the model may take their buffer instead of a copy. */
+	for (i = 0, state = 0; i < fl_archive_ntensors(a); i++) {
+		fl_archive_tensor(a, i, &t);
+		state |= strncmp(t.name, "state/", 6) == 0;
+	}
+	if ((rc = !state && strcmp(c->strategy, "newton") != 0 ?
+	    fl_model_from_archive_take(&c->base, a, err) :
+	    fl_model_from_archive(&c->base, a, err)) < 0 ||
 	    (rc = fl_json_get_int(fl_archive_manifest(a), "round", &round,
 	    err)) < 0)
 		return fl_err_prefix(err, "%s", name);
@@ -120,7 +130,51 @@ take_base(struct fl_combine *c, struct fl_archive *a, const char *name,
 	 * model held all through the round. */
 	fl_archive_free(c->base_a);
 	c->base_a = NULL;
+	/* A streaming round (stream.c) holds the sum only: the base's
+	 * parameters wait in a file (a partial never needs them). */
+	if (c->nw == NULL && fl_agg_inplace(c->agg)) {
+		if (!c->partial && (rc = fl_agg_spool_base(c->agg, err)) < 0)
+			return rc;
+		free(fl_model_take_params(c->base));
+	}
 	return 0;
+}
+
+/* The sink's begin (format.h): stream an update or a partial into the
+ * round's sums when fl_combine_add would give it to fl_agg_add or
+ * fl_agg_add_partial; anything else is read whole. */
+static int
+combine_begin(void *ctx, const struct fl_archive *a, struct fl_err *err)
+{
+	struct fl_combine *c = ctx;
+	enum fl_kind k = fl_archive_kind(a);
+
+	if (c->agg == NULL || c->nw != NULL || c->sec != NULL ||
+	    !fl_agg_streams(c->agg))
+		return 0;
+	if ((k == FL_KIND_UPDATE && !fl_update_is_masked(a)) ||
+	    (k == FL_KIND_PARTIAL && c->bl == NULL))
+		return fl_agg_stream_begin(c->agg, a, err);
+	return 0;
+}
+
+static int
+combine_data(void *ctx, size_t t, size_t at, const void *p, size_t n,
+    struct fl_err *err)
+{
+	struct fl_combine *c = ctx;
+	struct fl_sink s;
+
+	fl_agg_sink(c->agg, &s);
+	return s.data(s.ctx, t, at, p, n, err);
+}
+
+void
+fl_combine_sink(struct fl_combine *c, struct fl_sink *s)
+{
+	s->begin = combine_begin;
+	s->data = combine_data;
+	s->ctx = c;
 }
 
 /* The most tensor bytes an update may declare once the base model is

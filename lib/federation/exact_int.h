@@ -63,4 +63,38 @@ int	fl_xacc_has_hi(const struct fl_xacc *x);
 /* The high words into hi (n, the caller's), zeros where none. */
 void	fl_xacc_hi(const struct fl_xacc *x, int64_t *hi);
 
+/*
+ * Streaming (aggregate.c, partial.c): fl_xacc_add_f32le adds w * v[i] for
+ * the n little-endian F32 values at p (unaligned) to coordinates off + i,
+ * as fl_xacc_add, except that a value not finite is skipped, its index
+ * i put in *nf unless *nf holds one already ((size_t)-1: none).  Errors
+ * as fl_xacc_add (*bad).  fl_xacc_add_hi adds hi[i] * 2^64 (the high
+ * words of a partial's sum, whose low words came through
+ * fl_xacc_add_raw) to coordinate off + i.  Errors: FL_ENUM, FL_ENOMEM.
+ */
+int	fl_xacc_add_f32le(struct fl_xacc *x, size_t off, const void *p,
+	    size_t n, double w, size_t *nf, size_t *bad, struct fl_err *err);
+int	fl_xacc_add_hi(struct fl_xacc *x, size_t off, const int64_t *hi,
+	    size_t len, struct fl_err *err);
+/* The first index i < n whose F32 at p (unaligned) is not finite, or n. */
+size_t	fl_f32_first_nonfinite(const void *p, size_t n);
+/* Coordinates off .. off + len - 1 as fl_xacc_get gives them. */
+void	fl_xacc_get_range(const struct fl_xacc *x, size_t off, size_t len,
+	    double *out);
+/*
+ * The memory of the low words (n + 1 int64s), for the caller to reuse
+ * in place and free: the sum's result is written over the words already
+ * read (fl-aggregate writes coordinate i's float at byte 4 i, after
+ * reading words 0 .. i), so that the model needs no buffer beside the
+ * sum.  It is cut to bytes when that is less.  x keeps only its high
+ * words: fl_xacc_get and the rest must not be called after, but
+ * fl_xacc_free.
+ */
+void	*fl_xacc_take(struct fl_xacc *x, size_t bytes);
+/* The low words' memory, to write over in place before fl_xacc_take. */
+void	*fl_xacc_mem(struct fl_xacc *x);
+/* calloc(n, size), for a buffer of a model's size: aligned to and
+ * advised for huge pages, whose first touch is cheap. */
+void	*fl_xacc_big(size_t n, size_t size);
+
 #endif

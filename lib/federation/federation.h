@@ -97,6 +97,33 @@ int		 fl_agg_add_partial(struct fl_agg *g,
 		    const char *signer, struct fl_err *err);
 int		 fl_agg_finish_partial(struct fl_agg *g,
 		    struct fl_archive **out, struct fl_err *err);
+/*
+ * Streaming (lib/federation/stream.c).  fl_agg_sink fills s with a sink
+ * (fl_reader_set_sink) that adds an update's or a partial's tensors to
+ * the sums as they are read, so that no update is held whole.  It takes
+ * only what the mean strategies can add at once (fedavg and the server
+ * optimizers without --clip, which needs each update's norm first);
+ * others are read whole as before.  A streamed archive must then be
+ * given to fl_agg_add or fl_agg_add_partial, which checks it as any
+ * other once fl_reader_next has verified it; the sums hold its values
+ * already, so any error ends the round.  fl_agg_spool_base moves the
+ * base model's parameters into an unlinked temporary file (TMPDIR),
+ * read back in pieces by fl_agg_finish, whose model is then written over
+ * the sum's memory: the caller may free the base's parameters
+ * (fl_model_take_params) and the round holds one model-sized sum of 8
+ * bytes per parameter and no other model-sized buffer (fedavg; a server
+ * optimizer adds its moments).  fl_agg_streams: whether g takes
+ * streamed archives; fl_agg_inplace: whether its model is written over
+ * the sum (the mean strategies, with --clip too).  fl_agg_spool_base
+ * returns 1 when spooled, 0 when g is not in place (a robust strategy).
+ * Errors: FL_EIO, FL_ENOMEM.
+ */
+void		 fl_agg_sink(struct fl_agg *g, struct fl_sink *s);
+int		 fl_agg_streams(const struct fl_agg *g);
+int		 fl_agg_inplace(const struct fl_agg *g);
+int		 fl_agg_stream_begin(struct fl_agg *g,
+		    const struct fl_archive *a, struct fl_err *err);
+int		 fl_agg_spool_base(struct fl_agg *g, struct fl_err *err);
 
 /*
  * Server strategies and central differential privacy
@@ -197,6 +224,9 @@ int		 fl_combine_request(struct fl_combine *c,
 int		 fl_combine_finish(struct fl_combine *c,
 		    struct fl_archive **out, struct fl_err *err);
 void		 fl_combine_free(struct fl_combine *c);
+/* A sink (fl_reader_set_sink) that streams the updates and partials of
+ * a round into its sums (fl_agg_sink) once the base model is known. */
+void		 fl_combine_sink(struct fl_combine *c, struct fl_sink *s);
 /* Make fl_combine_finish write a partial archive (fl_agg_finish_partial)
  * instead of a model; call before the first archive. */
 void		 fl_combine_set_partial(struct fl_combine *c);

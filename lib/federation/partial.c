@@ -133,6 +133,9 @@ fl_agg_add_partial(struct fl_agg *g, const struct fl_archive *p,
 
 	if ((rc = composes(g, name, err)) < 0)
 		return rc;
+	if (fl_archive_streamed(p) && g->st.kind != FL_KIND_PARTIAL)
+		return fl_err_set(err, FL_EUSAGE, "%s: not streamed into this "
+		    "round", name);
 	if (fl_json_get_str(man, "parent", &parent, err) < 0 ||
 	    fl_json_get_int(man, "round", &round, err) < 0 ||
 	    fl_json_get_str(man, "weights", &weights, err) < 0)
@@ -189,14 +192,23 @@ fl_agg_add_partial(struct fl_agg *g, const struct fl_archive *p,
 	if (sum != samples)
 		return fl_err_set(err, FL_EFORMAT, "%s: 'samples' is not the "
 		    "sum of its contributors'", name);
-	if ((rc = add_sum(g->acc, p, "sum", n, name, err)) < 0)
-		return rc;
-	if (ndc > 0 && g->dc == NULL && (rc = fl_xacc_new(&g->dc, n,
-	    err)) < 0)
-		return rc;
-	if (ndc > 0 && (rc = add_sum(g->dc, p, "scaffold_dc_sum", n, name,
-	    err)) < 0)
-		return rc;
+	if (fl_archive_streamed(p)) {
+		/* In the sums already (stream.c): their errors, in order. */
+		g->st.kind = -1;
+		if ((rc = fl_agg_stream_added(g, 0, name, "sum", err)) < 0 ||
+		    (ndc > 0 && (rc = fl_agg_stream_added(g, 1, name,
+		    "scaffold_dc_sum", err)) < 0))
+			return rc;
+	} else {
+		if ((rc = add_sum(g->acc, p, "sum", n, name, err)) < 0)
+			return rc;
+		if (ndc > 0 && g->dc == NULL && (rc = fl_xacc_new(&g->dc, n,
+		    err)) < 0)
+			return rc;
+		if (ndc > 0 && (rc = add_sum(g->dc, p, "scaffold_dc_sum", n,
+		    name, err)) < 0)
+			return rc;
+	}
 	g->ndc += (size_t)ndc;
 	g->total += weight;
 	g->samples += samples;
@@ -208,9 +220,11 @@ fl_agg_add_partial(struct fl_agg *g, const struct fl_archive *p,
 	return 0;
 }
 
-/* Append sum x as I64 tensor tname, and tname_hi when it has high words. */
+/* Append sum x as I64 tensor tname, and tname_hi when it has high words.
+ * The first sum of an archive (a holds no tensors) is not copied: a
+ * takes its memory. */
 static int
-put_sum(struct fl_archive *a, const struct fl_xacc *x, const char *tname,
+put_sum(struct fl_archive *a, struct fl_xacc *x, const char *tname,
     struct fl_err *err)
 {
 	size_t n = fl_xacc_len(x), shape[1];
@@ -219,9 +233,18 @@ put_sum(struct fl_archive *a, const struct fl_xacc *x, const char *tname,
 	int rc;
 
 	shape[0] = n;
-	if ((rc = fl_archive_add_tensor(a, tname, FL_DTYPE_I64, 1, shape,
-	    fl_xacc_lo(x), err)) < 0 || !fl_xacc_has_hi(x))
+	if (fl_archive_ntensors(a) == 0) {
+		if ((rc = fl_archive_adopt(a, fl_xacc_take(x, n *
+		    sizeof(int64_t)), n * sizeof(int64_t), err)) < 0)
+			return rc;
+		if (fl_archive_add_tensor_at(a, tname, FL_DTYPE_I64, 1, shape,
+		    err) == NULL)
+			return err->code;
+	} else if ((rc = fl_archive_add_tensor(a, tname, FL_DTYPE_I64, 1,
+	    shape, fl_xacc_lo(x), err)) < 0)
 		return rc;
+	if (!fl_xacc_has_hi(x))
+		return 0;
 	snprintf(hname, sizeof(hname), "%s_hi", tname);
 	if ((hi = fl_archive_add_tensor_uninit(a, hname, FL_DTYPE_I64, 1,
 	    shape, err)) == NULL)

@@ -6,6 +6,8 @@
  * tensor encoding lives in safetensors.c.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +34,11 @@
 /* Compressed input is handed to libarchive in small pieces, so that the
  * slack is checked every few MiB of output even at zstd's best ratio. */
 #define COMPRESSED_CHUNK	((size_t)1 << 10)
+/* Plain input in large ones: the tensors' bytes come in blocks of up to
+ * this, each hashed on a second core while it is summed (stream_data). */
+#define READ_BUF		((size_t)1 << 20)
+/* Blocks this large or more are worth handing to the hashing thread. */
+#define HASH_ASIDE		((size_t)1 << 16)
 
 static const char *const kind_names[] = { "model", "update", "stats",
     "metrics", "state", "valuation", "coalitions", "partial", "recovery" };
@@ -130,6 +137,7 @@ fl_archive_clear_tensors(struct fl_archive *a)
 		free(a->t[i].name);
 	a->nt = 0;
 	a->len = 0;
+	a->streamed = 0;
 }
 
 /* Drop all extra members. */
@@ -190,15 +198,62 @@ fl_archive_reserve(struct fl_archive *a, size_t need, struct fl_err *err)
 		ncap = ncap > (size_t)-1 / 2 ? need : ncap * 2;
 	if ((nd = realloc(a->data, ncap)) == NULL)
 		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	fl_mem_huge(nd + a->cap, ncap - a->cap);
 	a->data = nd;
 	a->cap = ncap;
 	return 0;
 }
 
 void *
+fl_archive_take_data(struct fl_archive *a)
+{
+	void *p = a->data;
+
+	fl_archive_clear_tensors(a);
+	a->data = NULL;
+	a->cap = 0;
+	return p;
+}
+
+int
+fl_archive_adopt(struct fl_archive *a, void *data, size_t cap,
+    struct fl_err *err)
+{
+	if (a->nt != 0 || a->len != 0) {
+		free(data);
+		return fl_err_set(err, FL_EUSAGE, "adopt: the archive holds "
+		    "tensors");
+	}
+	free(a->data);
+	a->data = data;
+	a->cap = cap;
+	return 0;
+}
+
+static void *add_entry(struct fl_archive *, const char *, enum fl_dtype,
+    size_t, const size_t *, int, struct fl_err *);
+
+void *
 fl_archive_add_tensor_uninit(struct fl_archive *a, const char *name,
     enum fl_dtype dtype, size_t ndim, const size_t *shape,
     struct fl_err *err)
+{
+	return add_entry(a, name, dtype, ndim, shape, 1, err);
+}
+
+void *
+fl_archive_add_tensor_at(struct fl_archive *a, const char *name,
+    enum fl_dtype dtype, size_t ndim, const size_t *shape,
+    struct fl_err *err)
+{
+	return add_entry(a, name, dtype, ndim, shape, 0, err);
+}
+
+/* Append a table entry for the next bytes of a's buffer, zeroed when
+ * zero is set, else left as they are. */
+static void *
+add_entry(struct fl_archive *a, const char *name, enum fl_dtype dtype,
+    size_t ndim, const size_t *shape, int zero, struct fl_err *err)
 {
 	struct fl_tent *te;
 	size_t i, count = 1, nbytes;
@@ -255,7 +310,8 @@ fl_archive_add_tensor_uninit(struct fl_archive *a, const char *name,
 	te->nbytes = nbytes;
 	a->nt++;
 	a->len += nbytes;
-	memset(a->data + te->off, 0, nbytes);
+	if (zero)
+		memset(a->data + te->off, 0, nbytes);
 	return a->data + te->off;
 toobig:
 	fl_err_set(err, FL_EUSAGE, "%s: tensor too large", name);
@@ -302,7 +358,13 @@ fl_archive_tensor(const struct fl_archive *a, size_t i, struct fl_tensor *t)
 	for (k = 0; k < FL_MAX_DIMS; k++)
 		t->shape[k] = k < te->ndim ? te->shape[k] : 0;
 	t->nbytes = te->nbytes;
-	t->data = a->data + te->off;
+	t->data = a->streamed ? NULL : a->data + te->off;
+}
+
+int
+fl_archive_streamed(const struct fl_archive *a)
+{
+	return a->streamed;
 }
 
 int
@@ -697,6 +759,7 @@ struct fl_reader {
 	int		 failed;	/* an error left the stream unusable */
 	size_t		 count;		/* archives read */
 	int		 compressed;	/* a gzip or zstd filter is in use */
+	int		 plain;		/* known to be not compressed */
 	int		 over_slack;	/* the read callback refused: slack */
 	int64_t		 limit;		/* consume no more of the stream */
 	uint64_t	 max;		/* tensors member bytes, per archive */
@@ -707,7 +770,16 @@ struct fl_reader {
 	size_t		 hcap;
 	unsigned char	*sbuf;		/* a sig/ member */
 	size_t		 scap;
-	unsigned char	 buf[65536];
+	struct fl_sink	 sink;		/* fl_reader_set_sink; begin NULL: none */
+	const unsigned char *bp;	/* blk_next: the rest of a block */
+	size_t		 bn;
+	int64_t		 boff;		/* its offset in the member */
+	int64_t		 moff;		/* bytes of the member given out */
+	int		 mend;		/* the member's data is all read */
+	int64_t		 fleft;		/* a regular file's bytes from where
+					 * the stream began, else -1 */
+	unsigned char	*buf;		/* READ_BUF bytes */
+	struct hasher	*hs;		/* stream_data's thread, or NULL */
 };
 
 static la_ssize_t
@@ -727,8 +799,11 @@ r_read(struct archive *ar, void *ctx, const void **buf)
 		n = r->npre;
 		r->npre = 0;
 	}
+	/* Until the filter is known (archive_read_open), the old 64 KiB:
+	 * a larger first piece of a bomb would expand past the slack check
+	 * at once. */
 	n += fread(r->buf + n, 1, (r->compressed ? COMPRESSED_CHUNK :
-	    sizeof(r->buf)) - n, r->f);
+	    r->plain ? READ_BUF : (size_t)65536) - n, r->f);
 	if (n == 0 && ferror(r->f)) {
 		r->io_errno = errno != 0 ? errno : EIO;
 		archive_set_error(ar, r->io_errno, "%s",
@@ -797,10 +872,13 @@ fl_reader_open_with(struct fl_reader **rp, FILE *f, const char *name,
     const void *pre, size_t npre, int own, struct fl_err *err)
 {
 	struct fl_reader *r;
+	struct stat st;
+	off_t pos;
 	int rc = 0;
 
 	*rp = NULL;
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->buf = malloc(READ_BUF)) == NULL ||
 	    (r->name = strdup(name != NULL ? name : "<stdin>")) == NULL ||
 	    (r->ar = archive_read_new()) == NULL) {
 		fl_reader_free(r);
@@ -811,6 +889,10 @@ fl_reader_open_with(struct fl_reader **rp, FILE *f, const char *name,
 	r->f = f;
 	if (own)
 		r->owned = f;
+	r->fleft = -1;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+	    (pos = ftello(f)) >= 0 && st.st_size >= pos)
+		r->fleft = (int64_t)(st.st_size - pos) + (int64_t)npre;
 	if (npre > sizeof(r->pre))
 		npre = sizeof(r->pre);
 	if (npre > 0)
@@ -843,6 +925,7 @@ fl_reader_open_with(struct fl_reader **rp, FILE *f, const char *name,
 		return rc;
 	}
 	r->compressed = archive_filter_count(r->ar) > 1;
+	r->plain = !r->compressed;
 	*rp = r;
 	return 0;
 }
@@ -899,6 +982,15 @@ fl_max_bytes_default(uint64_t *bytes, struct fl_err *err)
 }
 
 void
+fl_reader_set_sink(struct fl_reader *r, const struct fl_sink *s)
+{
+	if (s != NULL)
+		r->sink = *s;
+	else
+		memset(&r->sink, 0, sizeof(r->sink));
+}
+
+void
 fl_reader_set_max(struct fl_reader *r, uint64_t bytes, const char *why)
 {
 	r->max = bytes;
@@ -926,6 +1018,120 @@ fl_update_max_bytes(const struct fl_archive *model, uint64_t *bytes,
 	return 0;
 }
 
+/*
+ * A second thread that hashes a streamed member's blocks while the main
+ * thread hands them to the sink: the block stays valid (libarchive's
+ * buffer) until the main thread reads on, which it does only once both
+ * are done with it.  Without the thread (it could not start), blocks are
+ * hashed in turn.
+ */
+struct hasher {
+	pthread_t	 th;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	EVP_MD_CTX	*md;		/* the job: hash p[0..n) into md */
+	const unsigned char *p;
+	size_t		 n;
+	int		 busy, quit, failed;
+};
+
+static void *
+hasher_main(void *arg)
+{
+	struct hasher *h = arg;
+	const unsigned char *p;
+	EVP_MD_CTX *md;
+	size_t n;
+	int bad;
+
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		while (!h->busy && !h->quit)
+			pthread_cond_wait(&h->cv, &h->mu);
+		if (h->quit)
+			break;
+		md = h->md;
+		p = h->p;
+		n = h->n;
+		pthread_mutex_unlock(&h->mu);
+		bad = EVP_DigestUpdate(md, p, n) != 1;
+		pthread_mutex_lock(&h->mu);
+		h->failed |= bad;
+		h->busy = 0;
+		pthread_cond_broadcast(&h->cv);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+static struct hasher *
+hasher_start(void)
+{
+	struct hasher *h;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	if (pthread_mutex_init(&h->mu, NULL) != 0) {
+		free(h);
+		return NULL;
+	}
+	if (pthread_cond_init(&h->cv, NULL) != 0) {
+		pthread_mutex_destroy(&h->mu);
+		free(h);
+		return NULL;
+	}
+	if (pthread_create(&h->th, NULL, hasher_main, h) != 0) {
+		pthread_cond_destroy(&h->cv);
+		pthread_mutex_destroy(&h->mu);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+static void
+hasher_post(struct hasher *h, EVP_MD_CTX *md, const unsigned char *p,
+    size_t n)
+{
+	pthread_mutex_lock(&h->mu);
+	h->md = md;
+	h->p = p;
+	h->n = n;
+	h->busy = 1;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* Wait for the block posted; 0, or -1 when hashing it failed. */
+static int
+hasher_wait(struct hasher *h)
+{
+	int bad;
+
+	pthread_mutex_lock(&h->mu);
+	while (h->busy)
+		pthread_cond_wait(&h->cv, &h->mu);
+	bad = h->failed;
+	h->failed = 0;
+	pthread_mutex_unlock(&h->mu);
+	return bad ? -1 : 0;
+}
+
+static void
+hasher_stop(struct hasher *h)
+{
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->quit = 1;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->th, NULL);
+	pthread_cond_destroy(&h->cv);
+	pthread_mutex_destroy(&h->mu);
+	free(h);
+}
+
 void
 fl_reader_free(struct fl_reader *r)
 {
@@ -935,6 +1141,8 @@ fl_reader_free(struct fl_reader *r)
 		archive_read_free(r->ar);
 	if (r->owned != NULL)
 		fclose(r->owned);
+	hasher_stop(r->hs);
+	free(r->buf);
 	free(r->name);
 	free(r->mbuf);
 	free(r->hbuf);
@@ -1093,7 +1301,219 @@ bad:
 	return rc;
 }
 
-/* Read tensors.safetensors (the current member) into a, hashing it. */
+/*
+ * The tensors member is read block by block from libarchive's buffer
+ * (archive_read_data_block), so that the data can go where it is used
+ * without a copy.  blk_next gives the member's next bytes, at most max:
+ * *p (valid until the next call) and *n, 0 at the member's end.  The
+ * holes of a sparse member come as zeros, as archive_read_data gives
+ * them.
+ */
+static int
+blk_next(struct fl_reader *r, const unsigned char **p, size_t *n,
+    size_t max, struct fl_err *err)
+{
+	static const unsigned char zeros[4096];
+	const void *b;
+	size_t len;
+	la_int64_t off;
+	int rc;
+
+	*n = 0;
+	while (r->bn == 0) {
+		if (r->mend)
+			return 0;
+		rc = archive_read_data_block(r->ar, &b, &len, &off);
+		if (rc == ARCHIVE_EOF) {
+			r->mend = 1;
+			return 0;
+		}
+		if (rc != ARCHIVE_OK)
+			return la_error(r, err);
+		if (off < r->moff)
+			return fl_err_set(err, FL_EFORMAT, "%s: %s: blocks out "
+			    "of order", r->name, MEMBER_TENSORS);
+		r->bp = b;
+		r->bn = len;
+		r->boff = off;
+	}
+	if (r->boff > r->moff) {
+		*p = zeros;
+		*n = (uint64_t)(r->boff - r->moff) < sizeof(zeros) ?
+		    (size_t)(r->boff - r->moff) : sizeof(zeros);
+		if (*n > max)
+			*n = max;
+	} else {
+		*p = r->bp;
+		*n = r->bn < max ? r->bn : max;
+		r->bp += *n;
+		r->bn -= *n;
+	}
+	r->moff += (int64_t)*n;
+	return 0;
+}
+
+struct hasher;
+static struct hasher *hasher_start(void);
+static void	hasher_post(struct hasher *, EVP_MD_CTX *,
+		    const unsigned char *, size_t);
+static int	hasher_wait(struct hasher *);
+static void	hasher_stop(struct hasher *);
+
+/* read_into for the tensors member, from blk_next. */
+static int
+blk_into(struct fl_reader *r, unsigned char **buf, size_t *cap,
+    size_t *lenp, size_t want, size_t limit, EVP_MD_CTX *md,
+    struct fl_err *err)
+{
+	const unsigned char *p;
+	unsigned char *nb;
+	size_t len = 0, ncap, room, n;
+	int rc;
+
+	while (len < want) {
+		if (len > limit)
+			return fl_err_set(err, FL_EFORMAT, "%s: %s: over the "
+			    "limit of %zu bytes", r->name, MEMBER_TENSORS,
+			    limit);
+		if (len == *cap) {
+			ncap = *cap < 65536 ? 65536 : *cap > (size_t)-1 / 2 ?
+			    (size_t)-1 : *cap * 2;
+			if (ncap > want)
+				ncap = want;
+			if (ncap > limit + 1)
+				ncap = limit + 1;
+			if ((nb = realloc(*buf, ncap)) == NULL)
+				return fl_err_set(err, FL_ENOMEM,
+				    "out of memory");
+			fl_mem_huge(nb + *cap, ncap - *cap);
+			*buf = nb;
+			*cap = ncap;
+		}
+		room = (*cap < want ? *cap : want) - len;
+		if ((rc = blk_next(r, &p, &n, room, err)) < 0)
+			return rc;
+		if (n == 0)
+			break;
+		/* A large block is hashed on the second thread while it is
+		 * copied (the base model, an update read whole). */
+		if (md != NULL && n >= HASH_ASIDE && r->hs == NULL)
+			r->hs = hasher_start();
+		if (md != NULL && n >= HASH_ASIDE && r->hs != NULL) {
+			hasher_post(r->hs, md, p, n);
+			memcpy(*buf + len, p, n);
+			if (hasher_wait(r->hs) < 0)
+				return fl_err_set(err, FL_ENOMEM,
+				    "sha256 failed");
+		} else {
+			memcpy(*buf + len, p, n);
+			if (md != NULL && EVP_DigestUpdate(md, p, n) != 1)
+				return fl_err_set(err, FL_ENOMEM,
+				    "sha256 failed");
+		}
+		len += n;
+	}
+	if (len < want)
+		return fl_err_set(err, FL_EFORMAT, "%s: %s: truncated",
+		    r->name, MEMBER_TENSORS);
+	*lenp = len;
+	return 0;
+}
+
+/* Hand the n bytes at p, the next of a's data, to r's sink: whole
+ * elements of one tensor at a time; an element split between two blocks
+ * is put together in carry (nc bytes so far).  *t and *tin: the tensor
+ * and the bytes of it given so far. */
+static int
+give(struct fl_reader *r, const struct fl_archive *a, const unsigned char *p,
+    size_t n, size_t *t, size_t *tin, unsigned char *carry, size_t *nc,
+    struct fl_err *err)
+{
+	const struct fl_tent *te;
+	size_t es, k, whole;
+	int rc;
+
+	while (n > 0) {
+		while (*t < a->nt && *tin == a->t[*t].nbytes) {
+			(*t)++;
+			*tin = 0;
+		}
+		if (*t == a->nt)	/* fl_st_parse_header rules it out */
+			return fl_err_set(err, FL_EFORMAT, "%s: %s: data "
+			    "after the last tensor", r->name, MEMBER_TENSORS);
+		te = &a->t[*t];
+		es = fl_dtype_size(te->dtype);
+		if (*nc > 0) {
+			k = es - *nc < n ? es - *nc : n;
+			memcpy(carry + *nc, p, k);
+			*nc += k;
+			p += k;
+			n -= k;
+			if (*nc < es)
+				continue;
+			if ((rc = r->sink.data(r->sink.ctx, *t, *tin / es,
+			    carry, 1, err)) < 0)
+				return rc;
+			*tin += es;
+			*nc = 0;
+			continue;
+		}
+		k = te->nbytes - *tin < n ? te->nbytes - *tin : n;
+		whole = k / es * es;
+		if (whole > 0 && (rc = r->sink.data(r->sink.ctx, *t,
+		    *tin / es, p, whole / es, err)) < 0)
+			return rc;
+		*tin += whole;
+		p += whole;
+		n -= whole;
+		if (k > whole) {	/* the start of a split element */
+			*nc = k - whole;
+			memcpy(carry, p, *nc);
+			p += *nc;
+			n -= *nc;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Give the want bytes of a's data, as they arrive, to r's sink: whole
+ * elements of one tensor at a time (an element split between two
+ * blocks is put together in carry), hashing every byte.
+ */
+static int
+stream_data(struct fl_reader *r, struct fl_archive *a, size_t want,
+    EVP_MD_CTX *md, struct fl_err *err)
+{
+	const unsigned char *p;
+	unsigned char carry[8];
+	size_t got = 0, t = 0, tin = 0, nc = 0, n;
+	int rc;
+
+	while (got < want) {
+		if ((rc = blk_next(r, &p, &n, want - got, err)) < 0)
+			return rc;
+		if (n == 0)
+			return fl_err_set(err, FL_EFORMAT, "%s: %s: truncated",
+			    r->name, MEMBER_TENSORS);
+		if (n >= HASH_ASIDE && r->hs == NULL)
+			r->hs = hasher_start();
+		if (n >= HASH_ASIDE && r->hs != NULL)
+			hasher_post(r->hs, md, p, n);
+		else if (EVP_DigestUpdate(md, p, n) != 1)
+			return fl_err_set(err, FL_ENOMEM, "sha256 failed");
+		got += n;
+		rc = give(r, a, p, n, &t, &tin, carry, &nc, err);
+		if (n >= HASH_ASIDE && r->hs != NULL && hasher_wait(r->hs) < 0)
+			return fl_err_set(err, FL_ENOMEM, "sha256 failed");
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Read tensors.safetensors (the current member) into a, or to r's sink,
+ * hashing it. */
 static int
 read_tensors(struct fl_reader *r, struct fl_archive *a, EVP_MD_CTX *md,
     la_int64_t size, struct fl_err *err)
@@ -1104,15 +1524,17 @@ read_tensors(struct fl_reader *r, struct fl_archive *a, EVP_MD_CTX *md,
 	uint64_t n;
 	int rc;
 
-	if ((rc = read_into(r, &pp, &pcap, &plen, 8, 8, md, MEMBER_TENSORS,
-	    err)) < 0)
+	r->bn = 0;
+	r->moff = 0;
+	r->mend = 0;
+	if ((rc = blk_into(r, &pp, &pcap, &plen, 8, 8, md, err)) < 0)
 		return rc;
 	memcpy(&n, pre, 8);
 	if (n == 0 || n > FL_MAX_ST_HEADER || n > (uint64_t)size - 8)
 		return fl_err_set(err, FL_EFORMAT, "%s: %s: bad header length "
 		    "%llu", r->name, MEMBER_TENSORS, (unsigned long long)n);
-	if ((rc = read_into(r, &r->hbuf, &r->hcap, &hlen, (size_t)n,
-	    FL_MAX_ST_HEADER, md, MEMBER_TENSORS, err)) < 0)
+	if ((rc = blk_into(r, &r->hbuf, &r->hcap, &hlen, (size_t)n,
+	    FL_MAX_ST_HEADER, md, err)) < 0)
 		return rc;
 	/* Check the header against the declared data size before reading
 	 * any data, so that a lying header costs no memory; the data must
@@ -1121,10 +1543,25 @@ read_tensors(struct fl_reader *r, struct fl_archive *a, EVP_MD_CTX *md,
 	if ((rc = fl_st_parse_header(a, (const char *)r->hbuf, hlen, want,
 	    err)) < 0)
 		return fl_err_prefix(err, "%s: %s", r->name, MEMBER_TENSORS);
-	if ((rc = read_into(r, &a->data, &a->cap, &dlen, want, FL_MAX_DATA,
-	    md, MEMBER_TENSORS, err)) < 0)
-		return rc;
-	a->len = dlen;
+	if (r->sink.begin != NULL &&
+	    (rc = r->sink.begin(r->sink.ctx, a, err)) != 0) {
+		if (rc < 0 || (rc = stream_data(r, a, want, md, err)) < 0)
+			return rc;
+		a->len = 0;
+		a->streamed = 1;
+	} else {
+		/* A plain file that holds the data: its buffer at once, not
+		 * grown (and copied) as the bytes come. */
+		if (!r->compressed && r->fleft >= 0 && want > a->cap &&
+		    r->fleft - archive_filter_bytes(r->ar, 0) >=
+		    (int64_t)want && (rc = fl_archive_reserve(a, want,
+		    err)) < 0)
+			return rc;
+		if ((rc = blk_into(r, &a->data, &a->cap, &dlen, want,
+		    FL_MAX_DATA, md, err)) < 0)
+			return rc;
+		a->len = dlen;
+	}
 	/* fl/1 stores the canonical header only, so that the id is a
 	 * function of the tensors themselves. */
 	if ((rc = fl_st_header(a, &canon, &clen, err)) < 0)

@@ -41,6 +41,7 @@ struct fl_archive {
 	char		 id[80];	/* "" until read or written */
 	struct fl_member mem[FL_MAX_MEMBERS];	/* sorted by name */
 	size_t		 nmem;
+	int		 streamed;	/* data went to a sink, not data */
 };
 
 /* Make room for need bytes of data in total, keeping what is there. */

@@ -109,6 +109,19 @@ int		 fl_archive_add_tensor(struct fl_archive *a, const char *name,
 void		*fl_archive_add_tensor_uninit(struct fl_archive *a,
 		    const char *name, enum fl_dtype dtype, size_t ndim,
 		    const size_t *shape, struct fl_err *err);
+/* a's buffer, for the caller to free; a is left without tensors. */
+void		*fl_archive_take_data(struct fl_archive *a);
+/* Make data (malloc'd, cap bytes; a owns it from here, also on failure)
+ * a's buffer, for fl_archive_add_tensor_at to describe: a model written
+ * where it was computed, without a copy.  a must hold no tensors.
+ * Errors: FL_EUSAGE. */
+int		 fl_archive_adopt(struct fl_archive *a, void *data, size_t cap,
+		    struct fl_err *err);
+/* As fl_archive_add_tensor_uninit, but the tensor's bytes are those
+ * already in a's buffer at its end (fl_archive_adopt), left as they are. */
+void		*fl_archive_add_tensor_at(struct fl_archive *a, const char *name,
+		    enum fl_dtype dtype, size_t ndim, const size_t *shape,
+		    struct fl_err *err);
 size_t		 fl_archive_ntensors(const struct fl_archive *a);
 /* Fill t with tensor i (0 <= i < ntensors), in data order. */
 void		 fl_archive_tensor(const struct fl_archive *a, size_t i,
@@ -180,6 +193,35 @@ void		 fl_reader_free(struct fl_reader *r);
 void		 fl_reader_set_max(struct fl_reader *r, uint64_t bytes,
 		    const char *why);
 uint64_t	 fl_reader_max(const struct fl_reader *r);
+/*
+ * Streaming: a sink takes the tensor data of the archives r reads next
+ * as it arrives, instead of a's buffer (fl-aggregate adds updates into
+ * its sum while reading, so that no whole update is ever held).  For
+ * each archive, once its manifest and tensor table are read (and
+ * checked against the member's declared size; no data yet), begin
+ * decides: 1 to stream this archive's data to data, 0 to read it into
+ * a's buffer as usual, negative an error that stops reading.  data then
+ * gets every byte of the tensors in data order, as n whole elements of
+ * tensor number t (in a's table) from element number at; p may be
+ * unaligned (read it with memcpy) and is valid only during the call.  A
+ * negative return stops reading.  The archive is hashed as it streams
+ * and its id checked at the end as always, so fl_reader_next still
+ * refuses one that was altered; data has then seen its bytes, and the
+ * caller must treat what data gathered as unverified until
+ * fl_reader_next returns 1.  A streamed archive has its manifest, tensor
+ * table and members, but no tensor data: fl_archive_streamed is 1 and
+ * fl_archive_tensor gives data NULL.  s (copied) NULL: no sink.
+ */
+struct fl_sink {
+	int	(*begin)(void *ctx, const struct fl_archive *a,
+		    struct fl_err *err);
+	int	(*data)(void *ctx, size_t t, size_t at, const void *p,
+		    size_t n, struct fl_err *err);
+	void	*ctx;
+};
+void		 fl_reader_set_sink(struct fl_reader *r,
+		    const struct fl_sink *s);
+int		 fl_archive_streamed(const struct fl_archive *a);
 /* The default cap: FL_MAX_BYTES from the environment, else
  * FL_MAX_BYTES_DEFAULT.  Errors: FL_EUSAGE ("FL_MAX_BYTES: 'x' is not a
  * size"). */

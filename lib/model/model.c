@@ -301,7 +301,9 @@ fl_model_new(struct fl_model **mp, const char *spec, enum fl_task task,
 	m->widths[m->nlayers] = task == FL_TASK_MULTICLASS ? nclasses : 1;
 	if ((rc = layout(m, err)) < 0)
 		goto fail;
-	if ((m->params = calloc(m->nparams, sizeof(float))) == NULL)
+	if ((m->params = calloc(m->nparams, sizeof(float))) != NULL)
+		fl_mem_huge(m->params, m->nparams * sizeof(float));
+	if (m->params == NULL)
 		goto nomem;
 	if ((rc = prep_init(&m->prep, d, features, label, err)) < 0)
 		goto fail;
@@ -334,6 +336,22 @@ fl_model_dup(const struct fl_model *m)
 	}
 	memcpy(c->params, m->params, m->nparams * sizeof(float));
 	return c;
+}
+
+float *
+fl_model_take_params(struct fl_model *m)
+{
+	float *p = m->params;
+
+	m->params = NULL;
+	return p;
+}
+
+void
+fl_model_set_params(struct fl_model *m, float *params)
+{
+	free(m->params);
+	m->params = params;
 }
 
 /* Free m and everything it owns; NULL is fine. */

@@ -230,6 +230,23 @@ int		 fl_model_compatible(const struct fl_model *a,
  */
 int		 fl_model_to_archive(const struct fl_model *m, enum fl_kind kind,
 		    struct fl_archive **a, struct fl_err *err);
+/* The same with params (nparams floats, malloc'd; taken, also on
+ * failure) as the tensors' bytes instead of m's, without a copy. */
+int		 fl_model_to_archive_with(const struct fl_model *m,
+		    enum fl_kind kind, float *params, struct fl_archive **a,
+		    struct fl_err *err);
+/* m's parameters, for the caller to free; m keeps its layout and
+ * description (fl_model_to_archive_with, fl_archive_params) but has no
+ * parameters after: fl_model_params gives NULL.  fl-aggregate's base
+ * model, whose parameters wait in a file while the round streams. */
+float		*fl_model_take_params(struct fl_model *m);
+/* Make params (malloc'd, at least nparams floats; m owns it) m's
+ * parameters, freeing those it had. */
+void		 fl_model_set_params(struct fl_model *m, float *params);
+/* fl_model_from_archive, taking a's buffer as the parameters when they
+ * lie in it as fl writes them (no copy): a is left without tensors. */
+int		 fl_model_from_archive_take(struct fl_model **m,
+		    struct fl_archive *a, struct fl_err *err);
 /* Set manifest's "model", "features", "label" and "preprocess" keys to
  * describe m (fl_model_to_archive does this).  Two archives whose four
  * keys are equal have parameter vectors that line up.  FL_ENOMEM. */

@@ -127,6 +127,40 @@ fail:
 	return rc;
 }
 
+int
+fl_model_to_archive_with(const struct fl_model *m, enum fl_kind kind,
+    float *params, struct fl_archive **ap, struct fl_err *err)
+{
+	const struct fl_param_tensor *t;
+	struct fl_archive *a;
+	size_t i;
+	int rc;
+
+	*ap = NULL;
+	if ((a = fl_archive_new(kind)) == NULL) {
+		free(params);
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	}
+	if ((rc = fl_archive_adopt(a, params, fl_model_nparams(m) *
+	    sizeof(float), err)) < 0 ||
+	    (rc = fl_model_describe(m, fl_archive_manifest(a), err)) < 0)
+		goto fail;
+	/* The layer table's tensors, in layout order: params as it is. */
+	for (i = 0; i < fl_model_ntensors(m); i++) {
+		t = fl_model_tensor(m, i);
+		if (fl_archive_add_tensor_at(a, t->name, FL_DTYPE_F32,
+		    t->ndim, t->shape, err) == NULL) {
+			rc = err->code;
+			goto fail;
+		}
+	}
+	*ap = a;
+	return 0;
+fail:
+	fl_archive_free(a);
+	return rc;
+}
+
 /* Read an array of d finite doubles (scale also > 0) from prep[key]. */
 static int
 read_reals(const json_t *prep, const char *key, size_t d, int positive,
@@ -292,9 +326,28 @@ first_nonfinite(const float *v, size_t n)
 	return n;
 }
 
+static int from_archive(struct fl_model **, const struct fl_archive *,
+    struct fl_archive *, struct fl_err *);
+
 int
 fl_model_from_archive(struct fl_model **mp, const struct fl_archive *a,
     struct fl_err *err)
+{
+	return from_archive(mp, a, NULL, err);
+}
+
+int
+fl_model_from_archive_take(struct fl_model **mp, struct fl_archive *a,
+    struct fl_err *err)
+{
+	return from_archive(mp, a, a, err);
+}
+
+/* fl_model_from_archive; with take (a itself), a's buffer becomes the
+ * parameters when they lie in it as fl writes them. */
+static int
+from_archive(struct fl_model **mp, const struct fl_archive *a,
+    struct fl_archive *take, struct fl_err *err)
 {
 	json_t *man = fl_archive_manifest((struct fl_archive *)a);
 	const json_t *model, *feats, *prep, *v;
@@ -381,7 +434,11 @@ fl_model_from_archive(struct fl_model **mp, const struct fl_archive *a,
 	buf = fl_model_params(m);
 	if ((rc = fl_archive_params(a, m, &buf, &data, err)) < 0)
 		goto out;
-	if (data != buf)
+	if (take != NULL && data != buf &&
+	    (const void *)data == fl_archive_data(a, NULL)) {
+		free(fl_model_take_params(m));
+		fl_model_set_params(m, fl_archive_take_data(take));
+	} else if (data != buf)
 		memcpy(buf, data, fl_model_nparams(m) * sizeof(float));
 	bad = first_nonfinite(fl_model_params(m), fl_model_nparams(m));
 	if (bad != fl_model_nparams(m)) {

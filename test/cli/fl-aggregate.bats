@@ -133,7 +133,8 @@ edit_manifest() {
 
 # Rewrite archive $1 into $2 with its tensors' data in name order
 # (fc0.bias before fc0.weight), or, with $3, fc0.weight transposed
-# ("transpose") or renamed fc0.w ("rename"); fl-pack create keeps the
+# ("transpose") or renamed fc0.w ("rename"), or with a state vector
+# of a name state/ does not allow ("badstate"); fl-pack create keeps the
 # data order it is given and computes a new id.
 rewrite_tensors() {
 	command -v python3 > /dev/null || skip "python3 is not installed"
@@ -158,6 +159,10 @@ for name in sorted(head):
     out[name] = {"dtype": e["dtype"], "shape": shape,
                  "data_offsets": [len(body), len(body) + end - b]}
     body += data[b:end]
+if how == "badstate":
+    out["state/Bad"] = {"dtype": "F32", "shape": [len(data) // 4],
+                        "data_offsets": [len(body), len(body) + len(data)]}
+    body += data
 text = json.dumps(out, sort_keys=True, separators=(",", ":")).encode()
 text += b" " * ((8 - (8 + len(text)) % 8) % 8)
 open(path, "wb").write(struct.pack("<Q", len(text)) + text + body)
@@ -196,6 +201,30 @@ tensors_of() {
 	cmp want.tsv got.tsv
 }
 
+@test "fl-aggregate: updates streamed into the sum give the model of updates read whole" {
+	# --clip far above any norm reads each update whole (the norm comes
+	# first) and scales nothing: the same tensors as the streamed sum.
+	fl-aggregate -m r0.fla -o want.fla a.upd b.upd
+	fl-aggregate --clip 1e30 -m r0.fla -o whole.fla a.upd b.upd
+	tensors_of want.fla want.st
+	tensors_of whole.fla whole.st
+	cmp want.st whole.st
+	# Compressed, and one stream on stdin with the model first.
+	gzip -c a.upd > a.upd.gz
+	zstd -q -c b.upd > b.upd.zst
+	fl-aggregate -m r0.fla -o z.fla a.upd.gz b.upd.zst
+	cat r0.fla a.upd b.upd | fl-aggregate -o s.fla
+	for f in z s; do
+		tensors_of $f.fla $f.st
+		cmp want.st $f.st
+	done
+	# A partial streamed in.
+	fl-aggregate --partial -m r0.fla -o p.part a.upd.gz
+	fl-aggregate -m r0.fla -o p.fla p.part b.upd
+	tensors_of p.fla p.st
+	cmp want.st p.st
+}
+
 @test "fl-aggregate: refuses a transposed or renamed weight, naming it" {
 	rewrite_tensors a.upd tr.upd transpose
 	run --separate-stderr fl-aggregate -m r0.fla -o r1.fla b.upd tr.upd
@@ -208,6 +237,13 @@ tensors_of() {
 	[ "$status" -eq 1 ]
 	assert_one_line_naming rn.upd
 	[[ "$stderr" == *"tensor 'fc0.w' "* ]]
+	[ ! -e r1.fla ]
+	# Streamed or read whole, the same refusal.
+	rewrite_tensors a.upd bs.upd badstate
+	run --separate-stderr fl-aggregate -m r0.fla -o r1.fla b.upd bs.upd
+	[ "$status" -eq 1 ]
+	assert_one_line_naming bs.upd
+	[[ "$stderr" == *"tensor 'state/Bad' is neither a parameter"* ]]
 	[ ! -e r1.fla ]
 }
 

@@ -15,6 +15,8 @@
 #include "federation/exact_int.h"
 #include "unit.h"
 
+__extension__ typedef __int128 i128;
+
 #define N	5000	/* coordinates: more than one block of high words */
 #define K	24	/* terms per coordinate */
 
@@ -210,11 +212,107 @@ test_zero(void)
 	fl_xacc_free(b);
 }
 
+/*
+ * Streaming (stream.c): fl_xacc_add_f32le on unaligned bytes in uneven
+ * pieces gives fl_xacc_add's sums bit for bit, high words included (the
+ * weights of 2^20 carry out of int64, through the fast path's undo); a
+ * partial's low words then its high words (fl_xacc_add_hi) give merge's
+ * sums; values not finite are skipped and the first named; a low word at
+ * the edge of int64 carries into its high word.
+ */
+static void
+test_stream(void)
+{
+	static unsigned char raw[4 * N + 3];
+	static const size_t cut[] = { 1, 1023, 1024, 1025, 1 };
+	struct fl_err err = FL_ERR_INIT;
+	struct fl_xacc *flat, *x, *y;
+	size_t order[K], k, i, at, c, nf, bad, ok;
+	int64_t *hi, lo0;
+	double d[N];
+	float f[8] = { 1, 2, INFINITY, 4, NAN, 6, 1e30f, 8 };
+
+	for (k = 0; k < K; k++)
+		order[k] = k;
+	flat = sum_of(order, K);
+	if (flat == NULL || fl_xacc_new(&x, N, &err) < 0) {
+		CHECK(0);
+		return;
+	}
+	for (k = 0; k < K; k++) {
+		memcpy(raw + 3, v[k], 4 * N);	/* unaligned */
+		nf = (size_t)-1;
+		for (at = 0, c = 0; at < N; at += cut[c % 5], c++)
+			CHECK_OK(fl_xacc_add_f32le(x, at, raw + 3 + 4 * at,
+			    at + cut[c % 5] <= N ? cut[c % 5] : N - at, w[k],
+			    &nf, &bad, &err), &err);
+		CHECK(nf == (size_t)-1);
+	}
+	CHECK(fl_xacc_has_hi(x));
+	CHECK(same(flat, x));
+	/* get_range is get. */
+	fl_xacc_get_range(x, 0, N, d);
+	for (i = 0, ok = 0; i < N; i++)
+		ok += memcmp(&d[i], &(double){ fl_xacc_get(x, i) }, 8) == 0;
+	CHECK(ok == N);
+	/* A partial's words, low then high, as the root streams them. */
+	hi = malloc(N * sizeof(int64_t));
+	CHECK(fl_xacc_new(&y, N, &err) == 0 && hi != NULL);
+	if (hi != NULL && y != NULL) {
+		fl_xacc_hi(x, hi);
+		CHECK_OK(fl_xacc_add_raw(y, 0, fl_xacc_lo(x), NULL, N, &err),
+		    &err);
+		CHECK_OK(fl_xacc_add_hi(y, 0, hi, N, &err), &err);
+		CHECK(same(flat, y));
+		hi[0] = (int64_t)1 << 62 | 1;
+		CHECK(fl_xacc_add_hi(y, 0, hi, 1, &err) == FL_ENUM);
+		CHECK(strstr(err.msg, "out of range at parameter 0") != NULL);
+	}
+	fl_xacc_free(y);
+	free(hi);
+	/* Not finite: skipped, the first named; a term too large fails. */
+	fl_xacc_zero(x);
+	nf = (size_t)-1;
+	CHECK_OK(fl_xacc_add_f32le(x, 0, f, 6, 1.0, &nf, &bad, &err), &err);
+	CHECK(nf == 2);
+	CHECK(fl_xacc_get(x, 0) == 1 && fl_xacc_get(x, 2) == 0 &&
+	    fl_xacc_get(x, 4) == 0 && fl_xacc_get(x, 5) == 6);
+	CHECK_OK(fl_xacc_add_f32le(x, 0, f + 4, 1, 1.0, &nf, &bad, &err),
+	    &err);
+	CHECK(nf == 2);	/* the first stays */
+	CHECK(fl_xacc_add_f32le(x, 0, f, 8, 1.0, &nf, &bad, &err) == FL_ENUM);
+	CHECK(bad == 6 && strstr(err.msg, "over the limit of 2^62") != NULL);
+	/* At the edge of int64: the fast path's sum would wrap, so it is
+	 * undone and the slow path carries into the high word. */
+	fl_xacc_zero(x);
+	lo0 = INT64_MAX - 5;
+	CHECK_OK(fl_xacc_add_raw(x, 0, &lo0, NULL, 1, &err), &err);
+	f[0] = 1e-11f;	/* about 11 units of 2^-40 */
+	nf = (size_t)-1;
+	CHECK_OK(fl_xacc_add_f32le(x, 0, f, 1, 1.0, &nf, &bad, &err), &err);
+	CHECK(fl_xacc_has_hi(x));
+	CHECK(fl_xacc_get(x, 0) == ldexp((double)((i128)(INT64_MAX - 5) +
+	    (int64_t)nearbyint(ldexp(1e-11f, 40))), -40));
+	/* The sum's memory taken over in place keeps what was written. */
+	for (i = 0; i < N; i++) {
+		f[0] = (float)i;
+		memcpy((unsigned char *)fl_xacc_mem(x) + 4 * i, f, 4);
+	}
+	hi = fl_xacc_take(x, N * sizeof(float));
+	for (i = 0, ok = 0; hi != NULL && i < N; i++)
+		ok += ((float *)(void *)hi)[i] == (float)i;
+	CHECK(ok == N);
+	free(hi);
+	fl_xacc_free(x);
+	fl_xacc_free(flat);
+}
+
 int
 main(void)
 {
 	unit_run("trees", test_trees);
 	unit_run("limits", test_limits);
 	unit_run("zero", test_zero);
+	unit_run("stream", test_stream);
 	return unit_done("test_exact");
 }
