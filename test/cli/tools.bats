@@ -200,6 +200,13 @@ long_options() {
 	[ "$fails" -eq 0 ]
 }
 
+# A merge once glued ".It Fl v" to the end of the line before it, in four
+# pages: -v vanished from their option lists and no lint saw it.
+@test "man pages: no macro glued to the end of a text line" {
+	run grep -n '[^.]\.\.[A-Z][a-z] ' "$TOP"/man/*.[157]
+	[ "$status" -eq 1 ] || { echo "$output" >&2; false; }
+}
+
 @test "man/fl.7 and man/fl-archive.5 are clean when present" {
 	command -v mandoc >/dev/null || skip "mandoc not installed"
 	local m
