@@ -467,45 +467,56 @@ run_examples() {
 }
 
 @test "fl-aggregate(1): the examples run" {
+	skip_under_asan "a documentation check"
 	run_examples fl-aggregate.1
 }
 
 @test "fl-archive(5): the examples run" {
+	skip_under_asan "a documentation check"
 	run_examples fl-archive.5
 }
 
 @test "fl-eval(1): the examples run" {
+	skip_under_asan "a documentation check"
 	run_examples fl-eval.1
 }
 
 @test "fl-init(1): the examples run" {
+	skip_under_asan "a documentation check"
 	run_examples fl-init.1
 }
 
 @test "fl-keygen(1): the examples run" {
+	skip_under_asan "a documentation check"
 	run_examples fl-keygen.1
 }
 
 @test "fl-pack(1): the examples run" {
+	skip_under_asan "a documentation check"
 	run_examples fl-pack.1
 }
 
 @test "fl-stats(1): the examples run" {
+	skip_under_asan "a documentation check"
 	run_examples fl-stats.1
 }
 
 @test "fl-simulate(1): the examples run" {
+	skip_under_asan "a documentation check"
 	run_examples fl-simulate.1
 }
 
 @test "fl-train(1): the examples run" {
+	skip_under_asan "a documentation check"
 	run_examples fl-train.1
 }
 
 @test "fl-value(1): the examples run" {
+	skip_under_asan "a documentation check"
 	run_examples fl-value.1
 }
 
 @test "fl(7): the examples run" {
+	skip_under_asan "a documentation check"
 	run_examples fl.7
 }
