@@ -175,6 +175,7 @@ main(int argc, char **argv)
 		rc = err.code;
 		goto out;
 	}
+	train_leaks(&o, recv, ds);
 	if (fl_summary_on(o.verbose) &&
 	    train_loss(recv, ds, o.hp.l2, &before, &err) < 0)
 		before = NAN;	/* the line goes without the loss */

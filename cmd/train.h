@@ -68,6 +68,12 @@ int	train_loss(const struct fl_model *m, const struct fl_dataset *ds,
  * epochs and the loss before and after (NAN: not shown). */
 void	train_summary(const struct opts *o, const struct fl_dataset *ds,
 	    double before, double after);
+/* With the summary on (-v, or stderr a terminal): warn about each feature
+ * of a binary model that alone separates this site's labels (AUC at least
+ * 0.99 or at most 0.01, 10 rows or more of each class): an outcome, or a
+ * copy of the label, among the features. */
+void	train_leaks(const struct opts *o, const struct fl_model *m,
+	    const struct fl_dataset *ds);
 /* fl-train --optimizer newton (train-newton.c): write the update of
  * score, information and log-likelihood at recv over ds. */
 int	train_newton(const struct opts *o, const struct train_in *in,

@@ -114,3 +114,20 @@ setup() {
 	script -qec "fl-pack extract -q -C t r0.fla" /dev/null >q.txt
 	[ ! -s q.txt ]
 }
+
+# Issue 16, item 1: an outcome left among the features.  death_time, the
+# days to death or censoring, tells death_5y apart at every site; the
+# summary warns about it (and about nothing in colon_model's features,
+# which the tests above see as one line).
+@test "summary: fl-train -v warns about a feature that alone separates the label" {
+	fl-stats -q --data a.csv -o a.fls
+	fl-init -q -m logreg -l death_5y -x id,death,recur -s a.fls -o m.fla
+	run --separate-stderr fl-train -e 1 -d a.csv -o a.upd m.fla
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	run --separate-stderr fl-train -v -e 1 -d a.csv -o a.upd m.fla
+	[ "$status" -eq 0 ]
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fl-train: warning: a.csv: feature 'death_time' alone separates the label here (AUC 0.0"*"); an outcome, or a copy of the label? (fl-init -x leaves it out)" ]]
+	[[ ${stderr_lines[1]} == "fl-train: a.csv: "*" rows"* ]]
+}
