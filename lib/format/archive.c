@@ -1151,6 +1151,34 @@ fl_reader_free(struct fl_reader *r)
 }
 
 /*
+ * Grow *buf (capacity *cap, full) for a member of want bytes read under
+ * limit: double it from 64 KiB, never past want nor limit + 1 bytes (one
+ * more than allowed, so that going over shows).  huge: ask for huge
+ * pages for the new part (a model-sized tensors member).
+ */
+static int
+grow_buf(unsigned char **buf, size_t *cap, size_t want, size_t limit,
+    int huge, struct fl_err *err)
+{
+	unsigned char *nb;
+	size_t ncap;
+
+	ncap = *cap < 65536 ? 65536 : *cap > (size_t)-1 / 2 ? (size_t)-1 :
+	    *cap * 2;
+	if (ncap > want)
+		ncap = want;
+	if (ncap > limit + 1)
+		ncap = limit + 1;
+	if ((nb = realloc(*buf, ncap)) == NULL)
+		return fl_err_set(err, FL_ENOMEM, "out of memory");
+	if (huge)
+		fl_mem_huge(nb + *cap, ncap - *cap);
+	*buf = nb;
+	*cap = ncap;
+	return 0;
+}
+
+/*
  * Read up to want bytes (SIZE_MAX: to the end of the member) of the
  * current member into *buf, growing it as bytes really arrive, never past
  * limit + 1 bytes.  md, when not NULL, hashes what is read.
@@ -1160,8 +1188,7 @@ read_into(struct fl_reader *r, unsigned char **buf, size_t *cap,
     size_t *lenp, size_t want, size_t limit, EVP_MD_CTX *md,
     const char *member, struct fl_err *err)
 {
-	unsigned char *nb;
-	size_t len = 0, ncap, room;
+	size_t len = 0, room;
 	la_ssize_t n;
 
 	for (;;) {
@@ -1170,19 +1197,8 @@ read_into(struct fl_reader *r, unsigned char **buf, size_t *cap,
 			    "limit of %zu bytes", r->name, member, limit);
 		if (len == want)
 			break;
-		if (len == *cap) {
-			ncap = *cap < 65536 ? 65536 : *cap > (size_t)-1 / 2 ?
-			    (size_t)-1 : *cap * 2;
-			if (ncap > want)
-				ncap = want;
-			if (ncap > limit + 1)
-				ncap = limit + 1;
-			if ((nb = realloc(*buf, ncap)) == NULL)
-				return fl_err_set(err, FL_ENOMEM,
-				    "out of memory");
-			*buf = nb;
-			*cap = ncap;
-		}
+		if (len == *cap && grow_buf(buf, cap, want, limit, 0, err) < 0)
+			return err->code;
 		room = (*cap < want ? *cap : want) - len;
 		n = archive_read_data(r->ar, *buf + len, room);
 		if (n < 0)
@@ -1367,8 +1383,7 @@ blk_into(struct fl_reader *r, unsigned char **buf, size_t *cap,
     struct fl_err *err)
 {
 	const unsigned char *p;
-	unsigned char *nb;
-	size_t len = 0, ncap, room, n;
+	size_t len = 0, room, n;
 	int rc;
 
 	while (len < want) {
@@ -1376,20 +1391,8 @@ blk_into(struct fl_reader *r, unsigned char **buf, size_t *cap,
 			return fl_err_set(err, FL_EFORMAT, "%s: %s: over the "
 			    "limit of %zu bytes", r->name, MEMBER_TENSORS,
 			    limit);
-		if (len == *cap) {
-			ncap = *cap < 65536 ? 65536 : *cap > (size_t)-1 / 2 ?
-			    (size_t)-1 : *cap * 2;
-			if (ncap > want)
-				ncap = want;
-			if (ncap > limit + 1)
-				ncap = limit + 1;
-			if ((nb = realloc(*buf, ncap)) == NULL)
-				return fl_err_set(err, FL_ENOMEM,
-				    "out of memory");
-			fl_mem_huge(nb + *cap, ncap - *cap);
-			*buf = nb;
-			*cap = ncap;
-		}
+		if (len == *cap && grow_buf(buf, cap, want, limit, 1, err) < 0)
+			return err->code;
 		room = (*cap < want ? *cap : want) - len;
 		if ((rc = blk_next(r, &p, &n, room, err)) < 0)
 			return rc;
