@@ -55,9 +55,10 @@ STATIC_DEPS ?= $(if $(and $(call static_ok,archive),$(call static_ok,crypto),\
                $(call static_ok,jansson),$(call static_ok,openblas)),1,0)
 ifeq ($(STATIC_DEPS),1)
 TOOL_SHIM  = $(BUILD)/lib/format/libarchive-static.o
+SPNG_LIBS := $(shell pkg-config --libs spng 2>/dev/null || echo -lspng)
 TOOL_LIBS  = -Wl,-Bstatic -larchive -lcrypto -ljansson -lopenblas \
-             -Wl,-Bdynamic $(shell pkg-config --libs spng 2>/dev/null || \
-             echo -lspng) -lzstd -lz -lpthread -ldl -lm $(CUDA_LIBS)
+             -Wl,-Bdynamic $(SPNG_LIBS) -lzstd -lz -lpthread -ldl -lm \
+             $(CUDA_LIBS)
 else
 TOOL_SHIM  =
 TOOL_LIBS  = $(LIBS)
